@@ -1,0 +1,94 @@
+// hpsearch: the command line. Each subcommand is a thin shell over core/ and worker/; this is
+// the only place that prints to the user and chooses exit codes.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/data_loader.hpp"
+#include "core/hdf5_file.hpp"
+#include "core/version.hpp"
+#include "worker/train_job.hpp"
+
+namespace {
+
+using namespace hps;
+
+std::string describe_network(const TrainConfig& config) {
+  std::string s = "hidden [";
+  for (size_t i = 0; i < config.model.hidden.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(config.model.hidden[i]);
+  return s + "] " + to_string(config.model.activation) + ", " +
+         to_string(config.training.optimizer.kind) + ", dropout " +
+         std::to_string(config.model.dropout).substr(0, 4);
+}
+
+std::string default_output(const std::string& config_path) {
+  std::filesystem::create_directories("results");
+  return "results/" + std::filesystem::path(config_path).stem().string() + ".train.h5";
+}
+
+int run_train(const std::string& config_path, std::string output, bool force, bool quiet) {
+  const TrainConfig config = load_train_config(config_path);
+  if (output.empty()) output = default_output(config_path);
+  const char* metric = metric_name(config.data.task);
+  const int max_epochs = config.training.max_epochs;
+  std::fprintf(stderr, "hpsearch train: %s (%s)\n", config_path.c_str(),
+               describe_network(config).c_str());
+  const auto progress = [&](const EpochRecord& e) {
+    if (!quiet)
+      std::fprintf(stderr, "epoch %3d/%d  loss %.4f  %s %.4f  val_loss %.4f  val_%s %.4f  %.2fs\n",
+                   e.epoch + 1, max_epochs, e.train_loss, metric, e.train_metric, e.val_loss,
+                   metric, e.val_metric, e.seconds);
+    return true;
+  };
+  const TrainJobResult r = run_train_job(config, output, force, progress);
+  const TrainResult& t = r.training;
+  std::printf("status: %s%s%s\n", to_string(t.status), t.message.empty() ? "" : " (",
+              t.message.empty() ? "" : (t.message + ")").c_str());
+  std::printf("epochs: %zu, best epoch: %d\n", t.history.epochs.size(), t.best_epoch + 1);
+  std::printf("validation (%lld samples): loss %.4f, %s %.4f\n",
+              static_cast<long long>(r.validation_samples), r.validation.loss, metric,
+              r.validation.metric);
+  if (r.test)
+    std::printf("test (%lld samples): loss %.4f, %s %.4f\n", static_cast<long long>(r.test_samples),
+                r.test->loss, metric, r.test->metric);
+  std::printf("wrote %s\n", output.c_str());
+  return t.status == TrialStatus::kDiverged ? 3 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hpsearch: distributed hyperparameter search for neural networks"};
+  app.set_version_flag("--version", std::string("hpsearch ") + hps::kVersion);
+  app.require_subcommand(1);
+
+  std::string config_path, output;
+  bool force = false, quiet = false;
+  CLI::App* train = app.add_subcommand("train", "train one model from a YAML config");
+  train->add_option("config", config_path, "YAML config file")->required();
+  train->add_option("--out,-o", output, "HDF5 file to write (default results/<config>.train.h5)");
+  train->add_flag("--force", force, "replace an existing output file");
+  train->add_flag("--quiet,-q", quiet, "no per-epoch progress on stderr");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*train) return run_train(config_path, output, force, quiet);
+  } catch (const hps::ConfigError& e) {
+    std::fprintf(stderr, "hpsearch: config error: %s\n", e.what());
+    return 2;
+  } catch (const hps::DataError& e) {
+    std::fprintf(stderr, "hpsearch: data error: %s\n", e.what());
+    return 2;
+  } catch (const hps::h5::Error& e) {
+    std::fprintf(stderr, "hpsearch: HDF5 error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hpsearch: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,102 @@
+#include "core/backprop.hpp"
+
+#include <stdexcept>
+
+namespace hps {
+
+Backprop::Backprop(const MlpShape& shape, Index max_batch) : shape_(shape), max_batch_(max_batch) {
+  if (max_batch < 1) throw std::invalid_argument("Backprop: batch size must be at least 1");
+  Index widest = shape.outputs;
+  for (Index units : shape.hidden) {
+    const auto size = static_cast<size_t>(units * max_batch);
+    h_.emplace_back(size);
+    mask_.emplace_back(size);
+    a_.emplace_back(size);
+    widest = std::max(widest, units);
+  }
+  out_.resize(static_cast<size_t>(shape.outputs * max_batch));
+  d_out_.resize(out_.size());
+  delta_a_.resize(static_cast<size_t>(widest * max_batch));
+  delta_b_.resize(delta_a_.size());
+}
+
+Eigen::Map<const Matrix> Backprop::forward(const Mlp& model, const Eigen::Ref<const Matrix>& x,
+                                           float dropout_rate, Rng* rng) {
+  if (x.cols() > max_batch_ || x.cols() < 1)
+    throw std::invalid_argument("Backprop::forward: batch of " + std::to_string(x.cols()) +
+                                " samples, workspace holds 1 to " + std::to_string(max_batch_));
+  batch_ = x.cols();
+  dropout_active_ = dropout_rate > 0.0f && rng != nullptr;
+  const Index hidden = static_cast<Index>(shape_.hidden.size());
+  const float keep_scale = dropout_active_ ? 1.0f / (1.0f - dropout_rate) : 1.0f;
+  // A unit is kept when a uniform 32-bit draw is at or above rate * 2^32.
+  const auto drop_below = static_cast<uint64_t>(static_cast<double>(dropout_rate) * 4294967296.0);
+
+  for (Index l = 0; l <= hidden; ++l) {
+    const Index units = shape_.layer_outputs(l);
+    auto z = l < hidden ? view(h_[l], units) : view(out_, units);
+    if (l == 0) {
+      z.noalias() = model.weight(l) * x;
+    } else {
+      z.noalias() = model.weight(l) * view(a_[l - 1], shape_.layer_inputs(l));
+    }
+    z.colwise() += model.bias(l);
+    if (l == hidden) break;
+
+    if (shape_.activation == Activation::kRelu) {
+      z = z.cwiseMax(0.0f);
+    } else {
+      z = z.array().tanh();
+    }
+    auto a = view(a_[l], units);
+    if (dropout_active_) {
+      auto m = view(mask_[l], units);
+      float* mp = m.data();
+      const Index n = m.size();
+      for (Index i = 0; i < n; ++i) {
+        mp[i] = rng->next_u32() >= drop_below ? keep_scale : 0.0f;
+      }
+      a = z.cwiseProduct(m);
+    } else {
+      a = z;
+    }
+  }
+  return {out_.data(), shape_.outputs, batch_};
+}
+
+Eigen::Map<Matrix> Backprop::output_gradient() { return view(d_out_, shape_.outputs); }
+
+void Backprop::backward(const Mlp& model, const Eigen::Ref<const Matrix>& x, Vector& grad) {
+  const Index hidden = static_cast<Index>(shape_.hidden.size());
+  // delta holds dLoss/dz for the layer being processed; two buffers alternate.
+  std::vector<float>* delta = &d_out_;
+  std::vector<float>* spare = &delta_a_;
+  for (Index l = hidden; l >= 0; --l) {
+    const Index units = shape_.layer_outputs(l);
+    const Index inputs = shape_.layer_inputs(l);
+    auto dz = view(*delta, units);
+    auto dw = model.weight_view(grad, l);
+    if (l == 0) {
+      dw.noalias() = dz * x.transpose();
+    } else {
+      dw.noalias() = dz * view(a_[l - 1], inputs).transpose();
+    }
+    model.bias_view(grad, l).noalias() = dz.rowwise().sum();
+    if (l == 0) break;
+
+    // Into the previous hidden layer: through the weights, the dropout mask, the activation.
+    auto da = view(*spare, inputs);
+    da.noalias() = model.weight(l).transpose() * dz;
+    if (dropout_active_) da.array() *= view(mask_[l - 1], inputs).array();
+    auto h = view(h_[l - 1], inputs);
+    if (shape_.activation == Activation::kRelu) {
+      da = (h.array() > 0.0f).select(da, 0.0f);
+    } else {
+      da.array() *= 1.0f - h.array().square();
+    }
+    delta = spare;
+    spare = (spare == &delta_a_) ? &delta_b_ : &delta_a_;
+  }
+}
+
+}  // namespace hps

@@ -1,0 +1,323 @@
+#include "core/config.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+
+#include "core/config_parser.hpp"
+#include "core/yaml_util.hpp"
+
+namespace hps {
+namespace {
+
+namespace fs = std::filesystem;
+
+const Choices<Task> kTasks = {{"classification", Task::kClassification},
+                              {"regression", Task::kRegression}};
+const Choices<ScalingKind> kScalings = {{"none", ScalingKind::kNone},
+                                        {"standardize", ScalingKind::kStandardize},
+                                        {"minmax", ScalingKind::kMinMax}};
+const Choices<DataFormat> kFormats = {
+    {"idx", DataFormat::kIdx}, {"csv", DataFormat::kCsv}, {"hdf5", DataFormat::kHdf5}};
+const Choices<Activation> kActivations = {{"relu", Activation::kRelu}, {"tanh", Activation::kTanh}};
+const Choices<Initialization> kInitializations = {{"he", Initialization::kHe},
+                                                  {"glorot", Initialization::kGlorot}};
+const Choices<OptimizerKind> kOptimizers = {{"sgd", OptimizerKind::kSgd},
+                                            {"momentum", OptimizerKind::kMomentum},
+                                            {"adam", OptimizerKind::kAdam}};
+const Choices<Monitor> kMonitors = {{"val_loss", Monitor::kValLoss},
+                                    {"val_accuracy", Monitor::kValAccuracy}};
+const Choices<MonitorMode> kModes = {
+    {"auto", MonitorMode::kAuto}, {"min", MonitorMode::kMin}, {"max", MonitorMode::kMax}};
+
+const std::vector<std::string> kTopLevelKeys = {"seed", "data", "model", "training",
+                                                "early_stopping"};
+const std::vector<std::string> kDataKeys = {"task",    "num_classes", "validation_fraction",
+                                            "scaling", "train",       "test"};
+const std::vector<std::string> kSourceKeys = {"format",         "images",       "labels",
+                                              "path",           "label_column", "features_dataset",
+                                              "labels_dataset", "max_samples"};
+const std::vector<std::string> kModelKeys = {"hidden", "activation", "init", "dropout"};
+const std::vector<std::string> kTrainingKeys = {
+    "optimizer", "learning_rate", "momentum",   "beta1", "beta2",
+    "epsilon",   "batch_size",    "max_epochs", "l1",    "l2"};
+const std::vector<std::string> kEarlyStoppingKeys = {
+    "enabled", "monitor", "mode", "min_delta", "patience", "restore_best_weights"};
+
+/// A data-source key that only some formats use.
+struct FormatKey {
+  const char* key;
+  std::string DataSource::*field;
+  std::vector<DataFormat> formats;
+  bool is_file;  ///< a path on disk: resolved against the config's folder and checked to exist
+};
+
+const std::vector<FormatKey> kFormatKeys = {
+    {"images", &DataSource::images, {DataFormat::kIdx}, true},
+    {"labels", &DataSource::labels, {DataFormat::kIdx}, true},
+    {"path", &DataSource::path, {DataFormat::kCsv, DataFormat::kHdf5}, true},
+    {"label_column", &DataSource::label_column, {DataFormat::kCsv}, false},
+    {"features_dataset", &DataSource::features_dataset, {DataFormat::kHdf5}, false},
+    {"labels_dataset", &DataSource::labels_dataset, {DataFormat::kHdf5}, false},
+};
+
+bool applies(const FormatKey& key, DataFormat format) {
+  for (DataFormat f : key.formats)
+    if (f == format) return true;
+  return false;
+}
+
+template <typename E>
+std::string name_of(const Choices<E>& choices, E value) {
+  for (const auto& [name, v] : choices)
+    if (v == value) return name;
+  return "?";
+}
+
+std::string format_names(const std::vector<DataFormat>& formats) {
+  std::string names;
+  for (DataFormat f : formats) names += (names.empty() ? "" : " or ") + name_of(kFormats, f);
+  return names;
+}
+
+/// Shortest text that reads back as `value` (0.1, not 0.10000000000000001).
+std::string number_text(double value) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return ec == std::errc() ? std::string(buffer, end) : std::to_string(value);
+}
+
+std::string resolve_path(const std::string& path, const std::string& base_dir) {
+  fs::path resolved(path);
+  if (resolved.is_relative()) resolved = fs::path(base_dir.empty() ? "." : base_dir) / resolved;
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(resolved, ec);
+  return (ec ? resolved : absolute).lexically_normal().string();
+}
+
+DataSource parse_source(const ConfigNode& node, const std::string& base_dir) {
+  node.check_keys(kSourceKeys);
+  DataSource source;
+  source.format = node.require("format").as_choice(kFormats);
+  const std::string format = name_of(kFormats, source.format);
+  for (const FormatKey& key : kFormatKeys) {
+    const ConfigNode value = node.child(key.key);
+    if (!applies(key, source.format)) {
+      if (value.present())
+        value.fail("only applies to format: " + format_names(key.formats) +
+                   " (this source has format: " + format + ")");
+      continue;
+    }
+    const std::string text =
+        node.require(key.key, " (needed for format: " + format + ")").as_string();
+    if (text.empty()) value.fail("must not be empty");
+    source.*key.field = key.is_file ? resolve_path(text, base_dir) : text;
+  }
+  node.read("max_samples", source.max_samples);
+  return source;
+}
+
+DataConfig parse_data(const ConfigNode& node, const std::string& base_dir) {
+  node.check_keys(kDataKeys);
+  DataConfig data;
+  node.read_choice("task", kTasks, data.task);
+  node.read("num_classes", data.num_classes);
+  node.read("validation_fraction", data.validation_fraction);
+  node.read_choice("scaling", kScalings, data.scaling);
+  data.train = parse_source(node.require("train"), base_dir);
+  if (const ConfigNode test = node.child("test"); test.present())
+    data.test = parse_source(test, base_dir);
+  return data;
+}
+
+ModelConfig parse_model(const ConfigNode& node) {
+  node.check_keys(kModelKeys);
+  ModelConfig model;
+  node.read("hidden", model.hidden);
+  node.read_choice("activation", kActivations, model.activation);
+  if (const ConfigNode init = node.child("init"); init.present())
+    model.init = init.as_choice(kInitializations);
+  node.read("dropout", model.dropout);
+  return model;
+}
+
+TrainingConfig parse_training(const ConfigNode& node) {
+  node.check_keys(kTrainingKeys);
+  TrainingConfig training;
+  OptimizerConfig& optimizer = training.optimizer;
+  node.read_choice("optimizer", kOptimizers, optimizer.kind);
+  node.read("learning_rate", optimizer.learning_rate);
+  node.read("momentum", optimizer.momentum);
+  node.read("beta1", optimizer.beta1);
+  node.read("beta2", optimizer.beta2);
+  node.read("epsilon", optimizer.epsilon);
+  node.read("batch_size", training.batch_size);
+  node.read("max_epochs", training.max_epochs);
+  node.read("l1", training.l1);
+  node.read("l2", training.l2);
+  return training;
+}
+
+EarlyStoppingConfig parse_early_stopping(const ConfigNode& node) {
+  node.check_keys(kEarlyStoppingKeys);
+  EarlyStoppingConfig early_stopping;
+  node.read("enabled", early_stopping.enabled);
+  node.read_choice("monitor", kMonitors, early_stopping.monitor);
+  node.read_choice("mode", kModes, early_stopping.mode);
+  node.read("min_delta", early_stopping.min_delta);
+  node.read("patience", early_stopping.patience);
+  node.read("restore_best_weights", early_stopping.restore_best_weights);
+  return early_stopping;
+}
+
+/// Range checks phrased the same way everywhere. Each is written so that NaN fails it.
+class Checker {
+ public:
+  explicit Checker(const KeyLines& lines) : lines_(lines) {}
+
+  void check(bool ok, const std::string& path, const std::string& problem) const {
+    if (!ok) lines_.fail(path, problem);
+  }
+  void positive(double value, const std::string& path) const {
+    check(value > 0, path, "must be > 0, got " + number_text(value));
+  }
+  void non_negative(double value, const std::string& path) const {
+    check(value >= 0, path, "must be >= 0, got " + number_text(value));
+  }
+  void at_least(Index value, Index min, const std::string& path) const {
+    check(value >= min, path,
+          "must be >= " + std::to_string(min) + ", got " + std::to_string(value));
+  }
+  /// [0, 1): rates and decay factors, where 1 would stop learning or never forget.
+  void unit_half_open(double value, const std::string& path) const {
+    check(value >= 0 && value < 1, path, "must be in [0, 1), got " + number_text(value));
+  }
+
+  /// The file must be there now: better to hear before training than from a worker later.
+  void file_exists(const std::string& file, const std::string& path) const {
+    std::error_code ec;
+    const fs::file_status status = fs::status(file, ec);
+    if (status.type() == fs::file_type::not_found)
+      lines_.fail(path, "file '" + file + "' does not exist");
+    if (ec) lines_.fail(path, "cannot access file '" + file + "': " + ec.message());
+    if (fs::is_directory(status)) lines_.fail(path, "'" + file + "' is a directory, not a file");
+  }
+
+ private:
+  const KeyLines& lines_;
+};
+
+void validate_source(const DataSource& source, const std::string& path, const Checker& c) {
+  c.at_least(source.max_samples, 0, path + ".max_samples");
+}
+
+void check_source_files(const DataSource& source, const std::string& path, const Checker& c) {
+  for (const FormatKey& key : kFormatKeys)
+    if (key.is_file && applies(key, source.format))
+      c.file_exists(source.*key.field, path + "." + key.key);
+}
+
+}  // namespace
+
+void validate_train_config(const TrainConfig& config, const KeyLines& lines) {
+  const Checker c(lines);
+
+  const DataConfig& data = config.data;
+  if (data.task == Task::kClassification) {
+    c.check(data.num_classes == 0 || data.num_classes >= 2, "data.num_classes",
+            "must be >= 2 for classification, or 0 to infer it from the labels, got " +
+                std::to_string(data.num_classes));
+  } else {
+    c.check(data.num_classes == 0, "data.num_classes",
+            "only applies to task: classification (data.task is regression)");
+  }
+  c.check(data.validation_fraction > 0 && data.validation_fraction < 1, "data.validation_fraction",
+          "must be in (0, 1), got " + number_text(data.validation_fraction) +
+              (data.validation_fraction <= 0
+                   ? " (early stopping and model selection need a validation set)"
+                   : ""));
+  validate_source(data.train, "data.train", c);
+  if (data.test) validate_source(*data.test, "data.test", c);
+
+  const ModelConfig& model = config.model;
+  for (std::size_t i = 0; i < model.hidden.size(); ++i)
+    c.at_least(model.hidden[i], 1, "model.hidden[" + std::to_string(i) + "]");
+  c.unit_half_open(model.dropout, "model.dropout");
+
+  const TrainingConfig& training = config.training;
+  const OptimizerConfig& optimizer = training.optimizer;
+  c.positive(optimizer.learning_rate, "training.learning_rate");
+  c.unit_half_open(optimizer.momentum, "training.momentum");
+  c.unit_half_open(optimizer.beta1, "training.beta1");
+  c.unit_half_open(optimizer.beta2, "training.beta2");
+  c.positive(optimizer.epsilon, "training.epsilon");
+  c.at_least(training.batch_size, 1, "training.batch_size");
+  c.at_least(training.max_epochs, 1, "training.max_epochs");
+  c.non_negative(training.l1, "training.l1");
+  c.non_negative(training.l2, "training.l2");
+
+  const EarlyStoppingConfig& early_stopping = config.early_stopping;
+  c.check(early_stopping.monitor != Monitor::kValAccuracy || data.task == Task::kClassification,
+          "early_stopping.monitor",
+          "val_accuracy only applies to task: classification (data.task is regression); "
+          "use val_loss");
+  c.non_negative(early_stopping.min_delta, "early_stopping.min_delta");
+  c.at_least(early_stopping.patience, 0, "early_stopping.patience");
+
+  // Last, so that mistakes in the file itself are reported before the state of the disk.
+  check_source_files(data.train, "data.train", c);
+  if (data.test) check_source_files(*data.test, "data.test", c);
+}
+
+TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& source_name,
+                                    const std::string& base_dir,
+                                    const std::vector<std::string>& extra_top_level_keys) {
+  const ConfigNode top(root, source_name);
+  std::vector<std::string> known = kTopLevelKeys;
+  known.insert(known.end(), extra_top_level_keys.begin(), extra_top_level_keys.end());
+  top.check_keys(known);
+
+  TrainConfig config;
+  config.source_name = source_name;
+  top.read("seed", config.seed);
+  config.data = parse_data(top.require("data"), base_dir);
+  config.model = parse_model(top.child("model"));
+  config.training = parse_training(top.child("training"));
+  config.early_stopping = parse_early_stopping(top.child("early_stopping"));
+
+  validate_train_config(config, KeyLines(root, source_name));
+  return config;
+}
+
+TrainConfig parse_train_config(const std::string& yaml_text, const std::string& source_name,
+                               const std::string& base_dir) {
+  TrainConfig config =
+      parse_train_config_node(parse_yaml(yaml_text, source_name), source_name, base_dir, {});
+  config.text = yaml_text;
+  return config;
+}
+
+TrainConfig load_train_config(const std::string& path) {
+  const auto fail = [&path](int error) {
+    throw ConfigError("cannot read config file '" + path +
+                      "': " + std::generic_category().message(error));
+  };
+  errno = 0;
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (!file) fail(errno);
+  std::string text;
+  char buffer[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  // Reading a directory opens fine and fails here, with EISDIR.
+  if (std::ferror(file.get())) fail(errno != 0 ? errno : EIO);
+
+  const fs::path parent = fs::path(path).parent_path();
+  return parse_train_config(text, path, parent.empty() ? "." : parent.string());
+}
+
+}  // namespace hps

@@ -1,0 +1,74 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/data_loader.hpp"
+#include "core/early_stopping.hpp"
+#include "core/mlp.hpp"
+#include "core/optim/optimizer.hpp"
+#include "core/preprocessing.hpp"
+
+namespace hps {
+
+/// A config that cannot be used. The message names the file, the key path and its YAML line,
+/// and, for an unknown key, the nearest known spelling.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The `data` block: what to train on and how to prepare it.
+struct DataConfig {
+  Task task = Task::kClassification;
+  int num_classes = 0;  ///< 0: inferred from the training labels
+  DataSource train;
+  std::optional<DataSource> test;  ///< never used for selection, only reported
+  double validation_fraction = 0.1;
+  ScalingKind scaling = ScalingKind::kStandardize;
+};
+
+/// The `model` block: capacity and the per-layer choices.
+struct ModelConfig {
+  std::vector<Index> hidden = {128};
+  Activation activation = Activation::kRelu;
+  std::optional<Initialization> init;  ///< default: He for ReLU, Glorot for tanh
+  double dropout = 0.0;                ///< rate on hidden layers, in [0, 1)
+
+  Initialization initialization() const {
+    return init.value_or(activation == Activation::kRelu ? Initialization::kHe
+                                                         : Initialization::kGlorot);
+  }
+};
+
+/// The `training` block: optimizer, batches, epochs and weight penalties.
+struct TrainingConfig {
+  OptimizerConfig optimizer;
+  Index batch_size = 128;
+  int max_epochs = 50;
+  double l1 = 0.0;  ///< L1 strength lambda: adds lambda/n * sum|w| (n = training samples)
+  double l2 = 0.0;  ///< L2 strength lambda: adds lambda/(2n) * sum w^2
+};
+
+/// Everything needed to train one model (one trial).
+struct TrainConfig {
+  uint64_t seed = 0;
+  DataConfig data;
+  ModelConfig model;
+  TrainingConfig training;
+  EarlyStoppingConfig early_stopping;
+  std::string source_name;  ///< the file it was read from, for messages
+  std::string text;         ///< the YAML text as given, stored with results
+};
+
+/// Parses and validates a training config from YAML text. Relative data paths are resolved
+/// against `base_dir`. Throws ConfigError.
+TrainConfig parse_train_config(const std::string& yaml_text, const std::string& source_name,
+                               const std::string& base_dir);
+
+/// Reads `path` and parses it; relative data paths are resolved against its directory.
+TrainConfig load_train_config(const std::string& path);
+
+}  // namespace hps

@@ -1,0 +1,266 @@
+// CSV reader: a header row, then one sample per line. Fields may be quoted ("a,b", with ""
+// for a literal quote) but may not span lines. Blank lines are skipped wherever they are, and
+// CRLF line ends and a UTF-8 byte-order mark are accepted. Numbers are parsed with
+// std::from_chars, so the result never depends on the locale.
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "core/data_loader.hpp"
+#include "core/dataset_checks.hpp"
+
+namespace hps {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& problem) {
+  throw DataError(path + ": " + problem);
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a CSV file");
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) fail(path, "no such file");
+    fail(path, std::string("cannot open (") +
+                   (errno != 0 ? std::strerror(errno) : "unknown error") + ")");
+  }
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  std::string text;
+  if (size > 0) {
+    text.resize(static_cast<size_t>(size));
+    in.read(text.data(), size);
+  }
+  if (size < 0 || (!in && !in.eof())) fail(path, "read error");
+  return text;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool is_blank(std::string_view line) { return trim(line).empty(); }
+
+/// Splits `line` at commas into `fields`, which view either `line` or, for quoted fields,
+/// `storage`. Returns false on an unterminated quote.
+bool split_fields(std::string_view line, std::vector<std::string_view>& fields,
+                  std::vector<std::string>& storage) {
+  fields.clear();
+  if (line.find('"') == std::string_view::npos) {
+    // Fast path for the usual all-numeric line.
+    size_t start = 0;
+    while (true) {
+      const size_t comma = line.find(',', start);
+      if (comma == std::string_view::npos) {
+        fields.push_back(trim(line.substr(start)));
+        return true;
+      }
+      fields.push_back(trim(line.substr(start, comma - start)));
+      start = comma + 1;
+    }
+  }
+  storage.clear();
+  storage.reserve(line.size() + 1);  // no reallocation: the views below must stay valid
+  size_t pos = 0;
+  while (true) {
+    while (pos < line.size() && is_space(line[pos])) ++pos;
+    if (pos < line.size() && line[pos] == '"') {
+      std::string value;
+      ++pos;
+      bool closed = false;
+      while (pos < line.size()) {
+        if (line[pos] == '"') {
+          if (pos + 1 < line.size() && line[pos + 1] == '"') {
+            value += '"';
+            pos += 2;
+            continue;
+          }
+          ++pos;
+          closed = true;
+          break;
+        }
+        value += line[pos++];
+      }
+      if (!closed) return false;
+      while (pos < line.size() && is_space(line[pos])) ++pos;
+      // Text after the closing quote joins the field, as most spreadsheets do.
+      const size_t comma = line.find(',', pos);
+      const size_t end = comma == std::string_view::npos ? line.size() : comma;
+      value += std::string(trim(line.substr(pos, end - pos)));
+      storage.push_back(std::move(value));
+      fields.push_back(storage.back());
+      if (comma == std::string_view::npos) return true;
+      pos = comma + 1;
+    } else {
+      const size_t comma = line.find(',', pos);
+      const size_t end = comma == std::string_view::npos ? line.size() : comma;
+      fields.push_back(trim(line.substr(pos, end - pos)));
+      if (comma == std::string_view::npos) return true;
+      pos = comma + 1;
+    }
+  }
+}
+
+enum class Parse { kOk, kEmpty, kNotNumber, kNotFinite, kOutOfRange };
+
+Parse parse_number(std::string_view text, double& value) {
+  if (text.empty()) return Parse::kEmpty;
+  // from_chars rejects a leading '+', which CSV writers sometimes emit.
+  if (text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
+  const char* end = text.data() + text.size();
+  const auto result = std::from_chars(text.data(), end, value);
+  if (result.ec == std::errc::result_out_of_range && result.ptr == end) return Parse::kOutOfRange;
+  if (result.ec != std::errc() || result.ptr != end) return Parse::kNotNumber;
+  if (!std::isfinite(value)) return Parse::kNotFinite;
+  return Parse::kOk;
+}
+
+std::string format_number(double v) {
+  char buf[32];
+  const auto result = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, result.ptr);
+}
+
+/// Reads lines one at a time, counting them from 1, without the line end.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : text_(text) {
+    constexpr std::string_view kBom = "\xEF\xBB\xBF";
+    if (text_.substr(0, kBom.size()) == kBom) text_.remove_prefix(kBom.size());
+  }
+
+  /// The next line that is not blank; false at the end of the text.
+  bool next_non_blank(std::string_view& line) {
+    while (next(line))
+      if (!is_blank(line)) return true;
+    return false;
+  }
+
+  size_t line_number() const { return line_number_; }
+
+ private:
+  bool next(std::string_view& line) {
+    if (pos_ >= text_.size()) return false;
+    size_t end = text_.find('\n', pos_);
+    if (end == std::string_view::npos) end = text_.size();
+    line = text_.substr(pos_, end - pos_);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos_ = end + 1;
+    ++line_number_;
+    return true;
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+  size_t line_number_ = 0;
+};
+
+}  // namespace
+
+Dataset load_csv(const std::string& path, const std::string& label_column, Task task,
+                 int num_classes, Index max_samples) {
+  if (max_samples < 0)
+    throw std::invalid_argument("load_csv(): max_samples must be >= 0, got " +
+                                std::to_string(max_samples));
+  const std::string text = read_whole_file(path);
+  LineReader lines(text);
+  std::string_view line;
+  if (!lines.next_non_blank(line)) fail(path, "empty file (expected a header row)");
+
+  std::vector<std::string_view> fields;
+  std::vector<std::string> storage;
+  if (!split_fields(line, fields, storage))
+    fail(path, "line " + std::to_string(lines.line_number()) + ": unterminated quoted field");
+  const std::vector<std::string> header(fields.begin(), fields.end());
+  const size_t columns = header.size();
+
+  std::string listing;
+  for (const auto& name : header) listing += (listing.empty() ? "'" : ", '") + name + "'";
+  if (label_column.empty()) fail(path, "no label column given; columns are " + listing);
+  size_t label_index = columns;
+  for (size_t c = 0; c < columns; ++c) {
+    if (header[c] != label_column) continue;
+    if (label_index != columns)
+      fail(path, "label column '" + label_column + "' appears more than once in the header (line " +
+                     std::to_string(lines.line_number()) + ")");
+    label_index = c;
+  }
+  if (label_index == columns)
+    fail(path, "no column named '" + label_column + "' in the header (line " +
+                   std::to_string(lines.line_number()) + "); columns are " + listing);
+  if (columns < 2) fail(path, "no feature columns besides the label column '" + label_column + "'");
+  const size_t features = columns - 1;
+
+  std::vector<float> values;  // sample after sample: the column-major features x samples layout
+  std::vector<double> targets;
+  constexpr double kFloatMax = std::numeric_limits<float>::max();
+  Index samples = 0;
+  while ((max_samples == 0 || samples < max_samples) && lines.next_non_blank(line)) {
+    const std::string at = "line " + std::to_string(lines.line_number());
+    if (!split_fields(line, fields, storage)) fail(path, at + ": unterminated quoted field");
+    if (fields.size() != columns)
+      fail(path, at + " has " + std::to_string(fields.size()) + " field" +
+                     (fields.size() == 1 ? "" : "s") + ", header has " + std::to_string(columns));
+    for (size_t c = 0; c < columns; ++c) {
+      double value = 0.0;
+      const Parse parsed = parse_number(fields[c], value);
+      if (parsed != Parse::kOk) {
+        const std::string where = at + ", column '" + header[c] + "': ";
+        const std::string quoted = "'" + std::string(fields[c]) + "'";
+        switch (parsed) {
+          case Parse::kEmpty:
+            fail(path, where + "empty field (missing value)");
+          case Parse::kNotNumber:
+            fail(path, where + quoted + " is not a number");
+          case Parse::kNotFinite:
+            fail(path, where + quoted + " is not a finite number");
+          case Parse::kOutOfRange:
+            fail(path, where + quoted + " is out of range");
+          case Parse::kOk:
+            break;
+        }
+      }
+      if ((c != label_index || task == Task::kRegression) && std::abs(value) > kFloatMax)
+        fail(path, at + ", column '" + header[c] + "': '" + std::string(fields[c]) +
+                       "' is out of the 32-bit float range");
+      if (c == label_index) {
+        if (task == Task::kClassification) {
+          // Checked here as well as in make_checked_dataset so the message names the line.
+          const std::string where =
+              at + ", column '" + header[c] + "': label " + format_number(value);
+          if (std::floor(value) != value) fail(path, where + " is not an integer class index");
+          if (num_classes > 0 && (value < 0 || value >= num_classes))
+            fail(path,
+                 where + " is outside the class range [0, " + std::to_string(num_classes) + ")");
+          if (value < 0) fail(path, where + " is negative; class indices start at 0");
+        }
+        targets.push_back(value);
+      } else {
+        values.push_back(static_cast<float>(value));
+      }
+    }
+    ++samples;
+  }
+
+  Matrix x = Eigen::Map<const Matrix>(values.data(), static_cast<Index>(features), samples);
+  return make_checked_dataset(std::move(x), targets, 1, task, num_classes, path);
+}
+
+}  // namespace hps

@@ -1,0 +1,145 @@
+#include "core/data_loader.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/dataset_checks.hpp"
+
+namespace hps {
+namespace {
+
+/// Shortest text that reads back as `v` ("12", "2.5", "1e+300"), independent of the locale.
+std::string format_number(double v) {
+  char buf[32];
+  const auto result = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, result.ptr);
+}
+
+const char* non_finite_word(double v) { return std::isnan(v) ? "NaN" : "infinite"; }
+
+[[noreturn]] void fail(const std::string& source, const std::string& problem) {
+  throw DataError(source + ": " + problem);
+}
+
+/// Finds the first non-finite feature; called only once allFinite() has said there is one,
+/// so the common (clean) case costs a single vectorized pass.
+[[noreturn]] void report_non_finite_feature(const Matrix& x, const std::string& source) {
+  for (Index s = 0; s < x.cols(); ++s)
+    for (Index f = 0; f < x.rows(); ++f)
+      if (!std::isfinite(x(f, s)))
+        fail(source, "feature " + std::to_string(f) + " of sample " + std::to_string(s) + " is " +
+                         non_finite_word(x(f, s)));
+  throw std::logic_error("report_non_finite_feature(): no non-finite value in " + source);
+}
+
+/// Turns checked class labels into int32 and settles num_classes.
+void check_class_labels(const std::vector<double>& targets, int num_classes,
+                        const std::string& source, Dataset& out) {
+  // Labels become int32 and num_classes = max + 1 must still be an int.
+  constexpr double kLargest = std::numeric_limits<int32_t>::max() - 1;
+  out.labels.resize(targets.size());
+  int32_t largest = -1;
+  for (size_t s = 0; s < targets.size(); ++s) {
+    const double v = targets[s];
+    const std::string where = " at sample " + std::to_string(s);
+    if (!std::isfinite(v)) fail(source, "label" + where + " is " + non_finite_word(v));
+    if (std::floor(v) != v)
+      fail(source, "label " + format_number(v) + where + " is not an integer class index");
+    if (num_classes > 0 && (v < 0 || v >= num_classes))
+      fail(source, "label " + format_number(v) + where + " is outside the class range [0, " +
+                       std::to_string(num_classes) + ")");
+    if (v < 0)
+      fail(source, "label " + format_number(v) + where + " is negative; class indices start at 0");
+    if (v > kLargest) fail(source, "label " + format_number(v) + where + " is too large");
+    const auto label = static_cast<int32_t>(v);
+    out.labels[s] = label;
+    if (label > largest) largest = label;
+  }
+  out.num_classes = num_classes > 0 ? num_classes : largest + 1;
+}
+
+void check_regression_targets(const std::vector<double>& targets, Index outputs, Index samples,
+                              const std::string& source, Dataset& out) {
+  constexpr double kFloatMax = std::numeric_limits<float>::max();
+  for (size_t k = 0; k < targets.size(); ++k) {
+    const double v = targets[k];
+    if (std::isfinite(v) && std::abs(v) <= kFloatMax) continue;
+    const auto s = static_cast<Index>(k) / outputs;
+    const std::string what =
+        outputs == 1 ? "target of sample " + std::to_string(s)
+                     : "target " + std::to_string(k % outputs) + " of sample " + std::to_string(s);
+    if (!std::isfinite(v)) fail(source, what + " is " + non_finite_word(v));
+    fail(source, what + " (" + format_number(v) + ") does not fit a 32-bit float");
+  }
+  using DoubleMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic>;
+  out.y = Eigen::Map<const DoubleMatrix>(targets.data(), outputs, samples).cast<float>();
+}
+
+}  // namespace
+
+Dataset make_checked_dataset(Matrix x, const std::vector<double>& targets, Index outputs, Task task,
+                             int num_classes, const std::string& source) {
+  if (outputs < 1)
+    throw std::invalid_argument("make_checked_dataset(): " + source +
+                                ": outputs must be >= 1, got " + std::to_string(outputs));
+  if (task == Task::kClassification && outputs != 1)
+    fail(source, "classification needs one label per sample, found " + std::to_string(outputs) +
+                     " targets per sample");
+  if (num_classes < 0)
+    throw std::invalid_argument("make_checked_dataset(): " + source +
+                                ": num_classes must be >= 0, got " + std::to_string(num_classes));
+
+  const Index samples = x.cols();
+  if (static_cast<Index>(targets.size()) != samples * outputs) {
+    if (outputs == 1)
+      fail(source, "features and labels of different lengths: " + std::to_string(samples) +
+                       " samples of features, " + std::to_string(targets.size()) + " labels");
+    fail(source, "features and labels of different lengths: " + std::to_string(samples) +
+                     " samples of features need " + std::to_string(samples * outputs) +
+                     " target values (" + std::to_string(outputs) + " per sample), found " +
+                     std::to_string(targets.size()));
+  }
+  if (samples == 0) fail(source, "no samples");
+  if (x.rows() == 0) fail(source, "no features");
+  if (!x.allFinite()) report_non_finite_feature(x, source);
+
+  Dataset out;
+  out.task = task;
+  out.source = source;
+  if (task == Task::kClassification) {
+    check_class_labels(targets, num_classes, source, out);
+  } else {
+    check_regression_targets(targets, outputs, samples, source, out);
+  }
+  out.x = std::move(x);
+  return out;
+}
+
+Dataset load_dataset(const DataSource& source, Task task, int num_classes) {
+  if (source.max_samples < 0)
+    throw std::invalid_argument("load_dataset(): max_samples must be >= 0, got " +
+                                std::to_string(source.max_samples));
+  switch (source.format) {
+    case DataFormat::kIdx:
+      if (source.images.empty() || source.labels.empty())
+        throw DataError("idx data source needs both an images file and a labels file");
+      return load_idx(source.images, source.labels, task, num_classes, source.max_samples);
+    case DataFormat::kCsv:
+      if (source.path.empty()) throw DataError("csv data source needs a path");
+      return load_csv(source.path, source.label_column, task, num_classes, source.max_samples);
+    case DataFormat::kHdf5:
+      if (source.path.empty()) throw DataError("hdf5 data source needs a path");
+      return load_hdf5(source.path, source.features_dataset, source.labels_dataset, task,
+                       num_classes, source.max_samples);
+  }
+  throw std::invalid_argument("load_dataset(): unknown data format " +
+                              std::to_string(static_cast<int>(source.format)));
+}
+
+}  // namespace hps

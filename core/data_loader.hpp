@@ -1,0 +1,50 @@
+#pragma once
+#include <stdexcept>
+#include <string>
+
+#include "core/dataset.hpp"
+
+namespace hps {
+
+/// Bad or unreadable input data. The message names the file and what is wrong with it.
+class DataError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// File formats hpsearch reads.
+enum class DataFormat { kIdx, kCsv, kHdf5 };
+
+/// Where one data set comes from (the `data.train` / `data.test` block of a config).
+struct DataSource {
+  DataFormat format = DataFormat::kIdx;
+  std::string images;            ///< idx: images file (gzipped or not)
+  std::string labels;            ///< idx: labels file (gzipped or not)
+  std::string path;              ///< csv and hdf5: the file
+  std::string label_column;      ///< csv: name of the target column in the header row
+  std::string features_dataset;  ///< hdf5: dataset holding features, samples x features
+  std::string labels_dataset;    ///< hdf5: dataset holding labels, samples (or samples x outputs)
+  Index max_samples = 0;         ///< keep only the first N samples (0 = all)
+};
+
+/// Loads a data set and checks it: every value finite, features and labels of equal length,
+/// class labels integral and in [0, num_classes). `num_classes` 0 infers it as max label + 1.
+/// Throws DataError naming the file and the problem.
+Dataset load_dataset(const DataSource& source, Task task, int num_classes);
+
+/// IDX files (the MNIST format), gzipped or not: images of any rank >= 1 per sample,
+/// flattened to one column per sample; labels as a rank-1 IDX file.
+Dataset load_idx(const std::string& images_path, const std::string& labels_path, Task task,
+                 int num_classes, Index max_samples = 0);
+
+/// CSV with a header row; every column but `label_column` is a numeric feature.
+Dataset load_csv(const std::string& path, const std::string& label_column, Task task,
+                 int num_classes, Index max_samples = 0);
+
+/// HDF5 file with a features dataset (samples x features, any numeric type) and a labels
+/// dataset (samples, or samples x outputs for regression).
+Dataset load_hdf5(const std::string& path, const std::string& features_dataset,
+                  const std::string& labels_dataset, Task task, int num_classes,
+                  Index max_samples = 0);
+
+}  // namespace hps

@@ -1,0 +1,24 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+
+#include "core/config.hpp"
+#include "core/dataset.hpp"
+#include "core/preprocessing.hpp"
+
+namespace hps {
+
+/// Data ready for training: split, scaled with statistics fitted on the training part only.
+struct PreparedData {
+  Dataset train;
+  Dataset validation;
+  std::optional<Dataset> test;
+  Scaler scaler;
+};
+
+/// Loads the config's training (and test) data, holds out the validation split chosen by
+/// `split_seed`, fits the scaler on the training part and applies it to every part.
+/// Throws DataError for bad data.
+PreparedData prepare_data(const DataConfig& config, uint64_t split_seed);
+
+}  // namespace hps

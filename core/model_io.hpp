@@ -1,0 +1,36 @@
+#pragma once
+#include <string>
+
+#include "core/hdf5_file.hpp"
+#include "core/history.hpp"
+#include "core/mlp.hpp"
+#include "core/preprocessing.hpp"
+
+namespace hps {
+
+/// A trained network with what is needed to use it on raw data.
+struct StoredModel {
+  Mlp model;
+  Scaler scaler;
+  Task task = Task::kClassification;
+  int num_classes = 0;
+};
+
+/// Writes `stored` into `group`: attributes inputs, outputs, hidden (int64 array), activation,
+/// task, num_classes, num_layers; datasets layer_<i>/weight (outputs x inputs, row-major so
+/// numpy's W @ x works on a column x) and layer_<i>/bias; scaler/ with attribute kind and
+/// datasets offset and factor (raw x -> (x - offset) * factor).
+void write_model(h5::Group& group, const StoredModel& stored);
+
+/// Reads what write_model wrote. Throws h5::Error naming the object that is missing or wrong.
+StoredModel read_model(const h5::Group& group);
+
+/// Writes the history as one 1-D dataset per column: epoch, train_loss, train_total_loss,
+/// train_<metric>, val_loss, val_<metric>, seconds; metric is accuracy (classification) or mae
+/// (regression), recorded in the group's `metric` attribute.
+void write_history(h5::Group& group, const History& history, Task task);
+
+/// Reads what write_history wrote.
+History read_history(const h5::Group& group);
+
+}  // namespace hps

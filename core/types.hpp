@@ -1,0 +1,17 @@
+#pragma once
+// Numeric types shared by the whole core. Eigen is column-major: a data matrix holds one
+// sample per column (features x samples) so that gathering a mini-batch copies whole columns.
+#include <Eigen/Core>
+#include <cstdint>
+
+namespace hps {
+
+using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
+using Vector = Eigen::Matrix<float, Eigen::Dynamic, 1>;
+using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Index = Eigen::Index;
+
+/// What the network predicts: a class index (softmax cross-entropy) or real values (MSE).
+enum class Task { kClassification, kRegression };
+
+}  // namespace hps

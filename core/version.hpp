@@ -1,0 +1,8 @@
+#pragma once
+
+namespace hps {
+
+/// hpsearch's version, stored in every result file.
+inline constexpr const char* kVersion = "0.1.0";
+
+}  // namespace hps

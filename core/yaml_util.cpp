@@ -1,0 +1,314 @@
+#include "core/yaml_util.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+#include "core/config.hpp"
+
+namespace hps {
+namespace {
+
+/// yaml-cpp marks are 0-based and -1 when unknown.
+int line_of(const YAML::Node& node, int fallback) {
+  const YAML::Mark mark = node.Mark();
+  return mark.line >= 0 ? mark.line + 1 : fallback;
+}
+
+/// Drops one leading '+', which YAML allows on numbers and std::from_chars does not.
+std::string_view unsigned_text(const std::string& text) {
+  std::string_view view = text;
+  if (!view.empty() && view.front() == '+') view.remove_prefix(1);
+  return view;
+}
+
+/// The whole of `text` as a base-10 integer; ec is result_out_of_range past int64's range.
+template <typename Int>
+std::errc parse_integer(const std::string& text, Int& out) {
+  const std::string_view view = unsigned_text(text);
+  if (view.empty()) return std::errc::invalid_argument;
+  const auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), out);
+  if (ec == std::errc() && end != view.data() + view.size()) return std::errc::invalid_argument;
+  return ec;
+}
+
+std::string range_text(int64_t min, int64_t max) {
+  return "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+}
+
+}  // namespace
+
+YAML::Node parse_yaml(const std::string& text, const std::string& source_name) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::ParserException& e) {
+    // Keep yaml-cpp's own position: the column matters for flow syntax like [1, 2.
+    throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                      std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source_name + ": invalid YAML: " + e.what());
+  }
+  if (documents.empty() || (documents.size() == 1 && documents.front().IsNull()))
+    throw ConfigError(source_name + ": the config is empty (expected a YAML map of settings)");
+  if (documents.size() > 1)
+    throw ConfigError(source_name + ":" + std::to_string(line_of(documents[1], 1)) +
+                      ": expected one YAML document, found " + std::to_string(documents.size()) +
+                      " (separated by '---')");
+  return documents.front();
+}
+
+void throw_config_error(const std::string& source_name, int line, const std::string& path,
+                        const std::string& problem) {
+  std::string message = source_name;
+  if (line > 0) message += ":" + std::to_string(line);
+  message += ": ";
+  if (!path.empty()) message += path + ": ";
+  throw ConfigError(message + problem);
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  // Two rows of the classic dynamic programme: row[j] is the distance between the first i
+  // characters of a and the first j of b.
+  std::vector<std::size_t> previous(b.size() + 1), current(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitute = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitute});
+    }
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+std::string nearest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  std::string best;
+  std::size_t best_distance = limit + 1;
+  for (const std::string& candidate : candidates) {
+    const std::size_t distance = edit_distance(word, candidate);
+    if (distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+std::string join_words(const std::vector<std::string>& words) {
+  std::string joined;
+  for (const std::string& word : words) {
+    if (!joined.empty()) joined += ", ";
+    joined += word;
+  }
+  return joined;
+}
+
+ConfigNode::ConfigNode(YAML::Node root, std::string source_name)
+    : node_(std::move(root)), source_name_(std::move(source_name)), line_(line_of(node_, 1)) {}
+
+ConfigNode::ConfigNode(YAML::Node node, std::string source_name, std::string path, int line,
+                       bool present)
+    : node_(std::move(node)),
+      source_name_(std::move(source_name)),
+      path_(std::move(path)),
+      line_(line),
+      present_(present) {}
+
+void ConfigNode::fail(const std::string& problem) const {
+  throw_config_error(source_name_, line_, path_, problem);
+}
+
+bool ConfigNode::is_scalar() const { return present_ && node_.IsScalar(); }
+
+std::string ConfigNode::describe() const {
+  if (!present_ || !node_.IsDefined() || node_.IsNull()) return "an empty value";
+  if (node_.IsSequence()) return "a list";
+  if (node_.IsMap()) return "a map";
+  return "'" + node_.Scalar() + "'";
+}
+
+void ConfigNode::expect_map() const {
+  if (!present_ || node_.IsNull() || node_.IsMap()) return;
+  fail("expected a map of keys, got " + describe());
+}
+
+void ConfigNode::check_keys(const std::vector<std::string>& known) const {
+  expect_map();
+  if (!present_ || !node_.IsMap()) return;
+  std::unordered_map<std::string, int> seen;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    const YAML::Node key = it->first;
+    const int line = line_of(key, line_);
+    if (!key.IsScalar())
+      throw_config_error(
+          source_name_, line, path_,
+          "keys must be plain names, got " + ConfigNode(key, source_name_).describe());
+    const std::string& name = key.Scalar();
+    if (const auto [first, inserted] = seen.emplace(name, line); !inserted)
+      throw_config_error(
+          source_name_, line, child_path(name),
+          "duplicate key (first given at line " + std::to_string(first->second) + ")");
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    const std::string where = path_.empty() ? "at the top level" : "in '" + path_ + "'";
+    const std::string suggestion = nearest_match(name, known);
+    throw_config_error(source_name_, line, "",
+                       "unknown key '" + name + "' " + where +
+                           (suggestion.empty() ? " (known keys: " + join_words(known) + ")"
+                                               : " (did you mean '" + suggestion + "'?)"));
+  }
+}
+
+std::vector<std::string> ConfigNode::keys() const {
+  std::vector<std::string> names;
+  if (!present_ || !node_.IsMap()) return names;
+  for (auto it = node_.begin(); it != node_.end(); ++it)
+    if (it->first.IsScalar()) names.push_back(it->first.Scalar());
+  return names;
+}
+
+bool ConfigNode::has(const std::string& key) const { return child(key).present(); }
+
+std::string ConfigNode::child_path(const std::string& key) const {
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+ConfigNode ConfigNode::child(const std::string& key) const {
+  expect_map();
+  if (present_ && node_.IsMap()) {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key)
+        return ConfigNode(it->second, source_name_, child_path(key), line_of(it->first, line_),
+                          true);
+    }
+  }
+  return ConfigNode(YAML::Node(), source_name_, child_path(key), line_, false);
+}
+
+ConfigNode ConfigNode::require(const std::string& key, const std::string& note) const {
+  ConfigNode value = child(key);
+  if (!value.present()) fail("missing required key '" + key + "'" + note);
+  return value;
+}
+
+std::vector<ConfigNode> ConfigNode::items(const std::string& what) const {
+  if (!present_ || !node_.IsSequence()) fail("expected " + what + ", got " + describe());
+  std::vector<ConfigNode> result;
+  result.reserve(node_.size());
+  for (std::size_t i = 0; i < node_.size(); ++i) {
+    const YAML::Node item = node_[i];
+    result.push_back(ConfigNode(item, source_name_, path_ + "[" + std::to_string(i) + "]",
+                                line_of(item, line_), true));
+  }
+  return result;
+}
+
+const std::string& ConfigNode::scalar(const std::string& kind) const {
+  if (!is_scalar()) fail("expected " + kind + ", got " + describe());
+  return node_.Scalar();
+}
+
+bool ConfigNode::as_bool() const {
+  const std::string& text = scalar("a boolean (true/false)");
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  fail("expected a boolean (true/false), got '" + text + "'");
+}
+
+int64_t ConfigNode::as_int64(int64_t min, int64_t max) const {
+  const std::string& text = scalar("an integer");
+  int64_t value = 0;
+  const std::errc ec = parse_integer(text, value);
+  if (ec == std::errc::invalid_argument) fail("expected an integer, got '" + text + "'");
+  if (ec != std::errc() || value < min || value > max)
+    fail("expected an integer in " + range_text(min, max) + ", got '" + text + "'");
+  return value;
+}
+
+uint64_t ConfigNode::as_uint64(uint64_t max) const {
+  const std::string& text = scalar("a non-negative integer");
+  uint64_t value = 0;
+  const std::errc ec =
+      text.rfind('-', 0) == 0 ? std::errc::invalid_argument : parse_integer(text, value);
+  if (ec == std::errc::invalid_argument)
+    fail("expected a non-negative integer, got '" + text + "'");
+  if (ec != std::errc() || value > max)
+    fail("expected an integer in [0, " + std::to_string(max) + "], got '" + text + "'");
+  return value;
+}
+
+double ConfigNode::as_double() const {
+  const std::string& text = scalar("a number");
+  const std::string_view view = unsigned_text(text);
+  double value = 0.0;
+  const auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), value);
+  const bool whole = ec == std::errc() && end == view.data() + view.size() && !view.empty();
+  // YAML spells infinity .inf and not-a-number .nan; no setting here accepts either.
+  const bool yaml_special = text == ".inf" || text == "-.inf" || text == "+.inf" ||
+                            text == ".Inf" || text == ".INF" || text == ".nan" || text == ".NaN" ||
+                            text == ".NAN";
+  if (yaml_special || ec == std::errc::result_out_of_range || (whole && !std::isfinite(value)))
+    fail("expected a finite number, got '" + text + "'");
+  if (!whole) fail("expected a number, got '" + text + "'");
+  return value;
+}
+
+std::string ConfigNode::as_string() const { return scalar("a string"); }
+
+std::vector<int64_t> ConfigNode::as_int64_list(int64_t min, int64_t max) const {
+  const std::string what = "a list of integers";
+  std::vector<int64_t> values;
+  for (const ConfigNode& item : items(what)) {
+    if (!item.is_scalar()) item.fail("expected " + what + ", got " + item.describe());
+    int64_t value = 0;
+    const std::errc ec = parse_integer(item.node_.Scalar(), value);
+    if (ec == std::errc::invalid_argument)
+      item.fail("expected " + what + ", got " + item.describe());
+    if (ec != std::errc() || value < min || value > max)
+      item.fail("expected an integer in " + range_text(min, max) + ", got " + item.describe());
+    values.push_back(value);
+  }
+  return values;
+}
+
+KeyLines::KeyLines(const YAML::Node& root, std::string source_name)
+    : source_name_(std::move(source_name)), root_line_(line_of(root, 1)) {
+  index(root, "");
+}
+
+void KeyLines::index(const YAML::Node& node, const std::string& path) {
+  const int parent_line = path.empty() ? root_line_ : lines_.at(path);
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar()) continue;
+      const std::string child = path.empty() ? it->first.Scalar() : path + "." + it->first.Scalar();
+      // A duplicate key keeps its first line, matching the value ConfigNode::child() reads.
+      if (lines_.emplace(child, line_of(it->first, parent_line)).second) index(it->second, child);
+    }
+  } else if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string child = path + "[" + std::to_string(i) + "]";
+      lines_.emplace(child, line_of(node[i], parent_line));
+      index(node[i], child);
+    }
+  }
+}
+
+int KeyLines::line(const std::string& path) const {
+  std::string current = path;
+  while (!current.empty()) {
+    if (const auto found = lines_.find(current); found != lines_.end()) return found->second;
+    const std::size_t cut = current.find_last_of(".[");
+    current.resize(cut == std::string::npos ? 0 : cut);
+  }
+  return root_line_;
+}
+
+void KeyLines::fail(const std::string& path, const std::string& problem) const {
+  throw_config_error(source_name_, line(path), path, problem);
+}
+
+}  // namespace hps

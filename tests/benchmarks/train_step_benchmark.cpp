@@ -1,0 +1,150 @@
+// Training throughput of the real trainer on the reference network
+// (784-256-128-10 ReLU, Adam, dropout 0.2, batch 128), and the references it is judged by:
+//   BM_TrainEpoch    one epoch of train_mlp on 54,000 samples (Fashion-MNIST when installed)
+//   BM_GemmSequence  only the matrix products one training step needs, at the same shapes:
+//                    the GEMM-limited rate this machine's single core can reach
+//   BM_ShuffleGather only the data pipeline of a step (shuffle share + column gather)
+// scripts/compare_pytorch.py runs this with --benchmark_format=json and derives the ratios.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+#include <vector>
+
+#include "core/data_loader.hpp"
+#include "core/preprocessing.hpp"
+#include "core/rng.hpp"
+#include "core/trainer.hpp"
+
+namespace {
+
+using namespace hps;
+
+constexpr Index kBatch = 128;
+const std::vector<Index> kHidden = {256, 128};
+constexpr Index kInputs = 784, kOutputs = 10, kTrainSamples = 54000;
+
+// Multiply-adds of one sample's training step: forward through every layer, weight
+// gradients of every layer, input gradients of every layer but the first.
+double flops_per_sample() {
+  const Index widths[] = {kInputs, kHidden[0], kHidden[1], kOutputs};
+  double mac = 0.0;
+  for (int l = 0; l < 3; ++l) {
+    const double w = static_cast<double>(widths[l]) * static_cast<double>(widths[l + 1]);
+    mac += l == 0 ? 2.0 * w : 3.0 * w;
+  }
+  return 2.0 * mac;
+}
+
+const Dataset& training_data() {
+  static const Dataset data = [] {
+    const std::string dir = "/usr/share/datasets/fashion-mnist/";
+    Dataset d;
+    if (std::filesystem::exists(dir + "train-images-idx3-ubyte.gz")) {
+      d = load_idx(dir + "train-images-idx3-ubyte.gz", dir + "train-labels-idx1-ubyte.gz",
+                   Task::kClassification, 10, kTrainSamples);
+      d.source = "fashion-mnist";
+    } else {
+      Rng rng(1);
+      d.task = Task::kClassification;
+      d.num_classes = 10;
+      d.x.resize(kInputs, kTrainSamples);
+      for (Index i = 0; i < d.x.size(); ++i) d.x.data()[i] = static_cast<float>(rng.uniform());
+      d.labels.resize(kTrainSamples);
+      for (auto& l : d.labels) l = static_cast<int32_t>(rng.below(10));
+      d.source = "synthetic";
+    }
+    Scaler::fit(ScalingKind::kStandardize, d.x).apply(d.x);
+    return d;
+  }();
+  return data;
+}
+
+void BM_TrainEpoch(benchmark::State& state) {
+  const Dataset& train = training_data();
+  const Dataset validation = train.subset({0, 1, 2, 3});  // keeps evaluation out of the timing
+  ModelConfig model;
+  model.hidden = kHidden;
+  model.dropout = 0.2;
+  TrainingConfig training;
+  training.batch_size = kBatch;
+  training.max_epochs = 1;
+  EarlyStoppingConfig early;
+  for (auto _ : state) {
+    TrainResult r = train_mlp(model, training, early, train, validation, 42);
+    benchmark::DoNotOptimize(r.model.parameters().data());
+  }
+  const double samples =
+      static_cast<double>(train.size()) * static_cast<double>(state.iterations());
+  state.counters["samples_per_s"] = benchmark::Counter(samples, benchmark::Counter::kIsRate);
+  state.counters["flops"] =
+      benchmark::Counter(samples * flops_per_sample(), benchmark::Counter::kIsRate);
+  state.SetLabel(train.source);
+}
+BENCHMARK(BM_TrainEpoch)->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
+
+void BM_GemmSequence(benchmark::State& state) {
+  Rng rng(2);
+  auto random = [&](Index r, Index c) {
+    Matrix m(r, c);
+    for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(rng.normal());
+    return m;
+  };
+  const Index widths[] = {kInputs, kHidden[0], kHidden[1], kOutputs};
+  std::vector<Matrix> w, a, dz, dw, da;
+  for (int l = 0; l < 3; ++l) {
+    w.push_back(random(widths[l + 1], widths[l]));
+    a.push_back(random(widths[l], kBatch));
+    dz.push_back(random(widths[l + 1], kBatch));
+    dw.push_back(Matrix(widths[l + 1], widths[l]));
+    da.push_back(Matrix(widths[l], kBatch));
+  }
+  Matrix z[3] = {Matrix(widths[1], kBatch), Matrix(widths[2], kBatch), Matrix(widths[3], kBatch)};
+  for (auto _ : state) {
+    for (int l = 0; l < 3; ++l) z[l].noalias() = w[l] * a[l];
+    for (int l = 2; l >= 0; --l) {
+      dw[l].noalias() = dz[l] * a[l].transpose();
+      if (l > 0) da[l].noalias() = w[l].transpose() * dz[l];
+    }
+    benchmark::DoNotOptimize(dw[0].data());
+    benchmark::ClobberMemory();
+  }
+  const double samples = static_cast<double>(kBatch) * static_cast<double>(state.iterations());
+  state.counters["samples_per_s"] = benchmark::Counter(samples, benchmark::Counter::kIsRate);
+  state.counters["flops"] =
+      benchmark::Counter(samples * flops_per_sample(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemmSequence)->MinTime(2.0)->UseRealTime();
+
+void BM_ShuffleGather(benchmark::State& state) {
+  const Dataset& train = training_data();
+  std::vector<Index> order(static_cast<size_t>(train.size()));
+  std::iota(order.begin(), order.end(), Index{0});
+  Rng rng(3);
+  Matrix xb(train.num_features(), kBatch);
+  std::vector<int32_t> labels(kBatch);
+  Index start = 0;
+  for (auto _ : state) {
+    // One batch's share of an epoch's shuffle, then the gather of its columns.
+    for (Index k = 0; k < kBatch; ++k) {
+      const auto i = static_cast<size_t>(rng.below(order.size()));
+      std::swap(order[static_cast<size_t>(k)], order[i]);
+    }
+    if (start + kBatch > train.size()) start = 0;
+    for (Index j = 0; j < kBatch; ++j) {
+      const Index i = order[static_cast<size_t>(start + j)];
+      xb.col(j) = train.x.col(i);
+      labels[static_cast<size_t>(j)] = train.labels[static_cast<size_t>(i)];
+    }
+    start += kBatch;
+    benchmark::DoNotOptimize(xb.data());
+  }
+  const double samples = static_cast<double>(kBatch) * static_cast<double>(state.iterations());
+  state.counters["samples_per_s"] = benchmark::Counter(samples, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ShuffleGather)->MinTime(1.0)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,453 @@
+#include "core/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "core/config_parser.hpp"
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+using testing::TempDir;
+using testing::write_text;
+
+// The smallest valid config: lines 1-5. Tests append the block under test from line 6 on.
+const std::string kData =
+    "data:\n"
+    "  train:\n"
+    "    format: idx\n"
+    "    images: train-images.idx\n"
+    "    labels: train-labels.idx\n";
+
+/// A folder with placeholder data files (config parsing only checks that they exist) and a
+/// config file written per test.
+class LoadTrainConfig : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"train-images.idx", "train-labels.idx", "test.csv", "data.h5"})
+      write_text(dir_.file(name), "placeholder");
+  }
+
+  std::string config_path() const { return dir_.file("config.yaml"); }
+
+  TrainConfig load(const std::string& text) {
+    write_text(config_path(), text);
+    return load_train_config(config_path());
+  }
+
+  /// The ConfigError message loading `text` gives; a test failure when it loads.
+  std::string error(const std::string& text) {
+    write_text(config_path(), text);
+    try {
+      load_train_config(config_path());
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "expected a ConfigError for:\n" << text;
+    return "";
+  }
+
+  /// "<config path>:<line>: " — how every located error starts.
+  std::string at(int line) const { return config_path() + ":" + std::to_string(line) + ": "; }
+
+  TempDir dir_;
+};
+
+TEST_F(LoadTrainConfig, ReadsEveryKey) {
+  const std::string text =
+      "seed: 1234\n"
+      "data:\n"
+      "  task: classification\n"
+      "  num_classes: 10\n"
+      "  validation_fraction: 0.2\n"
+      "  scaling: minmax\n"
+      "  train:\n"
+      "    format: idx\n"
+      "    images: train-images.idx\n"
+      "    labels: train-labels.idx\n"
+      "    max_samples: 5000\n"
+      "  test:\n"
+      "    format: csv\n"
+      "    path: test.csv\n"
+      "    label_column: digit\n"
+      "model:\n"
+      "  hidden: [256, 128]\n"
+      "  activation: tanh\n"
+      "  init: he\n"
+      "  dropout: 0.25\n"
+      "training:\n"
+      "  optimizer: momentum\n"
+      "  learning_rate: 0.05\n"
+      "  momentum: 0.8\n"
+      "  beta1: 0.85\n"
+      "  beta2: 0.99\n"
+      "  epsilon: 1.0e-7\n"
+      "  batch_size: 64\n"
+      "  max_epochs: 20\n"
+      "  l1: 0.001\n"
+      "  l2: 0.01\n"
+      "early_stopping:\n"
+      "  enabled: false\n"
+      "  monitor: val_accuracy\n"
+      "  mode: max\n"
+      "  min_delta: 0.001\n"
+      "  patience: 3\n"
+      "  restore_best_weights: false\n";
+  const TrainConfig c = load(text);
+
+  EXPECT_EQ(c.seed, 1234u);
+  EXPECT_EQ(c.source_name, config_path());
+  EXPECT_EQ(c.text, text);
+
+  EXPECT_EQ(c.data.task, Task::kClassification);
+  EXPECT_EQ(c.data.num_classes, 10);
+  EXPECT_DOUBLE_EQ(c.data.validation_fraction, 0.2);
+  EXPECT_EQ(c.data.scaling, ScalingKind::kMinMax);
+  EXPECT_EQ(c.data.train.format, DataFormat::kIdx);
+  EXPECT_EQ(c.data.train.images, dir_.file("train-images.idx"));
+  EXPECT_EQ(c.data.train.labels, dir_.file("train-labels.idx"));
+  EXPECT_EQ(c.data.train.max_samples, 5000);
+  ASSERT_TRUE(c.data.test.has_value());
+  EXPECT_EQ(c.data.test->format, DataFormat::kCsv);
+  EXPECT_EQ(c.data.test->path, dir_.file("test.csv"));
+  EXPECT_EQ(c.data.test->label_column, "digit");
+  EXPECT_EQ(c.data.test->max_samples, 0);
+
+  EXPECT_EQ(c.model.hidden, (std::vector<Index>{256, 128}));
+  EXPECT_EQ(c.model.activation, Activation::kTanh);
+  ASSERT_TRUE(c.model.init.has_value());
+  EXPECT_EQ(c.model.initialization(), Initialization::kHe);
+  EXPECT_DOUBLE_EQ(c.model.dropout, 0.25);
+
+  EXPECT_EQ(c.training.optimizer.kind, OptimizerKind::kMomentum);
+  EXPECT_DOUBLE_EQ(c.training.optimizer.learning_rate, 0.05);
+  EXPECT_DOUBLE_EQ(c.training.optimizer.momentum, 0.8);
+  EXPECT_DOUBLE_EQ(c.training.optimizer.beta1, 0.85);
+  EXPECT_DOUBLE_EQ(c.training.optimizer.beta2, 0.99);
+  EXPECT_DOUBLE_EQ(c.training.optimizer.epsilon, 1e-7);
+  EXPECT_EQ(c.training.batch_size, 64);
+  EXPECT_EQ(c.training.max_epochs, 20);
+  EXPECT_DOUBLE_EQ(c.training.l1, 0.001);
+  EXPECT_DOUBLE_EQ(c.training.l2, 0.01);
+
+  EXPECT_FALSE(c.early_stopping.enabled);
+  EXPECT_EQ(c.early_stopping.monitor, Monitor::kValAccuracy);
+  EXPECT_EQ(c.early_stopping.mode, MonitorMode::kMax);
+  EXPECT_DOUBLE_EQ(c.early_stopping.min_delta, 0.001);
+  EXPECT_EQ(c.early_stopping.patience, 3);
+  EXPECT_FALSE(c.early_stopping.restore_best_weights);
+}
+
+TEST_F(LoadTrainConfig, FillsDefaultsForAbsentKeys) {
+  const TrainConfig c = load(kData);
+  const TrainConfig defaults;
+
+  EXPECT_EQ(c.seed, 0u);
+  EXPECT_EQ(c.data.task, Task::kClassification);
+  EXPECT_EQ(c.data.num_classes, 0);
+  EXPECT_DOUBLE_EQ(c.data.validation_fraction, 0.1);
+  EXPECT_EQ(c.data.scaling, ScalingKind::kStandardize);
+  EXPECT_EQ(c.data.train.max_samples, 0);
+  EXPECT_FALSE(c.data.test.has_value());
+
+  EXPECT_EQ(c.model.hidden, defaults.model.hidden);
+  EXPECT_EQ(c.model.activation, Activation::kRelu);
+  EXPECT_FALSE(c.model.init.has_value());
+  EXPECT_EQ(c.model.initialization(), Initialization::kHe);
+  EXPECT_DOUBLE_EQ(c.model.dropout, 0.0);
+
+  EXPECT_EQ(c.training.optimizer.kind, OptimizerKind::kAdam);
+  EXPECT_DOUBLE_EQ(c.training.optimizer.learning_rate, 1e-3);
+  EXPECT_DOUBLE_EQ(c.training.optimizer.beta2, 0.999);
+  EXPECT_DOUBLE_EQ(c.training.optimizer.epsilon, 1e-8);
+  EXPECT_EQ(c.training.batch_size, 128);
+  EXPECT_EQ(c.training.max_epochs, 50);
+  EXPECT_DOUBLE_EQ(c.training.l1, 0.0);
+  EXPECT_DOUBLE_EQ(c.training.l2, 0.0);
+
+  EXPECT_TRUE(c.early_stopping.enabled);
+  EXPECT_EQ(c.early_stopping.monitor, Monitor::kValLoss);
+  EXPECT_EQ(c.early_stopping.mode, MonitorMode::kAuto);
+  EXPECT_DOUBLE_EQ(c.early_stopping.min_delta, 0.0);
+  EXPECT_EQ(c.early_stopping.patience, 5);
+  EXPECT_TRUE(c.early_stopping.restore_best_weights);
+}
+
+TEST_F(LoadTrainConfig, EmptyBlocksKeepDefaults) {
+  const TrainConfig c = load(kData + "model:\ntraining:\nearly_stopping:\n");
+  EXPECT_EQ(c.model.hidden, TrainConfig().model.hidden);
+  EXPECT_EQ(c.training.batch_size, 128);
+  EXPECT_TRUE(c.early_stopping.enabled);
+}
+
+TEST_F(LoadTrainConfig, EmptyHiddenListMeansNoHiddenLayer) {
+  const TrainConfig c = load(kData + "model:\n  hidden: []\n  activation: tanh\n");
+  EXPECT_TRUE(c.model.hidden.empty());
+  EXPECT_EQ(c.model.initialization(), Initialization::kGlorot);
+}
+
+TEST_F(LoadTrainConfig, ReadsHdf5AndCsvSources) {
+  const TrainConfig c = load(
+      "data:\n"
+      "  task: regression\n"
+      "  train:\n"
+      "    format: hdf5\n"
+      "    path: data.h5\n"
+      "    features_dataset: /x\n"
+      "    labels_dataset: /y\n"
+      "  test: {format: csv, path: test.csv, label_column: target, max_samples: 10}\n");
+  EXPECT_EQ(c.data.task, Task::kRegression);
+  EXPECT_EQ(c.data.train.format, DataFormat::kHdf5);
+  EXPECT_EQ(c.data.train.path, dir_.file("data.h5"));
+  EXPECT_EQ(c.data.train.features_dataset, "/x");
+  EXPECT_EQ(c.data.train.labels_dataset, "/y");
+  ASSERT_TRUE(c.data.test.has_value());
+  EXPECT_EQ(c.data.test->label_column, "target");
+  EXPECT_EQ(c.data.test->max_samples, 10);
+}
+
+TEST_F(LoadTrainConfig, ResolvesRelativePathsAgainstTheConfigFolder) {
+  std::filesystem::create_directory(dir_.file("configs"));
+  const std::string path = dir_.file("configs/run.yaml");
+  write_text(path,
+             "data:\n  train: {format: idx, images: ../train-images.idx, "
+             "labels: " +
+                 dir_.file("train-labels.idx") + "}\n");
+  const TrainConfig c = load_train_config(path);
+  EXPECT_EQ(c.data.train.images, dir_.file("train-images.idx"));
+  EXPECT_EQ(c.data.train.labels, dir_.file("train-labels.idx"));
+}
+
+TEST(ParseTrainConfig, ResolvesAgainstBaseDirAndKeepsText) {
+  TempDir dir;
+  write_text(dir.file("a.idx"), "x");
+  write_text(dir.file("b.idx"), "x");
+  const std::string text = "data:\n  train: {format: idx, images: a.idx, labels: b.idx}\n";
+  const TrainConfig c = parse_train_config(text, "inline.yaml", dir.path());
+  EXPECT_EQ(c.data.train.images, dir.file("a.idx"));
+  EXPECT_EQ(c.source_name, "inline.yaml");
+  EXPECT_EQ(c.text, text);
+}
+
+TEST(ParseTrainConfigNode, AcceptsTheCallersExtraTopLevelKeys) {
+  TempDir dir;
+  write_text(dir.file("a.idx"), "x");
+  write_text(dir.file("b.idx"), "x");
+  const YAML::Node root = parse_yaml(
+      "data:\n  train: {format: idx, images: a.idx, labels: b.idx}\n"
+      "search:\n  trials: 10\n",
+      "search.yaml");
+  EXPECT_NO_THROW(parse_train_config_node(root, "search.yaml", dir.path(), {"search"}));
+  try {
+    parse_train_config_node(root, "search.yaml", dir.path(), {});
+    ADD_FAILURE() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("search.yaml:3: unknown key 'search' at the top level"));
+  }
+}
+
+TEST_F(LoadTrainConfig, UnknownTopLevelKeySuggestsTheNearest) {
+  EXPECT_THAT(error(kData + "trainig:\n  batch_size: 32\n"),
+              HasSubstr(at(6) + "unknown key 'trainig' at the top level (did you mean "
+                                "'training'?)"));
+}
+
+TEST_F(LoadTrainConfig, UnknownNestedKeySuggestsTheNearest) {
+  EXPECT_THAT(error(kData + "training:\n  batchsize: 32\n"),
+              HasSubstr(at(7) + "unknown key 'batchsize' in 'training' (did you mean "
+                                "'batch_size'?)"));
+  EXPECT_THAT(error("data:\n  train:\n    format: idx\n    image: a\n"),
+              HasSubstr(at(4) + "unknown key 'image' in 'data.train' (did you mean 'images'?)"));
+}
+
+TEST_F(LoadTrainConfig, UnknownKeyFarFromAnyListsTheKnownKeys) {
+  const std::string message = error(kData + "model:\n  colour: blue\n");
+  EXPECT_THAT(message, HasSubstr(at(7) + "unknown key 'colour' in 'model'"));
+  EXPECT_THAT(message, HasSubstr("known keys: hidden, activation, init, dropout"));
+  EXPECT_THAT(message, Not(HasSubstr("did you mean")));
+}
+
+TEST_F(LoadTrainConfig, DuplicateKeyIsAnError) {
+  EXPECT_THAT(error(kData + "training:\n  l2: 0.1\n  l2: 0.2\n"),
+              HasSubstr(at(8) + "training.l2: duplicate key (first given at line 7)"));
+}
+
+TEST_F(LoadTrainConfig, NonIntegerIsAnError) {
+  EXPECT_THAT(error(kData + "training:\n  batch_size: abc\n"),
+              HasSubstr(at(7) + "training.batch_size: expected an integer, got 'abc'"));
+  EXPECT_THAT(error(kData + "training:\n  max_epochs: 2.5\n"),
+              HasSubstr(at(7) + "training.max_epochs: expected an integer, got '2.5'"));
+}
+
+TEST_F(LoadTrainConfig, NonNumberIsAnError) {
+  EXPECT_THAT(error(kData + "training:\n  learning_rate: fast\n"),
+              HasSubstr(at(7) + "training.learning_rate: expected a number, got 'fast'"));
+  EXPECT_THAT(error(kData + "training:\n  learning_rate: .inf\n"),
+              HasSubstr(at(7) + "training.learning_rate: expected a finite number"));
+}
+
+TEST_F(LoadTrainConfig, NonBooleanIsAnError) {
+  EXPECT_THAT(error(kData + "early_stopping:\n  enabled: sometimes\n"),
+              HasSubstr(at(7) + "early_stopping.enabled: expected a boolean (true/false), got "
+                                "'sometimes'"));
+}
+
+TEST_F(LoadTrainConfig, HiddenMustBeAListOfIntegers) {
+  EXPECT_THAT(error(kData + "model:\n  hidden: 256\n"),
+              HasSubstr(at(7) + "model.hidden: expected a list of integers, got '256'"));
+  EXPECT_THAT(error(kData + "model:\n  hidden:\n    - 256\n    - wide\n"),
+              HasSubstr(at(9) + "model.hidden[1]: expected a list of integers, got 'wide'"));
+}
+
+TEST_F(LoadTrainConfig, BlockGivenAsScalarIsAnError) {
+  EXPECT_THAT(error(kData + "training: adam\n"),
+              HasSubstr(at(6) + "training: expected a map of keys, got 'adam'"));
+}
+
+TEST_F(LoadTrainConfig, SeedMustBeNonNegative) {
+  EXPECT_THAT(error("seed: -1\n" + kData),
+              HasSubstr(at(1) + "seed: expected a non-negative integer, got '-1'"));
+}
+
+TEST_F(LoadTrainConfig, DropoutOfOneIsOutOfRange) {
+  EXPECT_THAT(error(kData + "model:\n  dropout: 1.0\n"),
+              HasSubstr(at(7) + "model.dropout: must be in [0, 1), got 1"));
+}
+
+TEST_F(LoadTrainConfig, BatchSizeZeroIsOutOfRange) {
+  EXPECT_THAT(error(kData + "training:\n  batch_size: 0\n"),
+              HasSubstr(at(7) + "training.batch_size: must be >= 1, got 0"));
+}
+
+TEST_F(LoadTrainConfig, NegativeL2IsOutOfRange) {
+  EXPECT_THAT(error(kData + "training:\n  l2: -0.5\n"),
+              HasSubstr(at(7) + "training.l2: must be >= 0, got -0.5"));
+}
+
+TEST_F(LoadTrainConfig, LearningRateZeroIsOutOfRange) {
+  EXPECT_THAT(error(kData + "training:\n  learning_rate: 0\n"),
+              HasSubstr(at(7) + "training.learning_rate: must be > 0, got 0"));
+}
+
+TEST_F(LoadTrainConfig, ValidationFractionOutsideZeroOneIsOutOfRange) {
+  EXPECT_THAT(error("data:\n  validation_fraction: 1.5\n" + kData.substr(6)),
+              HasSubstr(at(2) + "data.validation_fraction: must be in (0, 1), got 1.5"));
+  EXPECT_THAT(error("data:\n  validation_fraction: 0\n" + kData.substr(6)),
+              HasSubstr("need a validation set"));
+}
+
+TEST_F(LoadTrainConfig, HiddenWidthZeroIsOutOfRange) {
+  EXPECT_THAT(error(kData + "model:\n  hidden: [64, 0]\n"),
+              HasSubstr(at(7) + "model.hidden[1]: must be >= 1, got 0"));
+}
+
+TEST_F(LoadTrainConfig, SingleClassIsOutOfRange) {
+  EXPECT_THAT(error("data:\n  num_classes: 1\n" + kData.substr(6)),
+              HasSubstr(at(2) + "data.num_classes: must be >= 2 for classification"));
+}
+
+TEST_F(LoadTrainConfig, UnknownChoiceListsTheChoices) {
+  EXPECT_THAT(error(kData + "training:\n  optimizer: adamw\n"),
+              HasSubstr(at(7) + "training.optimizer: must be one of: sgd, momentum, adam "
+                                "(got 'adamw')"));
+  EXPECT_THAT(error(kData + "early_stopping:\n  mode: maximize\n"),
+              HasSubstr(at(7) + "early_stopping.mode: must be one of: auto, min, max"));
+}
+
+TEST_F(LoadTrainConfig, MissingDataBlockIsAnError) {
+  EXPECT_THAT(error("seed: 3\nmodel:\n  hidden: [8]\n"),
+              HasSubstr(at(1) + "missing required key 'data'"));
+}
+
+TEST_F(LoadTrainConfig, MissingTrainSourceIsAnError) {
+  EXPECT_THAT(error("data:\n  task: regression\n"),
+              HasSubstr(at(1) + "data: missing required key 'train'"));
+}
+
+TEST_F(LoadTrainConfig, MissingFormatKeyIsAnError) {
+  EXPECT_THAT(error("data:\n  train:\n    format: csv\n    path: test.csv\n"),
+              HasSubstr(at(2) + "data.train: missing required key 'label_column' (needed for "
+                                "format: csv)"));
+  EXPECT_THAT(error("data:\n  train:\n    images: a\n"),
+              HasSubstr(at(2) + "data.train: missing required key 'format'"));
+}
+
+TEST_F(LoadTrainConfig, KeyOfAnotherFormatIsAnError) {
+  EXPECT_THAT(error(kData + "    label_column: digit\n"),
+              HasSubstr(at(6) + "data.train.label_column: only applies to format: csv (this "
+                                "source has format: idx)"));
+  EXPECT_THAT(error(kData + "    path: x.csv\n"),
+              HasSubstr(at(6) + "data.train.path: only applies to format: csv or hdf5"));
+}
+
+TEST_F(LoadTrainConfig, MissingDataFileIsAnError) {
+  const std::string missing = dir_.file("nope-images.idx");
+  EXPECT_THAT(error("data:\n  train:\n    format: idx\n    images: nope-images.idx\n"
+                    "    labels: train-labels.idx\n"),
+              HasSubstr(at(4) + "data.train.images: file '" + missing + "' does not exist"));
+  EXPECT_THAT(
+      error(kData + "  test: {format: csv, path: gone.csv, label_column: y}\n"),
+      HasSubstr(at(6) + "data.test.path: file '" + dir_.file("gone.csv") + "' does not exist"));
+}
+
+TEST_F(LoadTrainConfig, InvalidYamlReportsLineAndColumn) {
+  const std::string message = error(kData + "model:\n  hidden: [256, 128\n");
+  EXPECT_THAT(message, HasSubstr(config_path() + ":"));
+  EXPECT_THAT(message, HasSubstr("invalid YAML"));
+  EXPECT_THAT(message, MatchesRegex(".*config\\.yaml:[0-9]+:[0-9]+: invalid YAML: .+"));
+  EXPECT_THAT(error(kData + "training:\n  l1: 1\n   l2: 2\n"),
+              HasSubstr(config_path() + ":8:6: invalid YAML: illegal map value"));
+}
+
+TEST_F(LoadTrainConfig, EmptyFileIsAnError) {
+  EXPECT_THAT(error(""), HasSubstr(config_path() + ": the config is empty"));
+  EXPECT_THAT(error("# nothing yet\n"), HasSubstr(config_path() + ": the config is empty"));
+}
+
+TEST_F(LoadTrainConfig, TopLevelListIsAnError) {
+  EXPECT_THAT(error("- data\n- model\n"), HasSubstr(at(1) + "expected a map of keys, got a list"));
+}
+
+TEST_F(LoadTrainConfig, ValAccuracyNeedsClassification) {
+  EXPECT_THAT(error("data:\n  task: regression\n" + kData.substr(6) +
+                    "early_stopping:\n  monitor: val_accuracy\n"),
+              HasSubstr(at(8) + "early_stopping.monitor: val_accuracy only applies to task: "
+                                "classification"));
+}
+
+TEST_F(LoadTrainConfig, NumClassesWithRegressionIsAnError) {
+  EXPECT_THAT(error("data:\n  task: regression\n  num_classes: 3\n" + kData.substr(6)),
+              HasSubstr(at(3) + "data.num_classes: only applies to task: classification"));
+}
+
+TEST(LoadTrainConfigFile, MissingFileNamesPathAndReason) {
+  TempDir dir;
+  const std::string path = dir.file("absent.yaml");
+  try {
+    load_train_config(path);
+    ADD_FAILURE() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(),
+                HasSubstr("cannot read config file '" + path + "': No such file or directory"));
+  }
+}
+
+TEST(LoadTrainConfigFile, DirectoryIsUnreadable) {
+  TempDir dir;
+  try {
+    load_train_config(dir.path());
+    ADD_FAILURE() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot read config file '" + dir.path() + "': "));
+  }
+}
+
+}  // namespace
+}  // namespace hps

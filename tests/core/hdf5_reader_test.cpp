@@ -1,0 +1,271 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/data_loader.hpp"
+#include "core/hdf5_file.hpp"
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Writes a dataset of any element type straight through the C API (the wrapper writes only
+// float32, float64 and int64), as files from other tools would hold.
+template <typename T>
+void write_raw(const h5::Group& group, const std::string& name, hid_t type,
+               const std::vector<hsize_t>& dims, const std::vector<T>& values) {
+  const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  ASSERT_GE(space, 0);
+  const hid_t dataset =
+      H5Dcreate2(group.id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(dataset, 0);
+  EXPECT_GE(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0);
+  H5Dclose(dataset);
+  H5Sclose(space);
+}
+
+// Features as float32 [samples, features], the layout numpy writes.
+void write_features(h5::Group& group, const std::string& name, const Matrix& x) {
+  group.write_matrix(name, RowMajorMatrix(x.transpose()));
+}
+
+// The error message load_hdf5 throws for these arguments.
+std::string load_error(const std::string& path, const std::string& features = "features",
+                       const std::string& labels = "labels", Task task = Task::kClassification,
+                       int num_classes = 0) {
+  try {
+    load_hdf5(path, features, labels, task, num_classes);
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected DataError from " << path;
+  return "";
+}
+
+// A classification file: 12 samples of 3 features, labels 0..2 as int32.
+std::string write_blobs_file(const testing::TempDir& dir, const Dataset& data) {
+  const std::string path = dir.file("blobs.h5");
+  h5::File file = h5::File::create(path);
+  h5::Group root = file.root();
+  write_features(root, "features", data.x);
+  write_raw(root, "labels", H5T_NATIVE_INT32, {static_cast<hsize_t>(data.size())}, data.labels);
+  return path;
+}
+
+TEST(Hdf5Reader, ReadsClassificationData) {
+  testing::TempDir dir;
+  const Dataset blobs = testing::make_blobs(12, 3, 3, 7);
+  const std::string path = write_blobs_file(dir, blobs);
+
+  const Dataset d = load_hdf5(path, "features", "/labels", Task::kClassification, 0);
+  EXPECT_EQ(d.task, Task::kClassification);
+  EXPECT_EQ(d.size(), 12);
+  EXPECT_EQ(d.num_features(), 3);
+  EXPECT_EQ(d.x, blobs.x);  // one sample per column
+  EXPECT_EQ(d.labels, blobs.labels);
+  EXPECT_EQ(d.num_classes, 3);  // inferred as max + 1
+  EXPECT_EQ(d.source, path);
+}
+
+TEST(Hdf5Reader, ConvertsAnyNumericTypeAndNestedNames) {
+  testing::TempDir dir;
+  const std::string path = dir.file("u8.h5");
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group data = file.root().create_group("data");
+    // 2 samples x 3 features of uint8 pixels, float64 labels.
+    write_raw<uint8_t>(data, "pixels", H5T_NATIVE_UINT8, {2, 3}, {0, 128, 255, 1, 2, 3});
+    data.write_vector("classes", std::vector<double>{1.0, 0.0});
+  }
+  const Dataset d = load_hdf5(path, "/data/pixels", "data/classes", Task::kClassification, 4);
+  Matrix expected(3, 2);
+  expected << 0, 1, 128, 2, 255, 3;
+  EXPECT_EQ(d.x, expected);
+  EXPECT_EQ(d.labels, (std::vector<int32_t>{1, 0}));
+  EXPECT_EQ(d.num_classes, 4);
+}
+
+TEST(Hdf5Reader, ReadsAFileWrittenByH5py) {
+  if (std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
+  }
+  testing::TempDir dir;
+  const std::string path = dir.file("py.h5");
+  const std::string script = dir.file("write.py");
+  // numpy's defaults: float64 features, int64 labels.
+  testing::write_text(script,
+                      "import sys, h5py, numpy as np\n"
+                      "with h5py.File(sys.argv[1], 'w') as f:\n"
+                      "    f['X'] = np.arange(12, dtype=np.float64).reshape(4, 3) / 4\n"
+                      "    f['y'] = np.array([0, 2, 1, 2])\n");
+  ASSERT_EQ(std::system(("/usr/bin/python3 '" + script + "' '" + path + "'").c_str()), 0);
+
+  const Dataset d = load_hdf5(path, "X", "y", Task::kClassification, 0);
+  ASSERT_EQ(d.size(), 4);
+  ASSERT_EQ(d.num_features(), 3);
+  EXPECT_EQ(d.x(2, 1), 5.0f / 4);  // sample 1, feature 2 is X[1, 2]
+  EXPECT_EQ(d.labels, (std::vector<int32_t>{0, 2, 1, 2}));
+  EXPECT_EQ(d.num_classes, 3);
+}
+
+TEST(Hdf5Reader, ReadsRegressionData) {
+  testing::TempDir dir;
+  const Dataset reg = testing::make_regression(20, 2, 3);
+  const std::string path = dir.file("reg.h5");
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    write_features(root, "x", reg.x);
+    root.write_vector("y", Vector(reg.y.row(0).transpose()));
+    // Two outputs per sample: samples x outputs.
+    Matrix two(2, reg.size());
+    two.row(0) = reg.y.row(0);
+    two.row(1) = -reg.y.row(0);
+    root.write_matrix("y2", RowMajorMatrix(two.transpose()));
+  }
+  const Dataset one = load_hdf5(path, "x", "y", Task::kRegression, 0);
+  EXPECT_EQ(one.task, Task::kRegression);
+  EXPECT_EQ(one.x, reg.x);
+  EXPECT_EQ(one.y, reg.y);
+  EXPECT_EQ(one.num_outputs(), 1);
+
+  const Dataset two = load_hdf5(path, "x", "y2", Task::kRegression, 0);
+  ASSERT_EQ(two.y.rows(), 2);
+  EXPECT_EQ(two.y.row(0), reg.y.row(0));
+  EXPECT_EQ(two.y.row(1), -reg.y.row(0));
+}
+
+TEST(Hdf5Reader, MaxSamplesKeepsTheFirstSamples) {
+  testing::TempDir dir;
+  const Dataset blobs = testing::make_blobs(30, 4, 3, 11);
+  const std::string path = write_blobs_file(dir, blobs);
+
+  const Dataset d = load_hdf5(path, "features", "labels", Task::kClassification, 3, 10);
+  ASSERT_EQ(d.size(), 10);
+  EXPECT_EQ(d.x, blobs.x.leftCols(10));
+  EXPECT_EQ(d.labels, std::vector<int32_t>(blobs.labels.begin(), blobs.labels.begin() + 10));
+  EXPECT_EQ(load_hdf5(path, "features", "labels", Task::kClassification, 3, 100).size(), 30);
+
+  DataSource source;
+  source.format = DataFormat::kHdf5;
+  source.path = path;
+  source.features_dataset = "features";
+  source.labels_dataset = "labels";
+  source.max_samples = 5;
+  EXPECT_EQ(load_dataset(source, Task::kClassification, 3).size(), 5);
+}
+
+TEST(Hdf5Reader, MissingFileIsNamed) {
+  testing::TempDir dir;
+  const std::string path = dir.file("nothere.h5");
+  EXPECT_EQ(load_error(path), path + ": no such file");
+}
+
+TEST(Hdf5Reader, NonHdf5FileIsNamed) {
+  testing::TempDir dir;
+  const std::string path = dir.file("data.csv");
+  testing::write_text(path, "a,b,label\n1,2,0\n");
+  EXPECT_EQ(load_error(path), path + ": not an HDF5 file");
+}
+
+TEST(Hdf5Reader, MissingDatasetListsWhatIsThere) {
+  testing::TempDir dir;
+  const std::string path = write_blobs_file(dir, testing::make_blobs(6, 2, 2, 1));
+  EXPECT_EQ(load_error(path, "x"), path + ": no dataset '/x' (found: /features, /labels)");
+  EXPECT_EQ(load_error(path, "features", "/y/z"),
+            path + ": no dataset '/y/z' (found: /features, /labels)");
+}
+
+TEST(Hdf5Reader, WrongRankIsNamed) {
+  testing::TempDir dir;
+  const std::string path = dir.file("rank.h5");
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    root.write_vector("flat", std::vector<double>{1, 2, 3, 4});
+    root.write_vector("labels", std::vector<double>{0, 1, 0, 1});
+    write_raw<float>(root, "cube", H5T_NATIVE_FLOAT, {4, 1, 1, 1}, {0, 0, 0, 0});
+    write_features(root, "features", Matrix::Zero(2, 4));
+  }
+  const std::string flat = load_error(path, "flat");
+  EXPECT_THAT(flat, HasSubstr(path + ": dataset '/flat' has shape [4] (rank 1)"));
+  EXPECT_THAT(flat, HasSubstr("expected rank 2"));
+  EXPECT_THAT(load_error(path, "features", "cube", Task::kRegression),
+              HasSubstr(path + ": dataset '/cube' has shape [4, 1, 1, 1] (rank 4)"));
+}
+
+TEST(Hdf5Reader, NonNumericDatasetIsNamed) {
+  testing::TempDir dir;
+  const std::string path = dir.file("strings.h5");
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    write_features(root, "features", Matrix::Zero(2, 2));
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, 3);
+    write_raw<char>(root, "labels", type, {2}, {'c', 'a', 't', 'd', 'o', 'g'});
+    H5Tclose(type);
+  }
+  EXPECT_EQ(load_error(path),
+            path + ": dataset '/labels' holds string values, expected numbers (integer or float)");
+}
+
+TEST(Hdf5Reader, LengthMismatchIsNamedEvenWithMaxSamples) {
+  testing::TempDir dir;
+  const std::string path = dir.file("mismatch.h5");
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    write_features(root, "features", Matrix::Zero(2, 5));
+    root.write_vector("labels", std::vector<double>{0, 1, 0, 1});
+  }
+  EXPECT_THAT(load_error(path), HasSubstr(path + ": features and labels of different lengths"));
+  try {
+    load_hdf5(path, "features", "labels", Task::kClassification, 0, 3);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("5 samples in '/features', 4 in '/labels'"));
+  }
+}
+
+TEST(Hdf5Reader, NanFeatureIsNamed) {
+  testing::TempDir dir;
+  Dataset blobs = testing::make_blobs(6, 2, 2, 5);
+  blobs.x(1, 4) = std::numeric_limits<float>::quiet_NaN();
+  const std::string path = write_blobs_file(dir, blobs);
+  const std::string message = load_error(path);
+  EXPECT_THAT(message, HasSubstr(path + ": "));
+  EXPECT_THAT(message, HasSubstr("feature 1 of sample 4 is NaN"));
+}
+
+TEST(Hdf5Reader, LabelOutsideClassRangeIsNamed) {
+  testing::TempDir dir;
+  const std::string path = write_blobs_file(dir, testing::make_blobs(6, 2, 3, 5));
+  const std::string message = load_error(path, "features", "labels", Task::kClassification, 2);
+  EXPECT_THAT(message, HasSubstr(path + ": "));
+  EXPECT_THAT(message, HasSubstr("label 2 at sample 2 is outside the class range [0, 2)"));
+}
+
+TEST(Hdf5Reader, GroupInsteadOfDatasetIsNamed) {
+  testing::TempDir dir;
+  const std::string path = dir.file("group.h5");
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    root.create_group("features").write_vector("inside", std::vector<double>{1});
+    root.write_vector("labels", std::vector<double>{0});
+  }
+  EXPECT_EQ(load_error(path),
+            path + ": '/features' is a group, not a dataset (found: /features/inside, /labels)");
+}
+
+}  // namespace
+}  // namespace hps

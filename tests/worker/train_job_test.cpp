@@ -1,0 +1,136 @@
+#include "worker/train_job.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/hdf5_file.hpp"
+#include "core/model_io.hpp"
+#include "core/rng.hpp"
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using hps::testing::TempDir;
+using hps::testing::write_text;
+using ::testing::HasSubstr;
+
+// A CSV classification problem: 3 classes separated along the features.
+std::string write_csv(const TempDir& dir, const std::string& name, int rows, uint64_t seed) {
+  Rng rng(seed);
+  std::ostringstream csv;
+  csv << "a,b,c,label\n";
+  for (int i = 0; i < rows; ++i) {
+    const int label = i % 3;
+    csv << label * 2.0 + rng.normal() * 0.5 << "," << rng.normal() << ","
+        << -label + rng.normal() * 0.5 << "," << label << "\n";
+  }
+  const std::string path = dir.file(name);
+  write_text(path, csv.str());
+  return path;
+}
+
+std::string config_text(bool with_test) {
+  std::string text = R"(seed: 5
+data:
+  task: classification
+  validation_fraction: 0.2
+  train: {format: csv, path: train.csv, label_column: label}
+)";
+  if (with_test) text += "  test: {format: csv, path: test.csv, label_column: label}\n";
+  text += R"(model: {hidden: [16], dropout: 0.1}
+training: {optimizer: adam, learning_rate: 0.01, batch_size: 16, max_epochs: 15}
+early_stopping: {patience: 3}
+)";
+  return text;
+}
+
+TrainConfig make_config(const TempDir& dir, bool with_test = true) {
+  write_csv(dir, "train.csv", 300, 1);
+  write_csv(dir, "test.csv", 90, 2);
+  write_text(dir.file("run.yaml"), config_text(with_test));
+  return load_train_config(dir.file("run.yaml"));
+}
+
+TEST(TrainJob, WritesModelHistoryAndMetricsThatReadBack) {
+  TempDir dir;
+  const TrainConfig config = make_config(dir);
+  const TrainJobResult r = run_train_job(config, dir.file("out.h5"), false);
+  ASSERT_TRUE(r.test.has_value());
+  EXPECT_GT(r.test->metric, 0.8);
+  EXPECT_EQ(r.train_samples + r.validation_samples, 300);
+
+  h5::File file = h5::File::open(dir.file("out.h5"));
+  h5::Group root = file.root();
+  EXPECT_EQ(root.read_attribute<std::string>("config"), config.text);
+  EXPECT_EQ(root.read_attribute<std::string>("status"), to_string(r.training.status));
+  const StoredModel stored = read_model(root.open_group("model"));
+  EXPECT_TRUE(stored.model.parameters() == r.training.model.parameters());
+  const History history = read_history(root.open_group("history"));
+  ASSERT_EQ(history.epochs.size(), r.training.history.epochs.size());
+  EXPECT_DOUBLE_EQ(root.open_group("metrics").read_attribute<double>("test_accuracy"),
+                   r.test->metric);
+  // Nothing temporary is left next to the output.
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 4);  // train.csv, test.csv, run.yaml, out.h5
+}
+
+TEST(TrainJob, StoredModelReproducesValidationScore) {
+  TempDir dir;
+  const TrainConfig config = make_config(dir, false);
+  const TrainJobResult r = run_train_job(config, dir.file("out.h5"), false);
+  h5::File file = h5::File::open(dir.file("out.h5"));
+  const StoredModel stored = read_model(file.root().open_group("model"));
+  // Re-prepare the data exactly as the job did and score the stored model on it.
+  const PreparedData data = prepare_data(config.data, derive_seed(config.seed, SeedStream::kSplit));
+  EXPECT_DOUBLE_EQ(evaluate(stored.model, data.validation).loss, r.validation.loss);
+  EXPECT_TRUE(stored.scaler.offset == data.scaler.offset);
+}
+
+TEST(TrainJob, SameConfigGivesBitIdenticalResults) {
+  TempDir dir;
+  const TrainConfig config = make_config(dir);
+  const TrainJobResult a = run_train_job(config, dir.file("a.h5"), false);
+  const TrainJobResult b = run_train_job(config, dir.file("b.h5"), false);
+  EXPECT_TRUE(a.training.model.parameters() == b.training.model.parameters());
+  EXPECT_EQ(a.validation.loss, b.validation.loss);
+}
+
+TEST(TrainJob, RefusesToOverwriteBeforeTraining) {
+  TempDir dir;
+  const TrainConfig config = make_config(dir);
+  write_text(dir.file("out.h5"), "precious");
+  try {
+    run_train_job(config, dir.file("out.h5"), false);
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_THAT(e.what(), HasSubstr("already exists; pass --force"));
+  }
+  std::ifstream in(dir.file("out.h5"));
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "precious");
+  EXPECT_NO_THROW(run_train_job(config, dir.file("out.h5"), true));
+}
+
+TEST(TrainJob, MissingOutputDirectoryIsAnError) {
+  TempDir dir;
+  const TrainConfig config = make_config(dir);
+  try {
+    run_train_job(config, dir.file("nowhere/out.h5"), false);
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_THAT(e.what(), HasSubstr("does not exist"));
+    EXPECT_THAT(e.what(), HasSubstr("nowhere"));
+  }
+}
+
+}  // namespace
+}  // namespace hps

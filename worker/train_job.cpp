@@ -1,0 +1,106 @@
+#include "worker/train_job.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "core/hdf5_file.hpp"
+#include "core/model_io.hpp"
+#include "core/rng.hpp"
+#include "core/version.hpp"
+
+namespace hps {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Fails early, before any training, when the output cannot be written.
+void check_output_path(const std::string& path, bool overwrite) {
+  const fs::path p(path);
+  if (p.filename().empty()) throw std::runtime_error("output '" + path + "' names a directory");
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw std::runtime_error("output directory '" + dir.string() + "' does not exist");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw std::runtime_error("output directory '" + dir.string() +
+                             "' is not writable: " + std::strerror(errno));
+  if (fs::exists(p, ec) && !overwrite)
+    throw std::runtime_error("output '" + path + "' already exists; pass --force to replace it");
+}
+
+std::string temporary_path_for(const std::string& path) {
+  return path + ".partial-" + std::to_string(getpid());
+}
+
+}  // namespace
+
+const char* metric_name(Task task) { return task == Task::kClassification ? "accuracy" : "mae"; }
+
+TrainJobResult run_train_job(const TrainConfig& config, const std::string& output_path,
+                             bool overwrite, const EpochCallback& on_epoch) {
+  check_output_path(output_path, overwrite);
+  const PreparedData data = prepare_data(config.data, derive_seed(config.seed, SeedStream::kSplit));
+
+  TrainJobResult result;
+  result.train_samples = data.train.size();
+  result.validation_samples = data.validation.size();
+  result.training = train_mlp(config.model, config.training, config.early_stopping, data.train,
+                              data.validation, config.seed, on_epoch);
+  result.validation = evaluate(result.training.model, data.validation);
+  if (data.test) {
+    result.test = evaluate(result.training.model, *data.test);
+    result.test_samples = data.test->size();
+  }
+
+  const std::string partial = temporary_path_for(output_path);
+  try {
+    write_train_output(partial, config, result, data.scaler, data.train.num_classes);
+    fs::rename(partial, output_path);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(partial, ec);
+    throw;
+  }
+  return result;
+}
+
+void write_train_output(const std::string& path, const TrainConfig& config,
+                        const TrainJobResult& result, const Scaler& scaler, int num_classes) {
+  const Task task = config.data.task;
+  const std::string metric = metric_name(task);
+  h5::File file = h5::File::create(path);
+  h5::Group root = file.root();
+  root.write_attribute("format", "hpsearch-train");
+  root.write_attribute("format_version", int64_t{1});
+  root.write_attribute("hpsearch_version", kVersion);
+  root.write_attribute("config", config.text);
+  root.write_attribute("seed", static_cast<int64_t>(config.seed));
+  root.write_attribute("status", to_string(result.training.status));
+  root.write_attribute("message", result.training.message);
+  root.write_attribute("best_epoch", int64_t{result.training.best_epoch});
+  root.write_attribute("epochs_run", static_cast<int64_t>(result.training.history.epochs.size()));
+  root.write_attribute("task", task == Task::kClassification ? "classification" : "regression");
+  root.write_attribute("metric", metric);
+
+  h5::Group metrics = root.create_group("metrics");
+  metrics.write_attribute("val_loss", result.validation.loss);
+  metrics.write_attribute("val_" + metric, result.validation.metric);
+  metrics.write_attribute("train_samples", static_cast<int64_t>(result.train_samples));
+  metrics.write_attribute("validation_samples", static_cast<int64_t>(result.validation_samples));
+  if (result.test) {
+    metrics.write_attribute("test_loss", result.test->loss);
+    metrics.write_attribute("test_" + metric, result.test->metric);
+    metrics.write_attribute("test_samples", static_cast<int64_t>(result.test_samples));
+  }
+
+  h5::Group model = root.create_group("model");
+  write_model(model, StoredModel{result.training.model, scaler, task, num_classes});
+  h5::Group history = root.create_group("history");
+  write_history(history, result.training.history, task);
+  file.flush();
+}
+
+}  // namespace hps
