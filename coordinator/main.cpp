@@ -12,6 +12,9 @@
 #include "core/version.hpp"
 #include "worker/train_job.hpp"
 
+// Present only when linked against OpenBLAS (see HPSEARCH_BLAS in CMakeLists.txt).
+extern "C" void openblas_set_num_threads(int threads) __attribute__((weak));
+
 namespace {
 
 using namespace hps;
@@ -62,6 +65,8 @@ int run_train(const std::string& config_path, std::string output, bool force, bo
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A rank trains on one core: a threaded OpenBLAS would fight the other ranks for cores.
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
   CLI::App app{"hpsearch: distributed hyperparameter search for neural networks"};
   app.set_version_flag("--version", std::string("hpsearch ") + hps::kVersion);
   app.require_subcommand(1);

@@ -1,5 +1,7 @@
 #include "core/backprop.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace hps {
@@ -28,9 +30,13 @@ Eigen::Map<const Matrix> Backprop::forward(const Mlp& model, const Eigen::Ref<co
   batch_ = x.cols();
   dropout_active_ = dropout_rate > 0.0f && rng != nullptr;
   const Index hidden = static_cast<Index>(shape_.hidden.size());
-  const float keep_scale = dropout_active_ ? 1.0f / (1.0f - dropout_rate) : 1.0f;
-  // A unit is kept when a uniform 32-bit draw is at or above rate * 2^32.
-  const auto drop_below = static_cast<uint64_t>(static_cast<double>(dropout_rate) * 4294967296.0);
+  // Masks use 16 random bits per unit (four units per 64-bit draw): the rate is rounded to a
+  // multiple of 1/65536 and kept units are scaled by the exact inverse of that keep chance,
+  // so the expectation stays exact.
+  const auto drop_below = static_cast<uint32_t>(std::lround(dropout_rate * 65536.0f));
+  dropout_active_ = dropout_active_ && drop_below > 0;
+  const float keep_scale =
+      dropout_active_ ? 65536.0f / static_cast<float>(65536 - drop_below) : 1.0f;
 
   for (Index l = 0; l <= hidden; ++l) {
     const Index units = shape_.layer_outputs(l);
@@ -53,9 +59,15 @@ Eigen::Map<const Matrix> Backprop::forward(const Mlp& model, const Eigen::Ref<co
       auto m = view(mask_[l], units);
       float* mp = m.data();
       const Index n = m.size();
-      for (Index i = 0; i < n; ++i) {
-        mp[i] = rng->next_u32() >= drop_below ? keep_scale : 0.0f;
+      Index i = 0;
+      for (; i + 4 <= n; i += 4) {  // branch-free: a kept/dropped branch would mispredict
+        const uint64_t bits = rng->next_u64();
+        for (int k = 0; k < 4; ++k)
+          mp[i + k] = keep_scale * static_cast<float>(static_cast<uint32_t>((bits >> (16 * k)) &
+                                                                            0xFFFF) >= drop_below);
       }
+      for (uint64_t bits = rng->next_u64(); i < n; ++i, bits >>= 16)
+        mp[i] = keep_scale * static_cast<float>(static_cast<uint32_t>(bits & 0xFFFF) >= drop_below);
       a = z.cwiseProduct(m);
     } else {
       a = z;

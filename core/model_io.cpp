@@ -56,8 +56,6 @@ auto value_of(const Table& table, const h5::Group& group, const std::string& att
                   "', expected one of " + known);
 }
 
-const char* metric_name(Task task) { return task == Task::kClassification ? "accuracy" : "mae"; }
-
 std::string layer_name(Index layer) { return "layer_" + std::to_string(layer); }
 
 // Checks that dataset `name` is numeric with exactly `dims`.

@@ -14,4 +14,10 @@ using Index = Eigen::Index;
 /// What the network predicts: a class index (softmax cross-entropy) or real values (MSE).
 enum class Task { kClassification, kRegression };
 
+/// Name of the task's quality metric in histories and result files: "accuracy" for
+/// classification, "mae" (mean absolute error) for regression.
+inline const char* metric_name(Task task) {
+  return task == Task::kClassification ? "accuracy" : "mae";
+}
+
 }  // namespace hps

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake pkg-config
   libopenmpi-dev openmpi-bin
   libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools zlib1g-dev libcli11-dev
+  libopenblas-serial-dev
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist
   python3-h5py python3-numpy

@@ -37,8 +37,6 @@ std::string temporary_path_for(const std::string& path) {
 
 }  // namespace
 
-const char* metric_name(Task task) { return task == Task::kClassification ? "accuracy" : "mae"; }
-
 TrainJobResult run_train_job(const TrainConfig& config, const std::string& output_path,
                              bool overwrite, const EpochCallback& on_epoch) {
   check_output_path(output_path, overwrite);

@@ -38,7 +38,4 @@ TrainJobResult run_train_job(const TrainConfig& config, const std::string& outpu
 void write_train_output(const std::string& path, const TrainConfig& config,
                         const TrainJobResult& result, const Scaler& scaler, int num_classes);
 
-/// "accuracy" for classification, "mae" for regression.
-const char* metric_name(Task task);
-
 }  // namespace hps
