@@ -4,11 +4,17 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 
+#include "coordinator/inspect_command.hpp"
+#include "coordinator/model_commands.hpp"
+#include "coordinator/mpi_transport.hpp"
+#include "coordinator/search_command.hpp"
 #include "core/config.hpp"
 #include "core/data_loader.hpp"
 #include "core/hdf5_file.hpp"
+#include "core/results_file.hpp"
 #include "core/version.hpp"
 #include "worker/train_job.hpp"
 
@@ -79,9 +85,62 @@ int main(int argc, char** argv) {
   train->add_flag("--force", force, "replace an existing output file");
   train->add_flag("--quiet,-q", quiet, "no per-epoch progress on stderr");
 
+  CLI::App* run = app.add_subcommand("run", "run a hyperparameter search (under mpirun -np N)");
+  run->add_option("config", config_path, "YAML search config")->required();
+  run->add_option("--out,-o", output, "HDF5 result file (default results/<config>.h5)");
+  run->add_flag("--force", force, "replace an existing result file");
+
+  int show_trials = 5;
+  CLI::App* check =
+      app.add_subcommand("check", "validate a search config and its data, print the plan");
+  check->add_option("config", config_path, "YAML search config")->required();
+  check->add_option("--show", show_trials, "how many trials to list")
+      ->check(CLI::NonNegativeNumber);
+
+  std::string result_file, data_file;
+  int top = 0;
+  bool json = false;
+  CLI::App* inspect = app.add_subcommand("inspect", "leaderboard of a search result file");
+  inspect->add_option("file", result_file, "HDF5 result file (also one still being written)")
+      ->required();
+  inspect->add_option("--top", top, "show only the best K trials")->check(CLI::NonNegativeNumber);
+  inspect->add_flag("--json", json, "machine-readable output");
+
+  std::optional<int64_t> trial;
+  CLI::App* evaluate = app.add_subcommand(
+      "evaluate", "score a trial's stored best weights on the validation and test sets");
+  evaluate->add_option("file", result_file, "HDF5 result file")->required();
+  evaluate->add_option("--trial", trial, "trial id (default: the best, /best)");
+
+  CLI::App* predict = app.add_subcommand("predict", "predictions of a stored model for a CSV file");
+  predict->add_option("file", result_file, "HDF5 result file")->required();
+  predict->add_option("--data", data_file, "CSV file with the model's feature columns")->required();
+  predict->add_option("--out,-o", output, "CSV file to write")->required();
+  predict->add_option("--trial", trial, "trial id (default: the best, /best)");
+  predict->add_flag("--force", force, "replace an existing output file");
+
   CLI11_PARSE(app, argc, argv);
+  if (*run) {
+    // Only a search starts MPI; every rank returns the same exit code.
+    hps::MpiSession mpi(argc, argv);
+    try {
+      return hps::run_search(mpi, config_path, output, force);
+    } catch (const std::exception& e) {
+      // Past the start a rank cannot tell the others; end the job rather than leave it hanging.
+      std::fprintf(stderr, "hpsearch: rank %d: error: %s\n", mpi.rank(), e.what());
+      hps::MpiSession::abort(1);
+    }
+  }
   try {
     if (*train) return run_train(config_path, output, force, quiet);
+    if (*check) return hps::check_search(config_path, show_trials);
+    if (*inspect) {
+      std::fputs(hps::render_leaderboard(hps::ResultsReader(result_file), top, json).c_str(),
+                 stdout);
+      return 0;
+    }
+    if (*evaluate) return hps::evaluate_result(result_file, trial);
+    if (*predict) return hps::predict_result(result_file, data_file, output, trial, force);
   } catch (const hps::ConfigError& e) {
     std::fprintf(stderr, "hpsearch: config error: %s\n", e.what());
     return 2;

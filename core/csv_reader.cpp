@@ -174,8 +174,17 @@ class LineReader {
 
 }  // namespace
 
-Dataset load_csv(const std::string& path, const std::string& label_column, Task task,
-                 int num_classes, Index max_samples) {
+namespace {
+
+// A parsed CSV: features (features x samples) and, when the label column was found, targets.
+struct CsvTable {
+  Matrix x;
+  std::vector<double> targets;
+  bool has_label = false;
+};
+
+CsvTable read_csv_table(const std::string& path, const std::string& label_column,
+                        bool label_required, Task task, int num_classes, Index max_samples) {
   if (max_samples < 0)
     throw std::invalid_argument("load_csv(): max_samples must be >= 0, got " +
                                 std::to_string(max_samples));
@@ -193,7 +202,8 @@ Dataset load_csv(const std::string& path, const std::string& label_column, Task 
 
   std::string listing;
   for (const auto& name : header) listing += (listing.empty() ? "'" : ", '") + name + "'";
-  if (label_column.empty()) fail(path, "no label column given; columns are " + listing);
+  if (label_column.empty() && label_required)
+    fail(path, "no label column given; columns are " + listing);
   size_t label_index = columns;
   for (size_t c = 0; c < columns; ++c) {
     if (header[c] != label_column) continue;
@@ -202,11 +212,13 @@ Dataset load_csv(const std::string& path, const std::string& label_column, Task 
                      std::to_string(lines.line_number()) + ")");
     label_index = c;
   }
-  if (label_index == columns)
+  if (label_index == columns && label_required)
     fail(path, "no column named '" + label_column + "' in the header (line " +
                    std::to_string(lines.line_number()) + "); columns are " + listing);
-  if (columns < 2) fail(path, "no feature columns besides the label column '" + label_column + "'");
-  const size_t features = columns - 1;
+  const bool has_label = label_index != columns;
+  if (columns < (has_label ? 2u : 1u))
+    fail(path, "no feature columns besides the label column '" + label_column + "'");
+  const size_t features = columns - (has_label ? 1 : 0);
 
   std::vector<float> values;  // sample after sample: the column-major features x samples layout
   std::vector<double> targets;
@@ -259,8 +271,24 @@ Dataset load_csv(const std::string& path, const std::string& label_column, Task 
     ++samples;
   }
 
-  Matrix x = Eigen::Map<const Matrix>(values.data(), static_cast<Index>(features), samples);
-  return make_checked_dataset(std::move(x), targets, 1, task, num_classes, path);
+  if (samples == 0) fail(path, "no samples");
+  CsvTable table;
+  table.x = Eigen::Map<const Matrix>(values.data(), static_cast<Index>(features), samples);
+  table.targets = std::move(targets);
+  table.has_label = has_label;
+  return table;
+}
+
+}  // namespace
+
+Dataset load_csv(const std::string& path, const std::string& label_column, Task task,
+                 int num_classes, Index max_samples) {
+  CsvTable table = read_csv_table(path, label_column, true, task, num_classes, max_samples);
+  return make_checked_dataset(std::move(table.x), table.targets, 1, task, num_classes, path);
+}
+
+Matrix load_csv_features(const std::string& path, const std::string& label_column) {
+  return read_csv_table(path, label_column, false, Task::kRegression, 0, 0).x;
 }
 
 }  // namespace hps

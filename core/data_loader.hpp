@@ -41,6 +41,10 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
 Dataset load_csv(const std::string& path, const std::string& label_column, Task task,
                  int num_classes, Index max_samples = 0);
 
+/// The features of a CSV file with a header row, for prediction: every column except
+/// `label_column`, which may be absent (unlabelled data). Same checks as load_csv.
+Matrix load_csv_features(const std::string& path, const std::string& label_column);
+
 /// HDF5 file with a features dataset (samples x features, any numeric type) and a labels
 /// dataset (samples, or samples x outputs for regression).
 Dataset load_hdf5(const std::string& path, const std::string& features_dataset,

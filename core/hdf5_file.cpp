@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -258,17 +259,254 @@ bool object_is_group(const Group& group, const std::string& name) {
   return check(H5Iget_type(object.id()), what) == H5I_GROUP;
 }
 
+// Fixed-length, NUL-padded string of `size` bytes in character set `cset`.
+Handle fixed_string_type(std::size_t size, H5T_cset_t cset, const std::string& what_text) {
+  auto what = [&] { return what_text; };
+  Handle type(check(H5Tcopy(H5T_C_S1), what), H5Tclose);
+  check(H5Tset_size(type.id(), size), what);
+  check(H5Tset_strpad(type.id(), H5T_STR_NULLPAD), what);
+  check(H5Tset_cset(type.id(), cset), what);
+  return type;
+}
+
+// The compound type of `layout`: explicit little-endian members for the file, native ones for
+// memory. Strings take the character set in `csets` (one per column; empty: all ASCII), since
+// HDF5 does not convert between ASCII and UTF-8.
+Handle compound_type(const TableLayout& layout, bool file, const std::vector<H5T_cset_t>& csets,
+                     const std::string& what_text) {
+  auto what = [&] { return what_text; };
+  Handle type(check(H5Tcreate(H5T_COMPOUND, layout.row_size()), what), H5Tclose);
+  for (std::size_t i = 0; i < layout.columns().size(); ++i) {
+    const Column& column = layout.columns()[i];
+    Handle string_type;
+    hid_t member = H5I_INVALID_HID;
+    switch (column.type) {
+      case ColumnType::kInt64:
+        member = file ? H5T_STD_I64LE : H5T_NATIVE_INT64;
+        break;
+      case ColumnType::kFloat64:
+        member = file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
+        break;
+      case ColumnType::kString:
+        string_type = fixed_string_type(column.string_size,
+                                        csets.empty() ? H5T_CSET_ASCII : csets[i], what_text);
+        member = string_type.id();
+        break;
+    }
+    check(H5Tinsert(type.id(), column.name.c_str(), layout.offset(i), member), what);
+  }
+  return type;
+}
+
+std::string column_list(const TableLayout& layout) {
+  std::string text;
+  for (const Column& column : layout.columns()) {
+    text += text.empty() ? "" : ", ";
+    text += column.name;
+    switch (column.type) {
+      case ColumnType::kInt64:
+        text += " int64";
+        break;
+      case ColumnType::kFloat64:
+        text += " float64";
+        break;
+      case ColumnType::kString:
+        text += " string[" + std::to_string(column.string_size) + "]";
+        break;
+    }
+  }
+  return "(" + text + ")";
+}
+
+// An open table with its layout as the file describes it.
+struct OpenTable {
+  Handle dataset;
+  TableLayout layout;
+  std::vector<H5T_cset_t> csets;  // per column; meaningful for strings
+  hsize_t rows = 0;
+};
+
+OpenTable open_table(const Group& group, const std::string& name) {
+  auto what = [&] { return group.describe(name) + ": cannot open table"; };
+  OpenTable t;
+  t.dataset = Handle(check(H5Dopen2(group.id(), name.c_str(), H5P_DEFAULT), what), H5Dclose);
+  const Handle type(check(H5Dget_type(t.dataset.id()), what), H5Tclose);
+  const H5T_class_t type_class = check(H5Tget_class(type.id()), what);
+  if (type_class != H5T_COMPOUND) {
+    throw Error(group.describe(name) + ": holds " + class_name(type_class) +
+                " values, expected a table (compound values)");
+  }
+  const Handle space(check(H5Dget_space(t.dataset.id()), what), H5Sclose);
+  if (check(H5Sget_simple_extent_ndims(space.id()), what) != 1) {
+    throw Error(group.describe(name) + ": a table must be 1-D");
+  }
+  check(H5Sget_simple_extent_dims(space.id(), &t.rows, nullptr), what);
+
+  const int members = check(H5Tget_nmembers(type.id()), what);
+  std::vector<Column> columns;
+  for (int i = 0; i < members; ++i) {
+    const auto index = static_cast<unsigned>(i);
+    char* raw_name = H5Tget_member_name(type.id(), index);
+    if (raw_name == nullptr) fail(what());
+    Column column;
+    column.name = raw_name;
+    H5free_memory(raw_name);
+    const Handle member(check(H5Tget_member_type(type.id(), index), what), H5Tclose);
+    const H5T_class_t member_class = check(H5Tget_class(member.id()), what);
+    H5T_cset_t cset = H5T_CSET_ASCII;
+    if (member_class == H5T_INTEGER) {
+      column.type = ColumnType::kInt64;
+    } else if (member_class == H5T_FLOAT) {
+      column.type = ColumnType::kFloat64;
+    } else if (member_class == H5T_STRING && check(H5Tis_variable_str(member.id()), what) == 0) {
+      column.type = ColumnType::kString;
+      column.string_size = H5Tget_size(member.id());
+      if (column.string_size == 0) fail(what());
+      cset = check(H5Tget_cset(member.id()), what);
+    } else {
+      throw Error(
+          group.describe(name) + ": column '" + column.name + "' holds " +
+          (member_class == H5T_STRING ? "variable-length string" : class_name(member_class)) +
+          " values, which tables do not support");
+    }
+    columns.push_back(std::move(column));
+    t.csets.push_back(cset);
+  }
+  t.layout = TableLayout(std::move(columns));
+  return t;
+}
+
+Handle file_access(FileLocking locking, const std::string& path) {
+  auto what = [&] { return path + ": cannot set file access properties"; };
+  Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), what), H5Pclose);
+  if (locking == FileLocking::kOff) check(H5Pset_file_locking(fapl.id(), false, true), what);
+  return fapl;
+}
+
 }  // namespace
 
 const char* DatasetInfo::type_name() const { return class_name(type_class); }
 
 std::string DatasetInfo::dims_string() const { return join_dims(dims); }
 
+// ---- Tables in memory
+
+TableLayout::TableLayout(std::vector<Column> columns) : columns_(std::move(columns)) {
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const Column& column = columns_[i];
+    if (column.name.empty()) {
+      throw std::invalid_argument("h5::TableLayout: column " + std::to_string(i) + " has no name");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (columns_[j].name == column.name) {
+        throw std::invalid_argument("h5::TableLayout: column '" + column.name + "' appears twice");
+      }
+    }
+    if (column.type == ColumnType::kString && column.string_size == 0) {
+      throw std::invalid_argument("h5::TableLayout: string column '" + column.name +
+                                  "' has length 0");
+    }
+    offsets_.push_back(row_size_);
+    row_size_ += column.type == ColumnType::kString ? column.string_size : 8;
+  }
+}
+
+std::optional<std::size_t> TableLayout::find(const std::string& name) const {
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
+std::size_t TableLayout::index(const std::string& name) const {
+  const std::optional<std::size_t> i = find(name);
+  if (!i) throw std::invalid_argument("h5::TableLayout: no column '" + name + "'");
+  return *i;
+}
+
+bool TableLayout::operator==(const TableLayout& other) const {
+  if (columns_.size() != other.columns_.size()) return false;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const Column& a = columns_[i];
+    const Column& b = other.columns_[i];
+    if (a.name != b.name || a.type != b.type) return false;
+    if (a.type == ColumnType::kString && a.string_size != b.string_size) return false;
+  }
+  return true;
+}
+
+TableRows::TableRows(TableLayout layout, std::size_t rows) : layout_(std::move(layout)) {
+  resize(rows);
+}
+
+void TableRows::resize(std::size_t rows) {
+  rows_ = rows;
+  bytes_.resize(rows * layout_.row_size(), 0);
+}
+
+std::size_t TableRows::locate(std::size_t row, const std::string& column, ColumnType type) const {
+  const std::size_t index = layout_.index(column);
+  if (row >= rows_) {
+    throw std::invalid_argument("h5::TableRows: row " + std::to_string(row) + " of " +
+                                std::to_string(rows_));
+  }
+  if (layout_.columns()[index].type != type) {
+    const char* names[] = {"int64", "float64", "string"};
+    throw std::invalid_argument("h5::TableRows: column '" + column + "' holds " +
+                                names[static_cast<int>(layout_.columns()[index].type)] +
+                                " values, not " + names[static_cast<int>(type)]);
+  }
+  return row * layout_.row_size() + layout_.offset(index);
+}
+
+// Rows are packed, so numbers may be unaligned: they are copied byte-wise.
+void TableRows::set(std::size_t row, const std::string& column, int64_t value) {
+  std::memcpy(bytes_.data() + locate(row, column, ColumnType::kInt64), &value, sizeof value);
+}
+
+void TableRows::set(std::size_t row, const std::string& column, double value) {
+  std::memcpy(bytes_.data() + locate(row, column, ColumnType::kFloat64), &value, sizeof value);
+}
+
+void TableRows::set(std::size_t row, const std::string& column, const std::string& value) {
+  const std::size_t start = locate(row, column, ColumnType::kString);
+  const std::size_t size = layout_.columns()[layout_.index(column)].string_size;
+  if (value.size() > size) {
+    throw std::invalid_argument("h5::TableRows: '" + value + "' is longer than column '" + column +
+                                "' (" + std::to_string(size) + " bytes)");
+  }
+  std::fill_n(bytes_.data() + start, size, 0);
+  std::memcpy(bytes_.data() + start, value.data(), value.size());
+}
+
+int64_t TableRows::get_int64(std::size_t row, const std::string& column) const {
+  int64_t value = 0;
+  std::memcpy(&value, bytes_.data() + locate(row, column, ColumnType::kInt64), sizeof value);
+  return value;
+}
+
+double TableRows::get_double(std::size_t row, const std::string& column) const {
+  if (layout_.columns()[layout_.index(column)].type == ColumnType::kInt64) {
+    return static_cast<double>(get_int64(row, column));
+  }
+  double value = 0.0;
+  std::memcpy(&value, bytes_.data() + locate(row, column, ColumnType::kFloat64), sizeof value);
+  return value;
+}
+
+std::string TableRows::get_string(std::size_t row, const std::string& column) const {
+  const std::size_t start = locate(row, column, ColumnType::kString);
+  const std::size_t size = layout_.columns()[layout_.index(column)].string_size;
+  const auto* first = reinterpret_cast<const char*>(bytes_.data() + start);
+  return std::string(first, std::find(first, first + size, '\0'));
+}
+
 // ---- File
 
-File File::create(const std::string& path) {
+File File::create(const std::string& path, FileLocking locking) {
   silence_error_printing();
-  const hid_t id = check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), [&] {
+  const Handle fapl = file_access(locking, path);
+  const hid_t id = check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.id()), [&] {
     return path + ": cannot create HDF5 file (it must not exist yet)";
   });
   return File(Handle(id, H5Fclose), path);
@@ -281,10 +519,11 @@ File File::create_truncate(const std::string& path) {
   return File(Handle(id, H5Fclose), path);
 }
 
-File File::open(const std::string& path, bool writable) {
+File File::open(const std::string& path, bool writable, FileLocking locking) {
   silence_error_printing();
+  const Handle fapl = file_access(locking, path);
   const hid_t id =
-      check(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT),
+      check(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.id()),
             [&] { return path + ": cannot open HDF5 file" + (writable ? " for writing" : ""); });
   return File(Handle(id, H5Fclose), path);
 }
@@ -464,6 +703,89 @@ std::string Group::read_attribute<std::string>(const std::string& name) const {
     buffer.erase(buffer.find_last_not_of(' ') + 1);
   }
   return buffer;
+}
+
+// ---- Group: links
+
+void Group::create_soft_link(const std::string& name, const std::string& target) {
+  auto what = [&] { return describe(name) + ": cannot create soft link to '" + target + "'"; };
+  const Handle lcpl = link_creation_with_parents(what());
+  check(H5Lcreate_soft(target.c_str(), handle_.id(), name.c_str(), lcpl.id(), H5P_DEFAULT), what);
+}
+
+void Group::delete_link(const std::string& name) {
+  check(H5Ldelete(handle_.id(), name.c_str(), H5P_DEFAULT),
+        [&] { return describe(name) + ": cannot delete link"; });
+}
+
+bool Group::has_link(const std::string& name) const {
+  const std::vector<std::string> parts = split_path(name);
+  if (parts.empty()) return false;  // "" and "/" are not links
+  // H5Lexists needs every parent to exist; a missing one means no link.
+  if (parts.size() > 1 && !is_group(name.substr(0, name.rfind('/')))) return false;
+  return check(H5Lexists(handle_.id(), name.c_str(), H5P_DEFAULT),
+               [&] { return describe(name) + ": cannot check whether the link exists"; }) > 0;
+}
+
+std::optional<std::string> Group::soft_link_target(const std::string& name) const {
+  auto what = [&] { return describe(name) + ": cannot read link"; };
+  H5L_info_t info;
+  check(H5Lget_info(handle_.id(), name.c_str(), &info, H5P_DEFAULT), what);
+  if (info.type != H5L_TYPE_SOFT) return std::nullopt;
+  std::string target(info.u.val_size, '\0');  // includes the terminating NUL
+  check(H5Lget_val(handle_.id(), name.c_str(), target.data(), target.size(), H5P_DEFAULT), what);
+  target.resize(std::strlen(target.c_str()));
+  return target;
+}
+
+// ---- Group: tables
+
+void Group::create_table(const std::string& name, const TableLayout& layout, hsize_t chunk_rows) {
+  auto what = [&] { return describe(name) + ": cannot create table"; };
+  const Handle type = compound_type(layout, true, {}, what());
+  const hsize_t dims = 0;
+  const hsize_t max_dims = H5S_UNLIMITED;
+  const Handle space(check(H5Screate_simple(1, &dims, &max_dims), what), H5Sclose);
+  const Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), what), H5Pclose);
+  check(H5Pset_chunk(dcpl.id(), 1, &chunk_rows), what);
+  const Handle lcpl = link_creation_with_parents(what());
+  const Handle dataset(check(H5Dcreate2(handle_.id(), name.c_str(), type.id(), space.id(),
+                                        lcpl.id(), dcpl.id(), H5P_DEFAULT),
+                             what),
+                       H5Dclose);
+}
+
+void Group::append_rows(const std::string& name, const TableRows& rows) {
+  auto what = [&] { return describe(name) + ": cannot append rows"; };
+  const OpenTable table = open_table(*this, name);
+  if (table.layout != rows.layout()) {
+    throw Error(describe(name) + ": cannot append rows with columns " + column_list(rows.layout()) +
+                " to a table with columns " + column_list(table.layout));
+  }
+  if (rows.size() == 0) return;
+  const hsize_t start = table.rows;
+  const hsize_t count = rows.size();
+  const hsize_t total = start + count;
+  check(H5Dset_extent(table.dataset.id(), &total), what);
+  const Handle file_space(check(H5Dget_space(table.dataset.id()), what), H5Sclose);
+  check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
+        what);
+  const Handle memory_space = simple_space({count});
+  const Handle memory_type = compound_type(rows.layout(), false, table.csets, what());
+  check(H5Dwrite(table.dataset.id(), memory_type.id(), memory_space.id(), file_space.id(),
+                 H5P_DEFAULT, rows.data()),
+        what);
+}
+
+TableRows Group::read_table(const std::string& name) const {
+  auto what = [&] { return describe(name) + ": cannot read table"; };
+  const OpenTable table = open_table(*this, name);
+  TableRows rows(table.layout, static_cast<std::size_t>(table.rows));
+  if (table.rows == 0) return rows;
+  const Handle memory_type = compound_type(table.layout, false, table.csets, what());
+  check(H5Dread(table.dataset.id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()),
+        what);
+  return rows;
 }
 
 // ---- Group: datasets

@@ -12,9 +12,15 @@
 //
 // Files close with HDF5's default "weak" degree: a Group keeps its file open after the File
 // object is gone, and the file closes when its last handle does.
+//
+// Tables are 1-D datasets of a compound type (numpy's structured arrays), chunked and
+// extendible so rows can be appended one at a time. Their columns are int64, float64 or
+// fixed-length strings (NUL-padded ASCII, which h5py returns as `bytes`).
 #include <hdf5.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -82,6 +88,83 @@ struct DatasetInfo {
   std::string dims_string() const;
 };
 
+/// Element type of one table column.
+enum class ColumnType { kInt64, kFloat64, kString };
+
+/// One table column. `string_size` is the fixed length in bytes of a kString column (a value
+/// of exactly that length has no terminating NUL); it is ignored for numbers.
+struct Column {
+  std::string name;
+  ColumnType type = ColumnType::kFloat64;
+  std::size_t string_size = 0;
+};
+
+/// The columns of a table and where each lives in a row: packed in order, numbers in 8 bytes,
+/// strings in their fixed length. The same layout is used in memory and (little-endian) on disk.
+class TableLayout {
+ public:
+  TableLayout() = default;
+  /// Throws std::invalid_argument for an empty or repeated name or a zero-length string column.
+  explicit TableLayout(std::vector<Column> columns);
+
+  const std::vector<Column>& columns() const { return columns_; }
+  /// Bytes per row.
+  std::size_t row_size() const { return row_size_; }
+  /// Byte offset of column `index` within a row.
+  std::size_t offset(std::size_t index) const { return offsets_[index]; }
+  /// Index of column `name`, or nullopt.
+  std::optional<std::size_t> find(const std::string& name) const;
+  /// Index of column `name`; throws std::invalid_argument naming it when there is none.
+  std::size_t index(const std::string& name) const;
+
+  bool operator==(const TableLayout& other) const;
+  bool operator!=(const TableLayout& other) const { return !(*this == other); }
+
+ private:
+  std::vector<Column> columns_;
+  std::vector<std::size_t> offsets_;
+  std::size_t row_size_ = 0;
+};
+
+/// Rows of a table held in memory, read and written by column name. Setters and getters throw
+/// std::invalid_argument for an unknown column, a value of the wrong type, a string longer than
+/// its column or a row out of range.
+class TableRows {
+ public:
+  TableRows() = default;
+  explicit TableRows(TableLayout layout, std::size_t rows = 0);
+
+  const TableLayout& layout() const { return layout_; }
+  std::size_t size() const { return rows_; }
+  /// New rows hold zeros and empty strings.
+  void resize(std::size_t rows);
+
+  void set(std::size_t row, const std::string& column, int64_t value);
+  void set(std::size_t row, const std::string& column, double value);
+  void set(std::size_t row, const std::string& column, const std::string& value);
+  void set(std::size_t row, const std::string& column, const char* value) {
+    set(row, column, std::string(value));
+  }
+  /// An int64 column's value.
+  int64_t get_int64(std::size_t row, const std::string& column) const;
+  /// A float64 column's value, or an int64 column's converted.
+  double get_double(std::size_t row, const std::string& column) const;
+  /// A string column's value, up to its first NUL.
+  std::string get_string(std::size_t row, const std::string& column) const;
+
+  /// The packed rows, size() * layout().row_size() bytes.
+  const unsigned char* data() const { return bytes_.data(); }
+  unsigned char* data() { return bytes_.data(); }
+
+ private:
+  // Start of `column` in `row`, after checking both and the column's type.
+  std::size_t locate(std::size_t row, const std::string& column, ColumnType type) const;
+
+  TableLayout layout_;
+  std::size_t rows_ = 0;
+  std::vector<unsigned char> bytes_;
+};
+
 /// An open HDF5 group. Names may be relative ("layer_0/weight") or absolute ("/features").
 ///
 /// Attributes: scalars are stored as float64 or int64; strings as variable-length UTF-8, which
@@ -142,6 +225,28 @@ class Group {
   /// Reads a 1-D numeric dataset.
   std::vector<double> read_vector(const std::string& name) const;
 
+  /// Creates an empty table `name` (a 1-D compound dataset with unlimited length, stored in
+  /// chunks of `chunk_rows` rows).
+  void create_table(const std::string& name, const TableLayout& layout, hsize_t chunk_rows = 64);
+  /// Appends `rows` to table `name`, whose columns must be exactly `rows.layout()`'s.
+  void append_rows(const std::string& name, const TableRows& rows);
+  /// Reads every row of 1-D compound dataset `name`. Its layout comes from the file: integer
+  /// members read as int64, floating-point members as float64, fixed-length strings as strings
+  /// of their size; any other member type is an Error.
+  TableRows read_table(const std::string& name) const;
+
+  /// Creates soft link `name` pointing at path `target` (which need not exist yet); fails if
+  /// `name` exists. Missing parent groups are created.
+  void create_soft_link(const std::string& name, const std::string& target);
+  /// Removes link `name` (the object it names is freed when no other link remains; the file
+  /// does not shrink, but HDF5 reuses the space for later writes while the file stays open).
+  void delete_link(const std::string& name);
+  /// Whether link `name` exists, even a soft link whose target does not (unlike exists()).
+  bool has_link(const std::string& name) const;
+  /// The target path of soft link `name`, or nullopt when `name` is a hard link. Throws when
+  /// there is no link `name`.
+  std::optional<std::string> soft_link_target(const std::string& name) const;
+
   /// Shape and element class of dataset `name`.
   DatasetInfo dataset_info(const std::string& name) const;
   /// Reads the first `rows` entries along dimension 0 of numeric dataset `name` (rank >= 1)
@@ -185,15 +290,22 @@ std::vector<int64_t> Group::read_attribute<std::vector<int64_t>>(const std::stri
 template <>
 std::vector<double> Group::read_attribute<std::vector<double>>(const std::string& name) const;
 
+/// Whether HDF5 locks the file while it is open. HDF5 1.10 locks a file open for writing
+/// exclusively, so that no other process, h5py included, can open it even to read; and a
+/// reader's shared lock keeps writers out. A file meant to be read while it is written (a
+/// search's results) is created with kOff, and its readers open it with kOff too.
+enum class FileLocking { kOn, kOff };
+
 /// An open HDF5 file.
 class File {
  public:
   /// Creates a new file; fails if `path` exists.
-  static File create(const std::string& path);
+  static File create(const std::string& path, FileLocking locking = FileLocking::kOn);
   /// Creates a file, replacing any file at `path`.
   static File create_truncate(const std::string& path);
   /// Opens an existing file, read-only unless `writable`.
-  static File open(const std::string& path, bool writable = false);
+  static File open(const std::string& path, bool writable = false,
+                   FileLocking locking = FileLocking::kOn);
   /// Whether `path` is a readable HDF5 file (false for a missing or unreadable one).
   static bool is_hdf5(const std::string& path);
 

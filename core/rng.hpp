@@ -88,7 +88,14 @@ class Rng {
 };
 
 /// Streams used to derive the seeds of one trial; fixed numbers, never reordered.
-enum class SeedStream : uint64_t { kSplit = 1, kInit = 2, kShuffle = 3, kDropout = 4 };
+enum class SeedStream : uint64_t {
+  kSplit = 1,
+  kInit = 2,
+  kShuffle = 3,
+  kDropout = 4,
+  kTrialSeed = 5,    ///< search seed -> each trial's training seed
+  kTrialSample = 6,  ///< search seed -> each random-search trial's hyperparameter draws
+};
 
 inline uint64_t derive_seed(uint64_t seed, SeedStream stream) {
   return derive_seed(seed, static_cast<uint64_t>(stream));

@@ -2,12 +2,11 @@
 
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "core/hdf5_file.hpp"
 #include "core/model_io.hpp"
+#include "core/output_path.hpp"
 #include "core/rng.hpp"
 #include "core/version.hpp"
 
@@ -15,21 +14,6 @@ namespace hps {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Fails early, before any training, when the output cannot be written.
-void check_output_path(const std::string& path, bool overwrite) {
-  const fs::path p(path);
-  if (p.filename().empty()) throw std::runtime_error("output '" + path + "' names a directory");
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw std::runtime_error("output directory '" + dir.string() + "' does not exist");
-  if (access(dir.c_str(), W_OK) != 0)
-    throw std::runtime_error("output directory '" + dir.string() +
-                             "' is not writable: " + std::strerror(errno));
-  if (fs::exists(p, ec) && !overwrite)
-    throw std::runtime_error("output '" + path + "' already exists; pass --force to replace it");
-}
 
 std::string temporary_path_for(const std::string& path) {
   return path + ".partial-" + std::to_string(getpid());

@@ -381,5 +381,202 @@ TEST(Hdf5File, HandleIsMoveOnly) {
   EXPECT_LE(H5Iis_valid(id), 0);  // closed exactly once
 }
 
+TableLayout sample_layout() {
+  return TableLayout({{"id", ColumnType::kInt64},
+                      {"name", ColumnType::kString, 5},
+                      {"score", ColumnType::kFloat64}});
+}
+
+bool have_h5py() { return std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") == 0; }
+
+TEST(Hdf5Table, LayoutPacksColumnsInOrder) {
+  const TableLayout layout = sample_layout();
+  EXPECT_EQ(layout.row_size(), 8u + 5u + 8u);
+  EXPECT_EQ(layout.offset(0), 0u);
+  EXPECT_EQ(layout.offset(1), 8u);
+  EXPECT_EQ(layout.offset(2), 13u);  // packed: numbers may sit unaligned
+  EXPECT_EQ(layout.find("score"), 2u);
+  EXPECT_FALSE(layout.find("missing").has_value());
+  EXPECT_THROW(layout.index("missing"), std::invalid_argument);
+  EXPECT_THROW(TableLayout({{"a", ColumnType::kInt64}, {"a", ColumnType::kFloat64}}),
+               std::invalid_argument);
+  EXPECT_THROW(TableLayout({{"", ColumnType::kInt64}}), std::invalid_argument);
+  EXPECT_THROW(TableLayout({{"s", ColumnType::kString, 0}}), std::invalid_argument);
+}
+
+TEST(Hdf5Table, RowsCheckNamesTypesAndLengths) {
+  TableRows rows(sample_layout(), 1);
+  rows.set(0, "id", int64_t{-7});
+  rows.set(0, "name", "adam5");  // exactly the column's length: no terminator
+  rows.set(0, "score", 0.25);
+  EXPECT_EQ(rows.get_int64(0, "id"), -7);
+  EXPECT_EQ(rows.get_string(0, "name"), "adam5");
+  EXPECT_EQ(rows.get_double(0, "score"), 0.25);
+  EXPECT_EQ(rows.get_double(0, "id"), -7.0);  // integers read as numbers too
+  rows.set(0, "name", "sgd");                 // a shorter value clears the rest
+  EXPECT_EQ(rows.get_string(0, "name"), "sgd");
+  EXPECT_THROW(rows.set(0, "name", "toolong"), std::invalid_argument);
+  EXPECT_THROW(rows.set(0, "id", 1.5), std::invalid_argument);
+  EXPECT_THROW(rows.get_int64(0, "score"), std::invalid_argument);
+  EXPECT_THROW(rows.get_int64(1, "id"), std::invalid_argument);
+  EXPECT_THROW(rows.set(0, "nope", int64_t{1}), std::invalid_argument);
+}
+
+TEST(Hdf5Table, AppendedRowsReadBack) {
+  testing::TempDir dir;
+  File file = File::create(dir.file("t.h5"));
+  Group root = file.root();
+  root.create_table("log/table", sample_layout(), 2);  // parents are created
+  EXPECT_EQ(root.read_table("log/table").size(), 0u);
+  for (int64_t i = 0; i < 5; ++i) {  // crosses chunk boundaries
+    TableRows row(sample_layout(), 1);
+    row.set(0, "id", i);
+    row.set(0, "name", std::string(static_cast<std::size_t>(i), 'x'));
+    row.set(0, "score", 0.5 * static_cast<double>(i));
+    root.append_rows("log/table", row);
+  }
+  TableRows two(sample_layout(), 2);
+  two.set(1, "id", int64_t{99});
+  root.append_rows("log/table", two);
+  root.append_rows("log/table", TableRows(sample_layout()));  // nothing to add
+
+  const TableRows rows = root.read_table("log/table");
+  ASSERT_EQ(rows.size(), 7u);
+  EXPECT_EQ(rows.layout(), sample_layout());
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(rows.get_int64(i, "id"), static_cast<int64_t>(i));
+    EXPECT_EQ(rows.get_string(i, "name"), std::string(i, 'x'));
+    EXPECT_EQ(rows.get_double(i, "score"), 0.5 * static_cast<double>(i));
+  }
+  EXPECT_EQ(rows.get_int64(5, "id"), 0);
+  EXPECT_EQ(rows.get_string(5, "name"), "");
+  EXPECT_EQ(rows.get_int64(6, "id"), 99);
+  const DatasetInfo info = root.dataset_info("log/table");
+  EXPECT_EQ(info.type_class, H5T_COMPOUND);
+  EXPECT_THAT(info.dims, ElementsAre(7u));
+}
+
+TEST(Hdf5Table, AppendRefusesOtherColumns) {
+  testing::TempDir dir;
+  const std::string path = dir.file("t.h5");
+  File file = File::create(path);
+  Group root = file.root();
+  root.create_table("t", sample_layout());
+  const TableRows other(TableLayout({{"id", ColumnType::kInt64}}), 1);
+  try {
+    root.append_rows("t", other);
+    FAIL() << "expected h5::Error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path + ":/t: cannot append rows with columns (id int64)"));
+    EXPECT_THAT(e.what(), HasSubstr("(id int64, name string[5], score float64)"));
+  }
+  EXPECT_EQ(root.read_table("t").size(), 0u);
+  EXPECT_THROW(root.create_table("t", sample_layout()), Error);  // exists
+  root.write_vector("v", std::vector<double>{1.0});
+  try {
+    root.read_table("v");
+    FAIL() << "expected h5::Error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path + ":/v: holds float values, expected a table"));
+  }
+}
+
+TEST(Hdf5Table, H5pyReadsTablesAndWritesOnesWeRead) {
+  if (!have_h5py()) GTEST_SKIP() << "/usr/bin/python3 with h5py is not available";
+  testing::TempDir dir;
+  const std::string ours = dir.file("ours.h5");
+  const std::string theirs = dir.file("theirs.h5");
+  {
+    File file = File::create(ours);
+    Group root = file.root();
+    root.create_table("t", sample_layout());
+    TableRows rows(sample_layout(), 2);
+    rows.set(0, "id", int64_t{3});
+    rows.set(0, "name", "relu");
+    rows.set(0, "score", 1.5);
+    rows.set(1, "name", "tanh5");
+    root.append_rows("t", rows);
+  }
+  const std::string script = dir.file("check.py");
+  testing::write_text(script,
+                      "import sys, h5py, numpy as np\n"
+                      "with h5py.File(sys.argv[1], 'r') as f:\n"
+                      "    t = f['t']\n"
+                      "    assert t.dtype.names == ('id', 'name', 'score'), t.dtype\n"
+                      "    assert t.shape == (2,) and t.maxshape == (None,), t.maxshape\n"
+                      "    assert t[0]['id'] == 3 and t[0]['score'] == 1.5\n"
+                      "    assert t['name'].tolist() == [b'relu', b'tanh5'], t['name']\n"
+                      "dt = np.dtype([('n', '<i4'), ('x', '<f4'), ('s', 'S3')])\n"
+                      "with h5py.File(sys.argv[2], 'w') as f:\n"
+                      "    f['t'] = np.array([(1, 0.5, b'ab'), (-2, 2.0, b'xyz')], dtype=dt)\n");
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + script + " " + ours + " " + theirs).c_str()), 0);
+
+  const TableRows rows = File::open(theirs).root().read_table("t");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows.layout().columns()[0].type, ColumnType::kInt64);    // int32 widens
+  EXPECT_EQ(rows.layout().columns()[1].type, ColumnType::kFloat64);  // float32 widens
+  EXPECT_EQ(rows.layout().columns()[2].string_size, 3u);
+  EXPECT_EQ(rows.get_int64(1, "n"), -2);
+  EXPECT_EQ(rows.get_double(0, "x"), 0.5);
+  EXPECT_EQ(rows.get_string(0, "s"), "ab");
+  EXPECT_EQ(rows.get_string(1, "s"), "xyz");
+}
+
+TEST(Hdf5Links, SoftLinksCanBeCreatedReadAndDeleted) {
+  testing::TempDir dir;
+  const std::string path = dir.file("l.h5");
+  File file = File::create(path);
+  Group root = file.root();
+  root.create_group("trials/3").write_attribute("x", int64_t{3});
+  root.create_soft_link("best", "/trials/3");
+  EXPECT_TRUE(root.has_link("best"));
+  EXPECT_EQ(root.soft_link_target("best"), "/trials/3");
+  EXPECT_EQ(root.open_group("best").read_attribute<int64_t>("x"), 3);
+  EXPECT_FALSE(root.soft_link_target("trials").has_value());  // a hard link
+  EXPECT_THROW(root.create_soft_link("best", "/trials/4"), Error);
+
+  // A dangling link is a link, but names no object.
+  root.create_soft_link("links/dangling", "/nowhere");
+  EXPECT_TRUE(root.has_link("links/dangling"));
+  EXPECT_FALSE(root.exists("links/dangling"));
+  EXPECT_FALSE(root.has_link("missing/child"));
+  EXPECT_FALSE(root.has_link("trials/7"));
+
+  root.delete_link("best");
+  EXPECT_FALSE(root.has_link("best"));
+  EXPECT_TRUE(root.exists("trials/3"));  // the target stays
+  root.delete_link("trials/3");
+  EXPECT_FALSE(root.exists("trials/3"));
+  try {
+    root.delete_link("best");
+    FAIL() << "expected h5::Error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path + ":/best: cannot delete link"));
+  }
+  EXPECT_THROW(root.soft_link_target("best"), Error);
+}
+
+TEST(Hdf5File, UnlockedWriterCanBeReadByAnotherProcess) {
+  if (!have_h5py()) GTEST_SKIP() << "/usr/bin/python3 with h5py is not available";
+  testing::TempDir dir;
+  const std::string locked = dir.file("locked.h5");
+  const std::string unlocked = dir.file("unlocked.h5");
+  const std::string script = dir.file("read.py");
+  testing::write_text(script,
+                      "import sys, h5py\n"
+                      "with h5py.File(sys.argv[1], 'r') as f:\n"
+                      "    assert f.attrs['n'] == 1\n");
+  auto read_elsewhere = [&](const std::string& path) {
+    return std::system(("/usr/bin/python3 " + script + " " + path + " 2>/dev/null").c_str());
+  };
+  File a = File::create(locked);
+  a.root().write_attribute("n", int64_t{1});
+  a.flush();
+  File b = File::create(unlocked, FileLocking::kOff);
+  b.root().write_attribute("n", int64_t{1});
+  b.flush();
+  EXPECT_NE(read_elsewhere(locked), 0);  // HDF5 1.10's exclusive lock keeps readers out
+  EXPECT_EQ(read_elsewhere(unlocked), 0);
+}
 }  // namespace
 }  // namespace hps::h5

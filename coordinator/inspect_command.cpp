@@ -1,0 +1,387 @@
+#include "coordinator/inspect_command.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace hps {
+namespace {
+
+// Statuses in the order counts are shown; a status this list does not know follows them.
+constexpr const char* kStatuses[] = {"completed", "early_stopped", "stopped", "diverged", "failed"};
+
+bool finished_well(const std::string& status) {
+  return status == "completed" || status == "early_stopped" || status == "stopped";
+}
+
+// A small streaming JSON writer: it places commas and colons and escapes strings; the caller
+// nests the calls correctly.
+class JsonWriter {
+ public:
+  JsonWriter& begin_object() { return open('{'); }
+  JsonWriter& end_object() { return close('}'); }
+  JsonWriter& begin_array() { return open('['); }
+  JsonWriter& end_array() { return close(']'); }
+
+  JsonWriter& key(const std::string& name) {
+    separate();
+    quote(name);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+  }
+  JsonWriter& string(const std::string& text) {
+    separate();
+    quote(text);
+    return *this;
+  }
+  JsonWriter& integer(int64_t value) {
+    separate();
+    out_ += std::to_string(value);
+    return *this;
+  }
+  /// JSON has no NaN or infinity: those become null.
+  JsonWriter& number(double value) {
+    separate();
+    if (!std::isfinite(value)) {
+      out_ += "null";
+      return *this;
+    }
+    char text[32];
+    const auto result = std::to_chars(text, text + sizeof text, value);  // shortest round trip
+    out_.append(text, result.ptr);
+    return *this;
+  }
+  JsonWriter& boolean(bool value) {
+    separate();
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  JsonWriter& null() {
+    separate();
+    out_ += "null";
+    return *this;
+  }
+
+  const std::string& text() const { return out_; }
+
+ private:
+  JsonWriter& open(char bracket) {
+    separate();
+    out_ += bracket;
+    first_.push_back(true);
+    return *this;
+  }
+  JsonWriter& close(char bracket) {
+    first_.pop_back();
+    out_ += bracket;
+    return *this;
+  }
+  // A comma before every element of a container but its first; none after a key.
+  void separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (first_.empty()) return;
+    if (!first_.back()) out_ += ',';
+    first_.back() = false;
+  }
+  void quote(const std::string& text) {
+    out_ += '"';
+    for (const char c : text) {
+      switch (c) {
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\b':
+          out_ += "\\b";
+          break;
+        case '\f':
+          out_ += "\\f";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
+            out_ += escaped;
+          } else {
+            out_ += c;
+          }
+      }
+    }
+    out_ += '"';
+  }
+
+  std::string out_;
+  std::vector<bool> first_;  // per open container: nothing written in it yet
+  bool after_key_ = false;
+};
+
+// One leaderboard line.
+struct Entry {
+  std::size_t row = 0;          // index into Leaderboard::rows
+  std::optional<int64_t> rank;  // 1-based; nullopt: not ranked
+  bool has_model = false;
+};
+
+// Everything both renderings show, read once.
+struct Leaderboard {
+  std::string file, status, strategy, task, metric, monitor, monitor_mode;
+  int64_t trials_total = 0;
+  std::optional<int64_t> best_trial;
+  std::vector<SummaryRow> rows;
+  std::vector<Entry> entries;  // sorted best first, cut to `top`
+  std::vector<std::pair<std::string, int64_t>> counts;
+};
+
+Leaderboard build(const ResultsReader& reader, int top) {
+  Leaderboard board;
+  board.file = reader.path();
+  board.status = reader.attribute("status");
+  board.strategy = reader.attribute("strategy");
+  board.task = reader.attribute("task");
+  board.metric = reader.attribute("metric");
+  board.monitor = reader.attribute("monitor");
+  board.monitor_mode = reader.attribute("monitor_mode");
+  board.trials_total = reader.integer_attribute("trials_total");
+  board.best_trial = reader.best_trial();
+  board.rows = reader.summary();
+
+  for (const char* status : kStatuses) board.counts.emplace_back(status, 0);
+  for (const SummaryRow& row : board.rows) {
+    auto count = std::find_if(board.counts.begin(), board.counts.end(),
+                              [&](const auto& c) { return c.first == row.status; });
+    if (count == board.counts.end()) {
+      board.counts.emplace_back(row.status, 0);
+      count = board.counts.end() - 1;
+    }
+    ++count->second;
+  }
+
+  const bool by_loss = board.monitor == "val_loss";
+  const bool maximize = board.monitor_mode == "max";
+  auto key = [&](const SummaryRow& row) {
+    return by_loss ? row.best_val_loss : row.best_val_metric;
+  };
+  auto ranked = [&](const SummaryRow& row) {
+    return finished_well(row.status) && std::isfinite(key(row));
+  };
+  std::vector<std::size_t> order(board.rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
+    const SummaryRow& a = board.rows[i];
+    const SummaryRow& b = board.rows[j];
+    const bool ra = ranked(a), rb = ranked(b);
+    if (ra != rb) return ra;
+    if (ra && key(a) != key(b)) return maximize ? key(a) > key(b) : key(a) < key(b);
+    return a.trial < b.trial;
+  });
+  const std::size_t shown =
+      top > 0 ? std::min(order.size(), static_cast<std::size_t>(top)) : order.size();
+  for (std::size_t i = 0; i < shown; ++i) {
+    Entry entry;
+    entry.row = order[i];
+    if (ranked(board.rows[order[i]])) entry.rank = static_cast<int64_t>(i) + 1;
+    entry.has_model = reader.has_model(board.rows[order[i]].trial);
+    board.entries.push_back(entry);
+  }
+  return board;
+}
+
+std::string format(const char* pattern, double value) {
+  if (!std::isfinite(value)) return std::isnan(value) ? "-" : (value > 0 ? "inf" : "-inf");
+  char text[64];
+  std::snprintf(text, sizeof text, pattern, value);
+  return text;
+}
+
+std::string layers_text(const std::vector<int64_t>& widths) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < widths.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += std::to_string(widths[i]);
+  }
+  return text + "]";
+}
+
+std::string param_text(const ParamValue& value) {
+  if (const auto* real = std::get_if<double>(&value)) return format("%.4g", *real);
+  if (const auto* integer = std::get_if<int64_t>(&value)) return std::to_string(*integer);
+  if (const auto* name = std::get_if<std::string>(&value)) return *name;
+  return layers_text(std::get<std::vector<int64_t>>(value));
+}
+
+std::string render_json(const Leaderboard& board) {
+  JsonWriter json;
+  json.begin_object();
+  json.key("file").string(board.file);
+  json.key("status").string(board.status);
+  json.key("strategy").string(board.strategy);
+  json.key("task").string(board.task);
+  json.key("metric").string(board.metric);
+  json.key("monitor").string(board.monitor);
+  json.key("monitor_mode").string(board.monitor_mode);
+  json.key("trials_total").integer(board.trials_total);
+  json.key("trials_done").integer(static_cast<int64_t>(board.rows.size()));
+  json.key("best_trial");
+  if (board.best_trial) {
+    json.integer(*board.best_trial);
+  } else {
+    json.null();
+  }
+  json.key("counts").begin_object();
+  for (const auto& [status, n] : board.counts) json.key(status).integer(n);
+  json.end_object();
+  json.key("leaderboard").begin_array();
+  for (const Entry& entry : board.entries) {
+    const SummaryRow& row = board.rows[entry.row];
+    json.begin_object();
+    json.key("rank");
+    if (entry.rank) {
+      json.integer(*entry.rank);
+    } else {
+      json.null();
+    }
+    json.key("trial").integer(row.trial);
+    json.key("status").string(row.status);
+    json.key("params").begin_object();
+    for (const auto& [name, value] : row.params) {
+      json.key(name);
+      if (const auto* real = std::get_if<double>(&value)) {
+        json.number(*real);
+      } else if (const auto* integer = std::get_if<int64_t>(&value)) {
+        json.integer(*integer);
+      } else if (const auto* text = std::get_if<std::string>(&value)) {
+        json.string(*text);
+      } else {
+        json.begin_array();
+        for (const int64_t width : std::get<std::vector<int64_t>>(value)) json.integer(width);
+        json.end_array();
+      }
+    }
+    json.end_object();
+    json.key("best_val_loss").number(row.best_val_loss);
+    json.key("best_val_" + board.metric).number(row.best_val_metric);
+    json.key("best_epoch").integer(row.best_epoch);
+    json.key("epochs_run").integer(row.epochs_run);
+    json.key("final_train_loss").number(row.final_train_loss);
+    json.key("final_train_" + board.metric).number(row.final_train_metric);
+    json.key("seconds").number(row.seconds);
+    json.key("worker_rank").integer(row.rank);
+    json.key("has_model").boolean(entry.has_model);
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+  return json.text() + "\n";
+}
+
+std::string render_text(const Leaderboard& board) {
+  std::string out = board.file + ": " + board.strategy + " search, " + board.status + ", " +
+                    std::to_string(board.rows.size()) + "/" + std::to_string(board.trials_total) +
+                    " trials done";
+  std::string counts;
+  for (const auto& [status, n] : board.counts) {
+    if (n == 0) continue;
+    counts += counts.empty() ? "" : ", ";
+    counts += std::to_string(n) + " " + status;
+  }
+  if (!counts.empty()) out += " (" + counts + ")";
+  out += "\n";
+  if (board.entries.empty()) return out + "no trial has finished yet\n";
+  out += "ranked by best " + board.monitor + " (" +
+         (board.monitor_mode == "max" ? "higher" : "lower") + " is better)\n\n";
+
+  // Columns: header, then one cell per entry; numbers align right, words left.
+  struct TableColumn {
+    std::string header;
+    bool right = true;
+    std::vector<std::string> cells;
+  };
+  std::vector<TableColumn> columns;
+  auto add_column = [&](std::string header, bool right) {
+    columns.push_back({std::move(header), right, {}});
+    return columns.size() - 1;
+  };
+  const std::size_t rank = add_column("rank", true);
+  const std::size_t trial = add_column("trial", true);
+  const std::size_t status = add_column("status", false);
+  std::vector<std::size_t> params;
+  for (const auto& param : board.rows[board.entries.front().row].params) {
+    const bool numeric = std::holds_alternative<double>(param.second) ||
+                         std::holds_alternative<int64_t>(param.second);
+    params.push_back(add_column(param.first, numeric));
+  }
+  const std::size_t metric = add_column("val_" + board.metric, true);
+  const std::size_t loss = add_column("val_loss", true);
+  const std::size_t best_epoch = add_column("best_epoch", true);
+  const std::size_t epochs = add_column("epochs", true);
+  const std::size_t seconds = add_column("seconds", true);
+  const std::size_t model = add_column("model", false);
+
+  for (const Entry& entry : board.entries) {
+    const SummaryRow& row = board.rows[entry.row];
+    columns[rank].cells.push_back(entry.rank ? std::to_string(*entry.rank) : "-");
+    columns[trial].cells.push_back(std::to_string(row.trial));
+    columns[status].cells.push_back(row.status);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      columns[params[i]].cells.push_back(i < row.params.size() ? param_text(row.params[i].second)
+                                                               : "");
+    }
+    columns[metric].cells.push_back(format("%.4f", row.best_val_metric));
+    columns[loss].cells.push_back(format("%.4f", row.best_val_loss));
+    columns[best_epoch].cells.push_back(row.best_epoch >= 0 ? std::to_string(row.best_epoch) : "-");
+    columns[epochs].cells.push_back(std::to_string(row.epochs_run));
+    columns[seconds].cells.push_back(format("%.1f", row.seconds));
+    columns[model].cells.push_back(entry.has_model ? "yes" : "no");
+  }
+
+  std::vector<std::size_t> widths;
+  for (const TableColumn& column : columns) {
+    std::size_t width = column.header.size();
+    for (const std::string& cell : column.cells) width = std::max(width, cell.size());
+    widths.push_back(width);
+  }
+  auto line = [&](auto cell_of) {
+    std::string text;
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const std::string& cell = cell_of(columns[c]);
+      const std::string pad(widths[c] - cell.size(), ' ');
+      if (c > 0) text += "  ";
+      text += columns[c].right ? pad + cell : cell + pad;
+    }
+    text.erase(text.find_last_not_of(' ') + 1);
+    return text + "\n";
+  };
+  out += line([](const TableColumn& column) -> const std::string& { return column.header; });
+  for (std::size_t r = 0; r < board.entries.size(); ++r) {
+    out += line([&](const TableColumn& column) -> const std::string& { return column.cells[r]; });
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_leaderboard(const ResultsReader& reader, int top, bool json) {
+  const Leaderboard board = build(reader, top);
+  return json ? render_json(board) : render_text(board);
+}
+
+}  // namespace hps

@@ -1,0 +1,136 @@
+#include "coordinator/model_commands.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+#include "core/data_loader.hpp"
+#include "core/model_io.hpp"
+#include "core/output_path.hpp"
+#include "core/preprocessing.hpp"
+#include "core/results_file.hpp"
+#include "core/rng.hpp"
+#include "core/search_space.hpp"
+#include "core/trainer.hpp"
+
+namespace hps {
+namespace {
+
+struct LoadedTrial {
+  SearchConfig config;
+  StoredModel stored;
+  int64_t id = 0;
+  std::optional<SummaryRow> row;
+};
+
+LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial) {
+  const ResultsReader reader(file);
+  LoadedTrial t;
+  t.config = parse_search_config(reader.attribute("config"), file + " (stored config)",
+                                 reader.attribute("config_dir"));
+  if (trial) {
+    t.id = *trial;
+  } else {
+    const auto best = reader.best_trial();
+    if (!best) throw std::runtime_error(file + ": no trial has finished well yet (no /best)");
+    t.id = *best;
+  }
+  for (const SummaryRow& row : reader.summary())
+    if (row.trial == t.id) t.row = row;
+  if (!t.row)
+    throw std::runtime_error(file + ": no trial " + std::to_string(t.id) + " in /summary");
+  if (!reader.has_model(t.id))
+    throw std::runtime_error(file + ": trial " + std::to_string(t.id) +
+                             " has no stored weights (only the top keep_weights trials keep "
+                             "theirs; hpsearch inspect shows which)");
+  t.stored = read_model(reader.trial_group(t.id).open_group("model"));
+  return t;
+}
+
+void print_evaluation(const char* name, Index samples, const Evaluation& e, Task task) {
+  std::printf("%s (%lld samples): loss %.4f, %s %.4f", name, static_cast<long long>(samples),
+              e.loss, metric_name(task), e.metric);
+}
+
+std::string csv_number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", v);
+  return text;
+}
+
+}  // namespace
+
+int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
+  const LoadedTrial t = load_trial(file, trial);
+  const DataConfig& data = t.config.base.data;
+  const Task task = t.stored.task;
+  std::printf("trial %lld%s\n", static_cast<long long>(t.id), trial ? "" : " (the best)");
+
+  // The search's own validation split, scaled with the stored statistics.
+  const Dataset all = load_dataset(data.train, task, data.num_classes);
+  TrainValidationSplit split = split_train_validation(
+      all, data.validation_fraction, derive_seed(t.config.search.seed, SeedStream::kSplit));
+  t.stored.scaler.apply(split.validation.x);
+  const Evaluation val = evaluate(t.stored.model, split.validation);
+  print_evaluation("validation", split.validation.size(), val, task);
+  std::printf(" (stored: loss %.4f, %s %.4f)\n", t.row->best_val_loss, metric_name(task),
+              t.row->best_val_metric);
+
+  if (!data.test) {
+    std::printf("test: the config names no test set\n");
+    return 0;
+  }
+  Dataset test = load_dataset(*data.test, task, t.stored.num_classes);
+  t.stored.scaler.apply(test.x);
+  print_evaluation("test", test.size(), evaluate(t.stored.model, test), task);
+  std::printf("\n");
+  return 0;
+}
+
+int predict_result(const std::string& file, const std::string& data, const std::string& out,
+                   std::optional<int64_t> trial, bool force) {
+  check_output_path(out, force);
+  const LoadedTrial t = load_trial(file, trial);
+  const DataSource& source = t.config.base.data.train;
+  Matrix x = load_csv_features(data, source.format == DataFormat::kCsv ? source.label_column : "");
+  const Index inputs = t.stored.model.shape().inputs;
+  if (x.rows() != inputs)
+    throw DataError(data + ": " + std::to_string(x.rows()) +
+                    " feature columns, but the model of trial " + std::to_string(t.id) + " takes " +
+                    std::to_string(inputs));
+  t.stored.scaler.apply(x);
+  const Matrix outputs = t.stored.model.predict(x);
+
+  const std::string partial = out + ".partial";
+  std::ofstream csv(partial, std::ios::trunc);
+  if (!csv) throw std::runtime_error("cannot write " + partial);
+  const bool classify = t.stored.task == Task::kClassification;
+  csv << "row," << (classify ? "predicted" : "prediction");
+  if (classify)
+    for (Index c = 0; c < outputs.rows(); ++c) csv << ",p" << c;
+  else
+    for (Index o = 1; o < outputs.rows(); ++o) csv << ",prediction_" << o;
+  csv << "\n";
+  for (Index j = 0; j < outputs.cols(); ++j) {
+    csv << j;
+    if (classify) {
+      const auto z = outputs.col(j).cast<double>();
+      const Eigen::VectorXd p = (z.array() - z.maxCoeff()).exp();
+      Index predicted;
+      p.maxCoeff(&predicted);
+      csv << "," << predicted;
+      for (Index c = 0; c < p.size(); ++c) csv << "," << csv_number(p[c] / p.sum());
+    } else {
+      for (Index o = 0; o < outputs.rows(); ++o) csv << "," << csv_number(outputs(o, j));
+    }
+    csv << "\n";
+  }
+  csv.close();
+  if (!csv) throw std::runtime_error("cannot write " + partial);
+  std::rename(partial.c_str(), out.c_str());
+  std::printf("wrote %lld predictions of trial %lld to %s\n",
+              static_cast<long long>(outputs.cols()), static_cast<long long>(t.id), out.c_str());
+  return 0;
+}
+
+}  // namespace hps

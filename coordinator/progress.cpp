@@ -1,0 +1,75 @@
+#include "coordinator/progress.hpp"
+
+#include <cmath>
+
+namespace hps {
+
+Progress::Progress(int64_t total, std::string monitor, bool maximize, std::FILE* out, bool terminal)
+    : total_(total),
+      monitor_(std::move(monitor)),
+      maximize_(maximize),
+      out_(out),
+      terminal_(terminal) {}
+
+std::string Progress::format_duration(double seconds) {
+  const auto s = static_cast<long>(std::lround(std::max(0.0, seconds)));
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, s / 60 % 60);
+  } else if (s >= 60) {
+    std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
+  } else {
+    std::snprintf(text, sizeof text, "%lds", s);
+  }
+  return text;
+}
+
+std::string Progress::line(int running) const {
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  char text[256];
+  std::string best = "none yet";
+  if (best_trial_ >= 0) {
+    std::snprintf(text, sizeof text, "%.4f (trial %lld)", best_,
+                  static_cast<long long>(best_trial_));
+    best = text;
+  }
+  const std::string eta = done_ > 0 && done_ < total_
+                              ? format_duration(elapsed / static_cast<double>(done_) *
+                                                static_cast<double>(total_ - done_))
+                              : "-";
+  std::snprintf(text, sizeof text,
+                "[%lld/%lld] running %d | failed %lld | best %s %s | %s elapsed | ETA %s",
+                static_cast<long long>(done_), static_cast<long long>(total_), running,
+                static_cast<long long>(failed_), monitor_.c_str(), best.c_str(),
+                format_duration(elapsed).c_str(), eta.c_str());
+  return text;
+}
+
+void Progress::finished(const TrialOutcome& outcome, int running) {
+  ++done_;
+  const bool ok =
+      outcome.status != TrialStatus::kFailed && outcome.status != TrialStatus::kDiverged;
+  if (!ok) ++failed_;
+  if (ok && std::isfinite(outcome.best_value) &&
+      (best_trial_ < 0 || (maximize_ ? outcome.best_value > best_ : outcome.best_value < best_))) {
+    best_ = outcome.best_value;
+    best_trial_ = outcome.trial_id;
+  }
+  if (terminal_) {
+    std::fprintf(out_, "\r%s\033[K", line(running).c_str());
+  } else {
+    std::fprintf(out_, "trial %lld %s %s %.4f %.1fs rank %d | %s\n",
+                 static_cast<long long>(outcome.trial_id), to_string(outcome.status),
+                 monitor_.c_str(), outcome.best_value, outcome.seconds, outcome.rank,
+                 line(running).c_str());
+  }
+  std::fflush(out_);
+}
+
+void Progress::close() {
+  if (terminal_ && done_ > 0) std::fputc('\n', out_);
+  std::fflush(out_);
+}
+
+}  // namespace hps

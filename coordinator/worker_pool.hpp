@@ -1,0 +1,27 @@
+#pragma once
+#include <functional>
+
+#include "core/trial.hpp"
+
+namespace hps {
+
+/// Trains one trial on some worker (the real one is worker/trial_runner's run_trial).
+using TrialFunction = std::function<TrialOutcome(const TrialAssignment&, int worker)>;
+
+/// Where the coordinator's trials run: a fixed set of workers, each training one trial at a
+/// time. The dispatch logic (coordinator.hpp) sees only this interface, so it is tested with
+/// threads in one process (ThreadWorkerPool) and runs across ranks with MpiWorkerPool.
+class WorkerPool {
+ public:
+  virtual ~WorkerPool() = default;
+  /// Number of workers; trials can run on all of them at once.
+  virtual int size() const = 0;
+  /// Starts `trial` on idle worker `worker` (0 <= worker < size()).
+  virtual void assign(int worker, const TrialAssignment& trial) = 0;
+  /// Blocks until some worker finishes; returns its outcome and sets `worker` to it.
+  virtual TrialOutcome wait_result(int& worker) = 0;
+  /// Tells every worker that no more trials come. Workers must be idle.
+  virtual void stop_all() = 0;
+};
+
+}  // namespace hps

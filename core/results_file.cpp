@@ -1,0 +1,585 @@
+#include "core/results_file.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+#include "core/early_stopping.hpp"
+#include "core/mlp.hpp"
+#include "core/model_io.hpp"
+#include "core/version.hpp"
+
+namespace hps {
+namespace {
+
+constexpr const char* kFormat = "hpsearch-search";
+constexpr int64_t kFormatVersion = 1;
+constexpr hsize_t kSummaryChunkRows = 64;
+constexpr std::size_t kStatusBytes = 16;
+constexpr std::size_t kNameBytes = 16;    // optimizer, activation
+constexpr std::size_t kLayersBytes = 64;  // hidden, unless a choice needs more
+
+// How a searched hyperparameter is stored in /summary.
+enum class ParamKind { kReal, kInteger, kName, kLayers };
+
+struct ParamColumn {
+  const char* name;
+  ParamKind kind;
+};
+
+constexpr ParamColumn kParamColumns[] = {
+    {"learning_rate", ParamKind::kReal},
+    {"dropout", ParamKind::kReal},
+    {"l1", ParamKind::kReal},
+    {"l2", ParamKind::kReal},
+    {"momentum", ParamKind::kReal},
+    {"batch_size", ParamKind::kInteger},
+    {"layers", ParamKind::kInteger},
+    {"units", ParamKind::kInteger},
+    {"max_epochs", ParamKind::kInteger},
+    {"patience", ParamKind::kInteger},
+    {"optimizer", ParamKind::kName},
+    {"activation", ParamKind::kName},
+    {"hidden", ParamKind::kLayers},
+};
+
+ParamKind param_kind(const std::string& name) {
+  for (const ParamColumn& column : kParamColumns) {
+    if (name == column.name) return column.kind;
+  }
+  throw std::invalid_argument("ResultsWriter: unknown hyperparameter '" + name + "'");
+}
+
+// "[256, 128]", the form the hidden column stores and the reader parses back.
+std::string format_layers(const std::vector<int64_t>& widths) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < widths.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += std::to_string(widths[i]);
+  }
+  return text + "]";
+}
+
+// Parses "[256, 128]"; nullopt when `text` is not such a list.
+std::optional<std::vector<int64_t>> parse_layers(const std::string& text) {
+  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return std::nullopt;
+  std::vector<int64_t> widths;
+  const std::string inner = text.substr(1, text.size() - 2);
+  if (inner.find_first_not_of(' ') == std::string::npos) return widths;
+  const char* cursor = inner.c_str();
+  while (true) {
+    char* end = nullptr;
+    errno = 0;
+    const long long value = std::strtoll(cursor, &end, 10);
+    if (end == cursor || errno != 0) return std::nullopt;
+    widths.push_back(value);
+    while (*end == ' ') ++end;
+    if (*end == '\0') return widths;
+    if (*end != ',') return std::nullopt;
+    cursor = end + 1;
+  }
+}
+
+// A value for messages; core/trial's to_string is not used so this file stands alone.
+std::string describe(const ParamValue& value) {
+  if (const auto* real = std::get_if<double>(&value)) return std::to_string(*real);
+  if (const auto* integer = std::get_if<int64_t>(&value)) return std::to_string(*integer);
+  if (const auto* name = std::get_if<std::string>(&value)) return "'" + *name + "'";
+  return format_layers(std::get<std::vector<int64_t>>(value));
+}
+
+const char* strategy_name(SearchStrategy strategy) {
+  return strategy == SearchStrategy::kGrid ? "grid" : "random";
+}
+
+const char* task_name(Task task) {
+  return task == Task::kClassification ? "classification" : "regression";
+}
+
+const char* monitor_name(Monitor monitor) {
+  return monitor == Monitor::kValAccuracy ? "val_accuracy" : "val_loss";
+}
+
+// As EarlyStopping: auto maximizes accuracy and minimizes loss.
+bool maximizes(const EarlyStoppingConfig& config) {
+  return config.mode == MonitorMode::kMax ||
+         (config.mode == MonitorMode::kAuto && config.monitor == Monitor::kValAccuracy);
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+std::string trial_path(int64_t id) { return "/trials/" + std::to_string(id); }
+
+bool is_ranked(const TrialOutcome& outcome) {
+  const bool finished_well = outcome.status == TrialStatus::kCompleted ||
+                             outcome.status == TrialStatus::kEarlyStopped ||
+                             outcome.status == TrialStatus::kStopped;
+  return finished_well && std::isfinite(outcome.best_value) && outcome.weights.size() > 0;
+}
+
+// The history record of epoch `epoch`, if there is one.
+const EpochRecord* find_epoch(const History& history, int64_t epoch) {
+  for (const EpochRecord& record : history.epochs) {
+    if (record.epoch == epoch) return &record;
+  }
+  return nullptr;
+}
+
+// The fixed /summary columns before the hyperparameters...
+std::vector<h5::Column> leading_columns() {
+  return {{"trial", h5::ColumnType::kInt64}, {"status", h5::ColumnType::kString, kStatusBytes}};
+}
+
+// ...and after them; `metric` is accuracy or mae.
+std::vector<h5::Column> trailing_columns(const std::string& metric) {
+  using h5::ColumnType;
+  return {
+      {"best_epoch", ColumnType::kInt64},         {"epochs_run", ColumnType::kInt64},
+      {"best_val_loss", ColumnType::kFloat64},    {"best_val_" + metric, ColumnType::kFloat64},
+      {"final_train_loss", ColumnType::kFloat64}, {"final_train_" + metric, ColumnType::kFloat64},
+      {"seconds", ColumnType::kFloat64},          {"rank", ColumnType::kInt64}};
+}
+
+h5::Column param_column(const ParamSpec& spec) {
+  switch (param_kind(spec.name)) {
+    case ParamKind::kReal:
+      return {spec.name, h5::ColumnType::kFloat64};
+    case ParamKind::kInteger:
+      return {spec.name, h5::ColumnType::kInt64};
+    case ParamKind::kName:
+      return {spec.name, h5::ColumnType::kString, kNameBytes};
+    case ParamKind::kLayers:
+      break;
+  }
+  std::size_t size = kLayersBytes;
+  for (const ParamValue& choice : spec.choices) {
+    if (const auto* widths = std::get_if<std::vector<int64_t>>(&choice)) {
+      size = std::max(size, format_layers(*widths).size());
+    }
+  }
+  return {spec.name, h5::ColumnType::kString, size};
+}
+
+// Stores `value` of hyperparameter `name` in its column, converting an integer given for a
+// real and an integral real given for an integer.
+void set_param(h5::TableRows& row, const std::string& name, const ParamValue& value,
+               int64_t trial) {
+  const ParamKind kind = param_kind(name);
+  auto wrong = [&](const char* expected) {
+    return std::invalid_argument("ResultsWriter::add(): trial " + std::to_string(trial) +
+                                 ": hyperparameter '" + name + "' is " + describe(value) +
+                                 ", expected " + expected);
+  };
+  switch (kind) {
+    case ParamKind::kReal:
+      if (const auto* real = std::get_if<double>(&value)) return row.set(0, name, *real);
+      if (const auto* integer = std::get_if<int64_t>(&value)) {
+        return row.set(0, name, static_cast<double>(*integer));
+      }
+      throw wrong("a number");
+    case ParamKind::kInteger:
+      if (const auto* integer = std::get_if<int64_t>(&value)) return row.set(0, name, *integer);
+      if (const auto* real = std::get_if<double>(&value)) {
+        if (std::isfinite(*real) && std::trunc(*real) == *real && std::abs(*real) < 1e18) {
+          return row.set(0, name, static_cast<int64_t>(*real));
+        }
+      }
+      throw wrong("an integer");
+    case ParamKind::kName:
+      if (const auto* text = std::get_if<std::string>(&value)) return row.set(0, name, *text);
+      throw wrong("a name");
+    case ParamKind::kLayers:
+      if (const auto* widths = std::get_if<std::vector<int64_t>>(&value)) {
+        return row.set(0, name, format_layers(*widths));
+      }
+      throw wrong("a list of layer widths");
+  }
+}
+
+void write_hyperparameters(h5::Group& group, const TrialAssignment& trial,
+                           const std::vector<ParamAssignment>& params) {
+  const ModelConfig& model = trial.model;
+  const TrainingConfig& training = trial.training;
+  group.write_attribute("learning_rate", training.optimizer.learning_rate);
+  group.write_attribute("batch_size", static_cast<int64_t>(training.batch_size));
+  group.write_attribute("dropout", model.dropout);
+  group.write_attribute("l1", training.l1);
+  group.write_attribute("l2", training.l2);
+  group.write_attribute("optimizer", to_string(training.optimizer.kind));
+  group.write_attribute("activation", to_string(model.activation));
+  group.write_attribute("momentum", training.optimizer.momentum);
+  group.write_attribute("max_epochs", static_cast<int64_t>(training.max_epochs));
+  group.write_attribute("patience", static_cast<int64_t>(trial.early_stopping.patience));
+  group.write_attribute("hidden", std::vector<int64_t>(model.hidden.begin(), model.hidden.end()));
+  // Searched parameters the settings above do not name (layers, units) as sampled.
+  for (const auto& [name, value] : params) {
+    if (group.has_attribute(name)) continue;
+    std::visit([&](const auto& v) { group.write_attribute(name, v); }, value);
+  }
+}
+
+}  // namespace
+
+// ---- ResultsWriter
+
+struct ResultsWriter::Impl {
+  struct Ranked {
+    double value;
+    int64_t id;
+  };
+
+  h5::File file;
+  h5::Group root;
+  h5::TableLayout summary_layout;
+  std::vector<std::string> searched;  // hyperparameter names, in space order
+  Task task;
+  std::string metric;
+  bool maximize;
+  int64_t keep_weights;
+  Scaler scaler;
+  Index num_features;
+  Index num_outputs;
+  int num_classes;
+  std::vector<Ranked> ranked;  // every ranking trial, best first
+  std::optional<int64_t> best;
+
+  Impl(h5::File opened, const SearchConfig& config, const Scaler& scaler_, Index features,
+       Index outputs, int classes)
+      : file(std::move(opened)),
+        root(file.root()),
+        task(config.base.data.task),
+        metric(metric_name(task)),
+        maximize(maximizes(config.base.early_stopping)),
+        keep_weights(config.search.keep_weights),
+        scaler(scaler_),
+        num_features(features),
+        num_outputs(outputs),
+        num_classes(classes) {}
+
+  bool better(const Ranked& a, const Ranked& b) const {
+    if (a.value != b.value) return maximize ? a.value > b.value : a.value < b.value;
+    return a.id < b.id;
+  }
+
+  bool keeps(std::size_t position) const {
+    return keep_weights < 0 || position < static_cast<std::size_t>(keep_weights);
+  }
+
+  Mlp network(const TrialAssignment& trial, const Vector& weights) const {
+    MlpShape shape{num_features, trial.model.hidden, num_outputs, trial.model.activation};
+    Mlp model(shape);
+    if (weights.size() != model.num_parameters()) {
+      throw std::invalid_argument("ResultsWriter::add(): trial " + std::to_string(trial.trial_id) +
+                                  " has " + std::to_string(weights.size()) +
+                                  " weights, but its network has " +
+                                  std::to_string(model.num_parameters()) + " parameters");
+    }
+    model.parameters() = weights;
+    return model;
+  }
+};
+
+ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config, int ranks,
+                             const Scaler& scaler, Index num_features, Index num_outputs,
+                             int num_classes) {
+  if (num_features < 1 || num_outputs < 1) {
+    throw std::invalid_argument("ResultsWriter: " + path + ": models need inputs and outputs (" +
+                                std::to_string(num_features) + " features, " +
+                                std::to_string(num_outputs) + " outputs)");
+  }
+  if (scaler.offset.size() != 0 && scaler.offset.size() != num_features) {
+    throw std::invalid_argument("ResultsWriter: " + path + ": the scaler has " +
+                                std::to_string(scaler.offset.size()) + " entries for " +
+                                std::to_string(num_features) + " features");
+  }
+  const std::string metric = metric_name(config.base.data.task);
+  std::vector<h5::Column> columns = leading_columns();
+  std::vector<std::string> searched;
+  for (const ParamSpec& spec : config.search.space) {
+    columns.push_back(param_column(spec));
+    searched.push_back(spec.name);
+  }
+  for (h5::Column& column : trailing_columns(metric)) columns.push_back(std::move(column));
+  h5::TableLayout layout(std::move(columns));
+
+  impl_ = std::make_unique<Impl>(h5::File::create(path, h5::FileLocking::kOff), config, scaler,
+                                 num_features, num_outputs, num_classes);
+  impl_->summary_layout = std::move(layout);
+  impl_->searched = std::move(searched);
+
+  h5::Group& root = impl_->root;
+  root.write_attribute("format", kFormat);
+  root.write_attribute("format_version", kFormatVersion);
+  root.write_attribute("hpsearch_version", kVersion);
+  root.write_attribute("config", config.base.text);
+  // Relative data paths in the config are relative to its directory; evaluate needs it.
+  root.write_attribute(
+      "config_dir",
+      config.base.source_name.empty()
+          ? std::string()
+          : std::filesystem::absolute(config.base.source_name).parent_path().string());
+  root.write_attribute("strategy", strategy_name(config.search.strategy));
+  root.write_attribute("seed", static_cast<int64_t>(config.search.seed));
+  root.write_attribute("ranks", int64_t{ranks});
+  root.write_attribute("trials_total", config.search.trials);
+  root.write_attribute("keep_weights", config.search.keep_weights);
+  root.write_attribute("task", task_name(impl_->task));
+  root.write_attribute("metric", metric);
+  root.write_attribute("monitor", monitor_name(config.base.early_stopping.monitor));
+  root.write_attribute("monitor_mode", impl_->maximize ? "max" : "min");
+  root.write_attribute("start_time", utc_now());
+  root.write_attribute("end_time", "");
+  root.write_attribute("status", "running");
+  root.write_attribute("coordinator_cpu_share", std::numeric_limits<double>::quiet_NaN());
+  root.create_table("summary", impl_->summary_layout, kSummaryChunkRows);
+  root.create_group("trials");
+  impl_->file.flush();
+}
+
+ResultsWriter::~ResultsWriter() = default;
+
+void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAssignment>& params,
+                        const TrialOutcome& outcome) {
+  Impl& s = *impl_;
+  const int64_t id = trial.trial_id;
+  const std::string where = "ResultsWriter::add(): trial " + std::to_string(id);
+  if (outcome.trial_id != id) {
+    throw std::invalid_argument(where + ": the outcome is for trial " +
+                                std::to_string(outcome.trial_id));
+  }
+  const std::string path = trial_path(id);
+  if (s.root.has_link(path)) throw std::invalid_argument(where + " is already recorded");
+
+  // Everything that can be refused is checked before the first write.
+  h5::TableRows row(s.summary_layout, 1);
+  for (const std::string& name : s.searched) {
+    const auto found = std::find_if(params.begin(), params.end(),
+                                    [&](const ParamAssignment& p) { return p.first == name; });
+    if (found == params.end()) {
+      throw std::invalid_argument(where + ": no value for searched hyperparameter '" + name + "'");
+    }
+    set_param(row, name, found->second, id);
+  }
+  const History& history = outcome.history;
+  const EpochRecord* best = find_epoch(history, outcome.best_epoch);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  row.set(0, "trial", id);
+  row.set(0, "status", to_string(outcome.status));
+  row.set(0, "best_epoch", int64_t{outcome.best_epoch});
+  row.set(0, "epochs_run", static_cast<int64_t>(history.epochs.size()));
+  row.set(0, "best_val_loss", best != nullptr ? best->val_loss : nan);
+  row.set(0, "best_val_" + s.metric, best != nullptr ? best->val_metric : nan);
+  row.set(0, "final_train_loss", history.epochs.empty() ? nan : history.epochs.back().train_loss);
+  row.set(0, "final_train_" + s.metric,
+          history.epochs.empty() ? nan : history.epochs.back().train_metric);
+  row.set(0, "seconds", outcome.seconds);
+  row.set(0, "rank", int64_t{outcome.rank});
+
+  std::optional<Mlp> model;
+  if (outcome.weights.size() > 0) model = s.network(trial, outcome.weights);
+
+  h5::Group group = s.root.create_group(path);
+  group.write_attribute("trial", id);
+  group.write_attribute("status", to_string(outcome.status));
+  group.write_attribute("message", outcome.message);
+  group.write_attribute("seed", static_cast<int64_t>(trial.seed));
+  group.write_attribute("rank", int64_t{outcome.rank});
+  group.write_attribute("seconds", outcome.seconds);
+  group.write_attribute("best_epoch", int64_t{outcome.best_epoch});
+  group.write_attribute("best_value", outcome.best_value);
+  group.write_attribute("epochs_run", static_cast<int64_t>(history.epochs.size()));
+  write_hyperparameters(group, trial, params);
+  h5::Group history_group = group.create_group("history");
+  write_history(history_group, history, s.task);
+  s.root.append_rows("summary", row);
+
+  if (is_ranked(outcome)) {
+    const Impl::Ranked entry{outcome.best_value, id};
+    const auto position = static_cast<std::size_t>(
+        std::lower_bound(
+            s.ranked.begin(), s.ranked.end(), entry,
+            [&](const Impl::Ranked& a, const Impl::Ranked& b) { return s.better(a, b); }) -
+        s.ranked.begin());
+    s.ranked.insert(s.ranked.begin() + static_cast<std::ptrdiff_t>(position), entry);
+    if (s.keeps(position)) {
+      h5::Group model_group = group.create_group("model");
+      write_model(model_group, StoredModel{std::move(*model), s.scaler, s.task, s.num_classes});
+      // The trial now just past the kept ones had weights until this one arrived.
+      if (s.keep_weights >= 0 && s.ranked.size() > static_cast<std::size_t>(s.keep_weights)) {
+        const int64_t dropped = s.ranked[static_cast<std::size_t>(s.keep_weights)].id;
+        s.root.delete_link(trial_path(dropped) + "/model");
+      }
+    }
+    const int64_t leader = s.ranked.front().id;
+    if (s.best != leader) {
+      if (s.root.has_link("best")) s.root.delete_link("best");
+      s.root.create_soft_link("best", trial_path(leader));
+      s.best = leader;
+    }
+  }
+  s.file.flush();
+}
+
+void ResultsWriter::finish(const std::string& status, double coordinator_cpu_share) {
+  h5::Group& root = impl_->root;
+  root.write_attribute("end_time", utc_now());
+  root.write_attribute("status", status);
+  root.write_attribute("coordinator_cpu_share", coordinator_cpu_share);
+  impl_->file.flush();
+}
+
+// ---- ResultsReader
+
+struct ResultsReader::Impl {
+  h5::File file;
+  h5::Group root;
+};
+
+namespace {
+
+h5::File open_results(const std::string& path) {
+  std::optional<h5::File> file;
+  try {
+    file.emplace(h5::File::open(path, false, h5::FileLocking::kOff));
+  } catch (const h5::Error&) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec) && !h5::File::is_hdf5(path)) {
+      throw h5::Error(path + ": not an hpsearch search result (not an HDF5 file)");
+    }
+    throw;
+  }
+  const h5::Group root = file->root();
+  if (!root.has_attribute("format")) {
+    throw h5::Error(path + ": not an hpsearch search result (no format attribute)");
+  }
+  const std::string format = root.read_attribute<std::string>("format");
+  if (format != kFormat) {
+    throw h5::Error(path + ": not an hpsearch search result (format attribute is '" + format +
+                    "')");
+  }
+  const auto version = root.read_attribute<int64_t>("format_version");
+  if (version > kFormatVersion) {
+    throw h5::Error(path + ": search result format_version " + std::to_string(version) +
+                    " is newer than this hpsearch reads (" + std::to_string(kFormatVersion) + ")");
+  }
+  return std::move(*file);
+}
+
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+ResultsReader::ResultsReader(const std::string& path) {
+  h5::File file = open_results(path);
+  h5::Group root = file.root();
+  impl_ = std::make_unique<Impl>(Impl{std::move(file), std::move(root)});
+}
+
+ResultsReader::ResultsReader(ResultsReader&&) noexcept = default;
+ResultsReader& ResultsReader::operator=(ResultsReader&&) noexcept = default;
+ResultsReader::~ResultsReader() = default;
+
+const std::string& ResultsReader::path() const { return impl_->file.path(); }
+
+bool ResultsReader::has_attribute(const std::string& name) const {
+  return impl_->root.has_attribute(name);
+}
+
+std::string ResultsReader::attribute(const std::string& name) const {
+  return impl_->root.read_attribute<std::string>(name);
+}
+
+double ResultsReader::number_attribute(const std::string& name) const {
+  return impl_->root.read_attribute<double>(name);
+}
+
+int64_t ResultsReader::integer_attribute(const std::string& name) const {
+  return impl_->root.read_attribute<int64_t>(name);
+}
+
+std::vector<SummaryRow> ResultsReader::summary() const {
+  const h5::TableRows table = impl_->root.read_table("summary");
+  const h5::TableLayout& layout = table.layout();
+  std::vector<SummaryRow> rows(table.size());
+  for (const h5::Column& column : layout.columns()) {
+    const std::string& name = column.name;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      SummaryRow& row = rows[i];
+      if (name == "trial") {
+        row.trial = table.get_int64(i, name);
+      } else if (name == "status") {
+        row.status = table.get_string(i, name);
+      } else if (name == "best_epoch") {
+        row.best_epoch = table.get_int64(i, name);
+      } else if (name == "epochs_run") {
+        row.epochs_run = table.get_int64(i, name);
+      } else if (name == "best_val_loss") {
+        row.best_val_loss = table.get_double(i, name);
+      } else if (starts_with(name, "best_val_")) {
+        row.best_val_metric = table.get_double(i, name);
+      } else if (name == "final_train_loss") {
+        row.final_train_loss = table.get_double(i, name);
+      } else if (starts_with(name, "final_train_")) {
+        row.final_train_metric = table.get_double(i, name);
+      } else if (name == "seconds") {
+        row.seconds = table.get_double(i, name);
+      } else if (name == "rank") {
+        row.rank = table.get_int64(i, name);
+      } else if (column.type == h5::ColumnType::kFloat64) {
+        row.params.emplace_back(name, table.get_double(i, name));
+      } else if (column.type == h5::ColumnType::kInt64) {
+        row.params.emplace_back(name, table.get_int64(i, name));
+      } else {
+        std::string text = table.get_string(i, name);
+        std::optional<std::vector<int64_t>> widths;
+        if (name == "hidden") widths = parse_layers(text);
+        if (widths) {
+          row.params.emplace_back(name, std::move(*widths));
+        } else {
+          row.params.emplace_back(name, std::move(text));
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+bool ResultsReader::has_model(int64_t id) const {
+  return impl_->root.exists(trial_path(id) + "/model");
+}
+
+std::optional<int64_t> ResultsReader::best_trial() const {
+  const h5::Group& root = impl_->root;
+  if (!root.has_link("best")) return std::nullopt;
+  const std::optional<std::string> target = root.soft_link_target("best");
+  const std::string prefix = "/trials/";
+  if (target && starts_with(*target, prefix) && target->size() > prefix.size()) {
+    const std::string digits = target->substr(prefix.size());
+    if (digits.find_first_not_of("0123456789") == std::string::npos) {
+      return std::stoll(digits);
+    }
+  }
+  throw h5::Error(root.describe("best") + ": expected a soft link to /trials/<id>, found " +
+                  (target ? "a link to '" + *target + "'" : std::string("a hard link")));
+}
+
+h5::Group ResultsReader::trial_group(int64_t id) const {
+  return impl_->root.open_group(trial_path(id));
+}
+
+}  // namespace hps

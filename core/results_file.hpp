@@ -1,0 +1,128 @@
+#pragma once
+// The search's single result file, written by rank 0 only. Layout (format_version 1):
+//
+//   /                 attributes: format "hpsearch-search", format_version, hpsearch_version,
+//                     config (YAML text), strategy (grid | random), seed, ranks, trials_total,
+//                     keep_weights, task, metric (accuracy | mae), monitor (val_loss |
+//                     val_accuracy), monitor_mode (min | max), start_time, end_time (ISO 8601
+//                     UTC; "" while running), status (running | finished | interrupted | ...),
+//                     coordinator_cpu_share (float64; NaN until finish)
+//   /summary          table (1-D compound dataset, chunked, unlimited), one row per finished
+//                     trial in arrival order: trial int64, status string[16], one column per
+//                     searched hyperparameter in space order (learning_rate, dropout, l1, l2,
+//                     momentum: float64; batch_size, layers, units, max_epochs, patience: int64;
+//                     optimizer, activation: string[16]; hidden: string[64 or the longest
+//                     choice] like "[256, 128]"), best_epoch int64, epochs_run int64,
+//                     best_val_loss, best_val_<metric> (at best_epoch; NaN without one),
+//                     final_train_loss, final_train_<metric> (last epoch; NaN without one),
+//                     seconds float64, rank int64 (the worker's MPI rank). Strings are
+//                     NUL-padded ASCII: h5py returns them as bytes.
+//   /trials/<id>/     attributes: trial, status, message, seed, rank, seconds, best_epoch,
+//                     best_value, epochs_run, and every hyperparameter (searched or not) by
+//                     name: learning_rate, batch_size, dropout, l1, l2, optimizer, activation,
+//                     momentum, max_epochs, patience, hidden (int64 array), plus layers/units
+//                     when searched
+//   /trials/<id>/history   as write_history (core/model_io.hpp)
+//   /trials/<id>/model     as write_model: kept for the top keep_weights trials only (all when
+//                     keep_weights is -1); a trial that falls out loses its model link
+//   /best             soft link to /trials/<id> of the leading trial (absent until one ranks)
+//
+// Trials rank by best_value in monitor_mode's direction, ties to the smaller id; only trials
+// that completed, stopped early or were stopped, with a finite best_value and weights, rank.
+//
+// Every add() flushes the file, so a reader sees every finished trial. The file is written and
+// read without HDF5's file locking (h5::FileLocking::kOff): HDF5 1.10 otherwise locks it
+// exclusively while the search runs, and neither `hpsearch inspect` nor h5py could open it.
+// A reader opened while the writer runs sees the file as of the last flush; one racing an
+// add() may fail and can simply be retried. In the writer's own process, a ResultsReader
+// shares HDF5's open file and sees everything.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hdf5_file.hpp"
+#include "core/preprocessing.hpp"
+#include "core/search_space.hpp"
+#include "core/trial.hpp"
+
+namespace hps {
+
+/// One /summary row as read back.
+struct SummaryRow {
+  int64_t trial = 0;
+  std::string status;
+  std::vector<ParamAssignment> params;  ///< searched hyperparameters, in space order
+  int64_t best_epoch = -1;
+  int64_t epochs_run = 0;
+  double best_val_loss = 0.0;
+  double best_val_metric = 0.0;
+  double final_train_loss = 0.0;
+  double final_train_metric = 0.0;
+  double seconds = 0.0;
+  int64_t rank = 0;
+};
+
+/// Writes a search's result file. Not copyable; closes the file on destruction.
+class ResultsWriter {
+ public:
+  /// Creates `path` (it must not exist: the caller handles --force) and writes the root
+  /// attributes with status "running". Stored models have `num_features` inputs and
+  /// `num_outputs` outputs (num_classes for classification) and carry `scaler`, which is empty
+  /// or has num_features entries. Throws std::invalid_argument for sizes that do not fit and
+  /// for a hyperparameter name it does not know, h5::Error when the file cannot be created.
+  ResultsWriter(const std::string& path, const SearchConfig& config, int ranks,
+                const Scaler& scaler, Index num_features, Index num_outputs, int num_classes);
+  ~ResultsWriter();
+  ResultsWriter(const ResultsWriter&) = delete;
+  ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+  /// Records one finished trial: its group with attributes and history, its /summary row,
+  /// its weights if it ranks within keep_weights (dropping the weights of a trial that falls
+  /// out), and /best. Flushes the file. Throws std::invalid_argument, before writing anything,
+  /// when the trial was already recorded, the ids differ, a searched hyperparameter is missing
+  /// from `params` or has the wrong type, or non-empty weights do not fit the network.
+  void add(const TrialAssignment& trial, const std::vector<ParamAssignment>& params,
+           const TrialOutcome& outcome);
+
+  /// Sets end_time, status and the coordinator's CPU share, and flushes.
+  void finish(const std::string& status, double coordinator_cpu_share);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Reads a search result file (also one still being written). Opening a missing file, one
+/// that is not HDF5, or an HDF5 file that is not a search result throws h5::Error naming the
+/// file and saying what it is not.
+class ResultsReader {
+ public:
+  explicit ResultsReader(const std::string& path);
+  ResultsReader(ResultsReader&&) noexcept;
+  ResultsReader& operator=(ResultsReader&&) noexcept;
+  ~ResultsReader();
+
+  const std::string& path() const;
+  bool has_attribute(const std::string& name) const;         ///< of the root
+  std::string attribute(const std::string& name) const;      ///< a root string attribute
+  double number_attribute(const std::string& name) const;    ///< a root numeric attribute
+  int64_t integer_attribute(const std::string& name) const;  ///< a root integer attribute
+  /// The /summary rows in arrival order. Columns are found by name, so no config is needed:
+  /// every column other than the fixed ones is a hyperparameter (float64 -> double, int64 ->
+  /// int64_t, "hidden" -> std::vector<int64_t>, other strings -> std::string).
+  std::vector<SummaryRow> summary() const;
+  /// Whether trial `id` has stored weights.
+  bool has_model(int64_t id) const;
+  /// The id /best points to (nullopt while no trial has finished well).
+  std::optional<int64_t> best_trial() const;
+  /// The group /trials/<id>; throws h5::Error when trial `id` is not recorded.
+  h5::Group trial_group(int64_t id) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hps

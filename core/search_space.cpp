@@ -1,0 +1,606 @@
+#include "core/search_space.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+
+#include "core/config_parser.hpp"
+#include "core/rng.hpp"
+#include "core/yaml_util.hpp"
+
+namespace hps {
+namespace {
+
+/// The kind of value a parameter takes; it decides the forms the parameter may be written in.
+enum class ValueKind {
+  kReal,   ///< fixed, choices, uniform, log_uniform
+  kInt,    ///< fixed, choices, int_uniform (enumerated by a grid)
+  kName,   ///< fixed, choices
+  kWidths  ///< one architecture ([128, 64]) or a list of them
+};
+
+/// The values a parameter accepts. A fixed value, every choice and both ends of a range must be
+/// inside it, so every value a trial can draw is valid.
+enum class Bound { kPositive, kNonNegative, kUnitHalfOpen, kAtLeastOne, kNamed };
+
+/// A searchable hyperparameter, declared once: its name, kind and valid values.
+struct ParamDef {
+  std::string name;
+  ValueKind kind;
+  Bound bound;
+  int64_t max_int = 0;             ///< kInt: the largest value the config field holds
+  std::vector<std::string> names;  ///< kName: the accepted spellings
+};
+
+const Choices<OptimizerKind> kOptimizers = {{"sgd", OptimizerKind::kSgd},
+                                            {"momentum", OptimizerKind::kMomentum},
+                                            {"adam", OptimizerKind::kAdam}};
+const Choices<Activation> kActivations = {{"relu", Activation::kRelu}, {"tanh", Activation::kTanh}};
+const Choices<SearchStrategy> kStrategies = {{"grid", SearchStrategy::kGrid},
+                                             {"random", SearchStrategy::kRandom}};
+
+template <typename E>
+std::vector<std::string> names_of(const Choices<E>& choices) {
+  std::vector<std::string> names;
+  for (const auto& choice : choices) names.push_back(choice.first);
+  return names;
+}
+
+template <typename E>
+std::optional<E> lookup(const Choices<E>& choices, const std::string& name) {
+  for (const auto& [spelling, value] : choices)
+    if (spelling == name) return value;
+  return std::nullopt;
+}
+
+constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+/// Range ends are stored as doubles (ParamSpec::low/high), exact up to 2^53.
+constexpr int64_t kExactInDouble = int64_t{1} << 53;
+
+/// In the order of the header's list; unknown names are matched against these.
+const std::vector<ParamDef> kParams = {
+    {"hidden", ValueKind::kWidths, Bound::kAtLeastOne, kInt64Max, {}},
+    {"layers", ValueKind::kInt, Bound::kAtLeastOne, kIntMax, {}},
+    {"units", ValueKind::kInt, Bound::kAtLeastOne, kInt64Max, {}},
+    {"learning_rate", ValueKind::kReal, Bound::kPositive, 0, {}},
+    {"batch_size", ValueKind::kInt, Bound::kAtLeastOne, kInt64Max, {}},
+    {"dropout", ValueKind::kReal, Bound::kUnitHalfOpen, 0, {}},
+    {"l1", ValueKind::kReal, Bound::kNonNegative, 0, {}},
+    {"l2", ValueKind::kReal, Bound::kNonNegative, 0, {}},
+    {"optimizer", ValueKind::kName, Bound::kNamed, 0, names_of(kOptimizers)},
+    {"activation", ValueKind::kName, Bound::kNamed, 0, names_of(kActivations)},
+    {"momentum", ValueKind::kReal, Bound::kUnitHalfOpen, 0, {}},
+    {"max_epochs", ValueKind::kInt, Bound::kAtLeastOne, kIntMax, {}},
+    {"patience", ValueKind::kInt, Bound::kNonNegative, kIntMax, {}},
+};
+
+const std::vector<std::string> kSearchKeys = {"strategy", "trials", "seed", "keep_weights",
+                                              "space"};
+const std::vector<std::string> kRangeKeys = {"uniform", "log_uniform", "int_uniform"};
+const Choices<ParamForm> kRangeForms = {{"uniform", ParamForm::kUniform},
+                                        {"log_uniform", ParamForm::kLogUniform},
+                                        {"int_uniform", ParamForm::kIntUniform}};
+
+const ParamDef* find_param(const std::string& name) {
+  for (const ParamDef& def : kParams)
+    if (def.name == name) return &def;
+  return nullptr;
+}
+
+std::vector<std::string> param_names() {
+  std::vector<std::string> names;
+  for (const ParamDef& def : kParams) names.push_back(def.name);
+  return names;
+}
+
+/// Shortest text that reads back as `value` (0.1, not 0.10000000000000001).
+std::string number_text(double value) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return ec == std::errc() ? std::string(buffer, end) : std::to_string(value);
+}
+
+/// What a value is, for "got ..." in messages.
+std::string describe(const ConfigNode& node) {
+  const YAML::Node& yaml = node.yaml();
+  if (!node.present() || !yaml.IsDefined() || yaml.IsNull()) return "an empty value";
+  if (yaml.IsSequence()) return "a list";
+  if (yaml.IsMap()) return "a map";
+  return "'" + yaml.Scalar() + "'";
+}
+
+/// "" when `value` is valid for `bound`; otherwise the problem. Written so that NaN fails.
+std::string real_problem(Bound bound, double value) {
+  switch (bound) {
+    case Bound::kPositive:
+      return value > 0 ? "" : "must be > 0, got " + number_text(value);
+    case Bound::kNonNegative:
+      return value >= 0 ? "" : "must be >= 0, got " + number_text(value);
+    case Bound::kUnitHalfOpen:
+      return value >= 0 && value < 1 ? "" : "must be in [0, 1), got " + number_text(value);
+    case Bound::kAtLeastOne:
+      return value >= 1 ? "" : "must be >= 1, got " + number_text(value);
+    case Bound::kNamed:
+      break;
+  }
+  return "expected a name, got " + number_text(value);
+}
+
+std::string int_problem(Bound bound, int64_t value, int64_t max) {
+  const int64_t min = bound == Bound::kAtLeastOne ? 1 : 0;
+  if (value < min) return "must be >= " + std::to_string(min) + ", got " + std::to_string(value);
+  if (value > max) return "must be <= " + std::to_string(max) + ", got " + std::to_string(value);
+  return "";
+}
+
+/// "" when `value` has the parameter's type and lies in its valid range; otherwise the problem.
+std::string value_problem(const ParamDef& def, const ParamValue& value) {
+  switch (def.kind) {
+    case ValueKind::kReal:
+      if (const double* real = std::get_if<double>(&value)) return real_problem(def.bound, *real);
+      return "expected a number, got " + to_string(value);
+    case ValueKind::kInt:
+      if (const int64_t* integer = std::get_if<int64_t>(&value))
+        return int_problem(def.bound, *integer, def.max_int);
+      return "expected an integer, got " + to_string(value);
+    case ValueKind::kName:
+      if (const std::string* name = std::get_if<std::string>(&value);
+          name && std::find(def.names.begin(), def.names.end(), *name) != def.names.end())
+        return "";
+      return "must be one of: " + join_words(def.names) + " (got " + to_string(value) + ")";
+    case ValueKind::kWidths:
+      if (const auto* widths = std::get_if<std::vector<int64_t>>(&value)) {
+        for (const int64_t width : *widths)
+          if (const std::string problem = int_problem(def.bound, width, def.max_int);
+              !problem.empty())
+            return "layer width " + problem;
+        return "";
+      }
+      return "expected a list of layer widths, got " + to_string(value);
+  }
+  return "unknown parameter";
+}
+
+/// One value of parameter `def` (a fixed value or a choice), checked against its valid range.
+ParamValue parse_value(const ConfigNode& node, const ParamDef& def) {
+  ParamValue value;
+  switch (def.kind) {
+    case ValueKind::kReal:
+      value = node.as_double();
+      break;
+    case ValueKind::kInt:
+      value = node.as_int64();
+      break;
+    case ValueKind::kName: {
+      Choices<std::string> choices;
+      for (const std::string& name : def.names) choices.emplace_back(name, name);
+      value = node.as_choice(choices);
+      break;
+    }
+    case ValueKind::kWidths:
+      break;  // parse_widths
+  }
+  if (const std::string problem = value_problem(def, value); !problem.empty()) node.fail(problem);
+  return value;
+}
+
+/// One architecture: a list of layer widths, each >= 1, each error at its own item.
+std::vector<int64_t> parse_widths(const ConfigNode& node, const ParamDef& def) {
+  std::vector<int64_t> widths;
+  for (const ConfigNode& item : node.items("a list of layer widths such as [128, 64]")) {
+    const int64_t width = item.as_int64();
+    if (const std::string problem = int_problem(def.bound, width, def.max_int); !problem.empty())
+      item.fail(problem);
+    widths.push_back(width);
+  }
+  return widths;
+}
+
+/// `hidden`: a flat list of integers is one architecture; a list of lists is the choices.
+void parse_hidden(const ConfigNode& node, const ParamDef& def, ParamSpec& spec) {
+  if (!node.yaml().IsSequence())
+    node.fail(
+        "expected a list of layer widths such as [128, 64], or a list of such lists to choose "
+        "from, got " +
+        describe(node));
+  const std::vector<ConfigNode> items = node.items();
+  if (items.empty()) node.fail("empty list of choices");
+  const bool nested = std::any_of(items.begin(), items.end(),
+                                  [](const ConfigNode& item) { return item.yaml().IsSequence(); });
+  if (!nested) {
+    spec.form = ParamForm::kFixed;
+    spec.choices = {parse_widths(node, def)};
+    return;
+  }
+  spec.form = ParamForm::kChoice;
+  for (const ConfigNode& item : items) {
+    if (!item.yaml().IsSequence())
+      item.fail(
+          "expected a list of layer widths such as [128, 64] (the other items are "
+          "architectures to choose from), got " +
+          describe(item));
+    spec.choices.push_back(parse_widths(item, def));
+  }
+}
+
+/// `{uniform: [lo, hi]}`, `{log_uniform: [lo, hi]}` or `{int_uniform: [lo, hi]}`.
+void parse_range(const ConfigNode& node, const ParamDef& def, SearchStrategy strategy,
+                 ParamSpec& spec) {
+  if (def.kind != ValueKind::kReal && def.kind != ValueKind::kInt)
+    node.fail("ranges do not apply to " + def.name + " (give a value or a list of choices)");
+  node.check_keys(kRangeKeys);
+  const std::vector<std::string> keys = node.keys();
+  if (keys.size() != 1)
+    node.fail("expected exactly one of " + join_words(kRangeKeys) + ", got " +
+              (keys.empty() ? "none" : join_words(keys)));
+  const std::string& form_name = keys.front();
+  spec.form = *lookup(kRangeForms, form_name);
+  if (spec.form == ParamForm::kIntUniform && def.kind != ValueKind::kInt)
+    node.fail("int_uniform only applies to integer parameters; " + def.name +
+              " is a real number (use uniform or log_uniform)");
+  if (spec.form != ParamForm::kIntUniform && def.kind != ValueKind::kReal)
+    node.fail(form_name + " only applies to real-valued parameters; " + def.name +
+              " is an integer (use int_uniform or a list of choices)");
+  if (spec.form != ParamForm::kIntUniform && strategy == SearchStrategy::kGrid)
+    node.fail("strategy grid needs a list of values; " + form_name +
+              " ranges only work with strategy: random");
+
+  const ConfigNode range = node.child(form_name);
+  const std::vector<ConfigNode> ends = range.items("a list [lo, hi]");
+  if (ends.size() != 2)
+    range.fail("expected a list [lo, hi] of 2 numbers, got " + std::to_string(ends.size()) +
+               (ends.size() == 1 ? " item" : " items"));
+
+  std::string range_text;
+  ParamValue lo, hi;
+  if (def.kind == ValueKind::kInt) {
+    const int64_t max = std::min(def.max_int, kExactInDouble);
+    const int64_t low = ends[0].as_int64(-kExactInDouble, max);
+    const int64_t high = ends[1].as_int64(-kExactInDouble, max);
+    range_text = "[" + std::to_string(low) + ", " + std::to_string(high) + "]";
+    spec.low = static_cast<double>(low);
+    spec.high = static_cast<double>(high);
+    lo = low;
+    hi = high;
+  } else {
+    spec.low = ends[0].as_double();
+    spec.high = ends[1].as_double();
+    range_text = "[" + number_text(spec.low) + ", " + number_text(spec.high) + "]";
+    lo = spec.low;
+    hi = spec.high;
+  }
+  if (spec.form == ParamForm::kLogUniform && !(spec.low > 0 && spec.high > 0))
+    node.fail("log_uniform range " + range_text +
+              " must be > 0 at both ends (a log scale never reaches 0; list 0 as a choice "
+              "instead)");
+  if (spec.low > spec.high) node.fail(form_name + " range " + range_text + " has lo > hi");
+  if (const std::string problem = value_problem(def, lo); !problem.empty()) ends[0].fail(problem);
+  if (const std::string problem = value_problem(def, hi); !problem.empty()) ends[1].fail(problem);
+}
+
+ParamSpec parse_param(const ConfigNode& node, const ParamDef& def, SearchStrategy strategy) {
+  ParamSpec spec;
+  spec.name = def.name;
+  spec.line = node.line();
+  const YAML::Node& yaml = node.yaml();
+  if (yaml.IsMap()) {
+    parse_range(node, def, strategy, spec);
+  } else if (def.kind == ValueKind::kWidths) {
+    parse_hidden(node, def, spec);
+  } else if (yaml.IsSequence()) {
+    const std::vector<ConfigNode> items = node.items();
+    if (items.empty()) node.fail("empty list of choices");
+    spec.form = ParamForm::kChoice;
+    for (const ConfigNode& item : items) spec.choices.push_back(parse_value(item, def));
+  } else if (yaml.IsScalar()) {
+    spec.form = ParamForm::kFixed;
+    spec.choices = {parse_value(node, def)};
+  } else {
+    std::string forms = "a value or a list of choices";
+    if (def.kind == ValueKind::kReal)
+      forms = "a value, a list of choices or a range such as {uniform: [lo, hi]}";
+    if (def.kind == ValueKind::kInt)
+      forms = "a value, a list of choices or a range such as {int_uniform: [lo, hi]}";
+    node.fail("expected " + forms + ", got " + describe(node));
+  }
+  return spec;
+}
+
+const ParamSpec* find_spec(const std::vector<ParamSpec>& space, const std::string& name) {
+  for (const ParamSpec& spec : space)
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
+
+[[noreturn]] void fail_spec(const std::string& source_name, const ParamSpec& spec,
+                            const std::string& problem) {
+  throw_config_error(source_name, spec.line, "search.space." + spec.name, problem);
+}
+
+/// hidden excludes layers/units; layers or units alone take the other from the base model.
+void check_architecture(const std::vector<ParamSpec>& space, const ModelConfig& base,
+                        const std::string& source_name) {
+  const ParamSpec* hidden = find_spec(space, "hidden");
+  const ParamSpec* layers = find_spec(space, "layers");
+  const ParamSpec* units = find_spec(space, "units");
+  for (const ParamSpec* spec : {layers, units})
+    if (hidden && spec)
+      fail_spec(source_name, *spec,
+                "cannot be combined with hidden (hidden lists whole architectures; layers and "
+                "units build hidden = [units] * layers)");
+  if (base.hidden.empty() && (layers != nullptr) != (units != nullptr)) {
+    const ParamSpec& given = layers ? *layers : *units;
+    fail_spec(source_name, given,
+              std::string("model.hidden is empty, so the ") +
+                  (layers ? "units per layer are" : "number of layers is") + " unknown; search " +
+                  (layers ? "units" : "layers") + " as well or set model.hidden");
+  }
+}
+
+/// How many values a grid takes from `spec`; 0 for a continuous range.
+int64_t value_count(const ParamSpec& spec) {
+  switch (spec.form) {
+    case ParamForm::kFixed:
+    case ParamForm::kChoice:
+      if (spec.choices.empty())
+        throw std::invalid_argument("search space: parameter '" + spec.name + "' has no values");
+      return static_cast<int64_t>(spec.choices.size());
+    case ParamForm::kIntUniform:
+      return static_cast<int64_t>(spec.high) - static_cast<int64_t>(spec.low) + 1;
+    case ParamForm::kUniform:
+    case ParamForm::kLogUniform:
+      break;
+  }
+  return 0;
+}
+
+/// The grid's size, or nullopt when it does not fit in int64_t.
+std::optional<int64_t> grid_size(const std::vector<ParamSpec>& space) {
+  int64_t size = 1;
+  for (const ParamSpec& spec : space) {
+    const int64_t count = value_count(spec);
+    if (count <= 0)
+      throw std::invalid_argument("search space: parameter '" + spec.name +
+                                  "' has no finite list of values for a grid");
+    if (size > kInt64Max / count) return std::nullopt;
+    size *= count;
+  }
+  return size;
+}
+
+/// "2 x 3 x 1 = 6": the grid size, spelled out for the error about `trials`.
+std::string grid_product_text(const std::vector<ParamSpec>& space,
+                              const std::optional<int64_t>& size) {
+  std::string text;
+  for (const ParamSpec& spec : space)
+    text += (text.empty() ? "" : " x ") + std::to_string(value_count(spec));
+  return text + " = " + (size ? std::to_string(*size) : "more than " + std::to_string(kInt64Max));
+}
+
+int64_t parse_keep_weights(const ConfigNode& node) {
+  if (node.yaml().IsScalar() && node.yaml().Scalar() == "all") return -1;
+  const std::string problem = "expected an integer >= 0 or 'all', got " + describe(node);
+  int64_t value = -1;
+  try {
+    value = node.as_int64();
+  } catch (const ConfigError&) {
+    node.fail(problem);
+  }
+  if (value < 0) node.fail(problem);
+  return value;
+}
+
+SearchSettings parse_search(const ConfigNode& search, const TrainConfig& base) {
+  search.check_keys(kSearchKeys);
+  SearchSettings settings;
+  settings.strategy = search.require("strategy").as_choice(kStrategies);
+
+  const ConfigNode space = search.require("space");
+  space.check_keys(param_names());
+  const std::vector<std::string> names = space.keys();
+  if (names.empty())
+    space.fail("no parameters to search (give at least one, e.g. learning_rate: [0.001, 0.01])");
+  for (const std::string& name : names)
+    settings.space.push_back(parse_param(space.child(name), *find_param(name), settings.strategy));
+  check_architecture(settings.space, base.model, search.source_name());
+
+  const ConfigNode trials = search.child("trials");
+  if (settings.strategy == SearchStrategy::kGrid) {
+    const std::optional<int64_t> size = grid_size(settings.space);
+    if (trials.present())
+      trials.fail(
+          "not used with strategy: grid (the grid size is the product of each parameter's "
+          "number of values: " +
+          grid_product_text(settings.space, size) + ")");
+    if (!size)
+      space.fail("the grid has " + grid_product_text(settings.space, size) +
+                 " points, too many to number");
+    settings.trials = *size;
+  } else {
+    settings.trials =
+        search.require("trials", " (how many trials strategy: random runs)").as_int64();
+    if (settings.trials < 1) trials.fail("must be >= 1, got " + std::to_string(settings.trials));
+  }
+
+  settings.seed = base.seed;
+  search.read("seed", settings.seed);
+  if (const ConfigNode keep = search.child("keep_weights"); keep.present())
+    settings.keep_weights = parse_keep_weights(keep);
+  return settings;
+}
+
+/// The value of `spec` for grid coordinate `digit` (0 <= digit < value_count(spec)).
+ParamValue grid_value(const ParamSpec& spec, int64_t digit) {
+  if (spec.form == ParamForm::kIntUniform) return static_cast<int64_t>(spec.low) + digit;
+  return spec.choices[static_cast<std::size_t>(digit)];
+}
+
+ParamValue draw(const ParamSpec& spec, Rng& rng) {
+  switch (spec.form) {
+    case ParamForm::kFixed:
+      return spec.choices.at(0);
+    case ParamForm::kChoice:
+      return spec.choices.at(rng.below(static_cast<uint64_t>(value_count(spec))));
+    case ParamForm::kUniform:
+      // Clamped: rounding can carry lo + u * (hi - lo) a hair past hi.
+      return std::clamp(spec.low + rng.uniform() * (spec.high - spec.low), spec.low, spec.high);
+    case ParamForm::kLogUniform: {
+      const double log_low = std::log(spec.low);
+      const double value = std::exp(log_low + rng.uniform() * (std::log(spec.high) - log_low));
+      return std::clamp(value, spec.low, spec.high);
+    }
+    case ParamForm::kIntUniform:
+      return static_cast<int64_t>(spec.low) +
+             static_cast<int64_t>(rng.below(static_cast<uint64_t>(value_count(spec))));
+  }
+  return spec.choices.at(0);
+}
+
+}  // namespace
+
+SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
+                                 const std::string& base_dir) {
+  const YAML::Node root = parse_yaml(yaml_text, source_name);
+  SearchConfig config;
+  config.base = parse_train_config_node(root, source_name, base_dir, {"search"});
+  config.base.text = yaml_text;
+  const ConfigNode top(root, source_name);
+  config.search = parse_search(
+      top.require("search", " (a search config is a training config plus a search: block)"),
+      config.base);
+  return config;
+}
+
+SearchConfig load_search_config(const std::string& path) {
+  const auto fail = [&path](int error) {
+    throw ConfigError("cannot read config file '" + path +
+                      "': " + std::generic_category().message(error));
+  };
+  errno = 0;
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (!file) fail(errno);
+  std::string text;
+  char buffer[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  // Reading a directory opens fine and fails here, with EISDIR.
+  if (std::ferror(file.get())) fail(errno != 0 ? errno : EIO);
+
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parse_search_config(text, path, parent.empty() ? "." : parent.string());
+}
+
+int64_t trial_count(const SearchSettings& search) {
+  if (search.strategy == SearchStrategy::kRandom) return search.trials;
+  const std::optional<int64_t> size = grid_size(search.space);
+  if (!size) throw std::overflow_error("trial_count(): the grid has more than 2^63 - 1 points");
+  return *size;
+}
+
+std::vector<ParamAssignment> trial_values(const SearchSettings& search, int64_t id) {
+  const int64_t count = trial_count(search);
+  if (id < 0 || id >= count)
+    throw std::out_of_range("trial_values(): trial id " + std::to_string(id) + " is outside [0, " +
+                            std::to_string(count) + ")");
+  std::vector<ParamAssignment> values;
+  values.reserve(search.space.size());
+  if (search.strategy == SearchStrategy::kGrid) {
+    // Mixed radix, last parameter fastest: fill from the back, then the order is the space's.
+    int64_t rest = id;
+    std::vector<ParamValue> digits(search.space.size());
+    for (std::size_t i = search.space.size(); i-- > 0;) {
+      const int64_t radix = value_count(search.space[i]);
+      digits[i] = grid_value(search.space[i], rest % radix);
+      rest /= radix;
+    }
+    for (std::size_t i = 0; i < search.space.size(); ++i)
+      values.emplace_back(search.space[i].name, std::move(digits[i]));
+    return values;
+  }
+  Rng rng(
+      derive_seed(derive_seed(search.seed, SeedStream::kTrialSample), static_cast<uint64_t>(id)));
+  for (const ParamSpec& spec : search.space) values.emplace_back(spec.name, draw(spec, rng));
+  return values;
+}
+
+TrialAssignment make_trial(const SearchConfig& config, int64_t id) {
+  const TrainConfig& base = config.base;
+  TrialAssignment trial;
+  trial.trial_id = id;
+  trial.seed = derive_seed(derive_seed(config.search.seed, SeedStream::kTrialSeed),
+                           static_cast<uint64_t>(id));
+  trial.model = base.model;
+  trial.training = base.training;
+  trial.early_stopping = base.early_stopping;
+
+  ModelConfig& model = trial.model;
+  TrainingConfig& training = trial.training;
+  std::optional<int64_t> layers, units;
+  bool has_hidden = false;
+  for (const auto& [name, value] : trial_values(config.search, id)) {
+    // Specs built by hand skip the parser's checks; a bad value must not reach a worker.
+    const ParamDef* def = find_param(name);
+    const auto fail = [&](const std::string& problem) {
+      const ParamSpec* spec = find_spec(config.search.space, name);
+      throw_config_error(base.source_name, spec ? spec->line : 0, "search.space." + name,
+                         "trial " + std::to_string(id) + ": " + problem);
+    };
+    if (!def) fail("unknown parameter");
+    if (const std::string problem = value_problem(*def, value); !problem.empty()) fail(problem);
+
+    if (name == "hidden") {
+      const auto& widths = std::get<std::vector<int64_t>>(value);
+      model.hidden.assign(widths.begin(), widths.end());
+      has_hidden = true;
+    } else if (name == "layers") {
+      layers = std::get<int64_t>(value);
+    } else if (name == "units") {
+      units = std::get<int64_t>(value);
+    } else if (name == "learning_rate") {
+      training.optimizer.learning_rate = std::get<double>(value);
+    } else if (name == "batch_size") {
+      training.batch_size = static_cast<Index>(std::get<int64_t>(value));
+    } else if (name == "dropout") {
+      model.dropout = std::get<double>(value);
+    } else if (name == "l1") {
+      training.l1 = std::get<double>(value);
+    } else if (name == "l2") {
+      training.l2 = std::get<double>(value);
+    } else if (name == "optimizer") {
+      training.optimizer.kind = *lookup(kOptimizers, std::get<std::string>(value));
+    } else if (name == "activation") {
+      // model.init stays as the base gives it: unset, initialization() follows the activation.
+      model.activation = *lookup(kActivations, std::get<std::string>(value));
+    } else if (name == "momentum") {
+      training.optimizer.momentum = std::get<double>(value);
+    } else if (name == "max_epochs") {
+      training.max_epochs = static_cast<int>(std::get<int64_t>(value));
+    } else if (name == "patience") {
+      trial.early_stopping.patience = static_cast<int>(std::get<int64_t>(value));
+    }
+    if ((layers || units) && has_hidden) fail("hidden cannot be combined with layers or units");
+  }
+
+  if (layers || units) {
+    if ((!layers || !units) && base.model.hidden.empty())
+      throw_config_error(base.source_name, 0,
+                         "search.space." + std::string(layers ? "layers" : "units"),
+                         "model.hidden is empty, so layers and units must both be searched");
+    const int64_t count = layers ? *layers : static_cast<int64_t>(base.model.hidden.size());
+    const Index width = units ? static_cast<Index>(*units) : base.model.hidden.front();
+    model.hidden.assign(static_cast<std::size_t>(count), width);
+  }
+  return trial;
+}
+
+}  // namespace hps

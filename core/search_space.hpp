@@ -1,0 +1,68 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/trial.hpp"
+
+namespace hps {
+
+/// How a hyperparameter's values are given in the `search.space` block.
+enum class ParamForm {
+  kFixed,       ///< `dropout: 0.2`
+  kChoice,      ///< `batch_size: [64, 128]`
+  kUniform,     ///< `dropout: {uniform: [0.0, 0.5]}`
+  kLogUniform,  ///< `learning_rate: {log_uniform: [1.0e-4, 1.0e-2]}`
+  kIntUniform,  ///< `max_epochs: {int_uniform: [10, 30]}`
+};
+
+/// One searched hyperparameter. Names: hidden, layers, units, learning_rate, batch_size,
+/// dropout, l1, l2, optimizer, activation, momentum, max_epochs, patience.
+struct ParamSpec {
+  std::string name;
+  ParamForm form = ParamForm::kFixed;
+  std::vector<ParamValue> choices;  ///< kFixed (one value) and kChoice
+  double low = 0.0, high = 0.0;     ///< the ranges
+  int line = 0;                     ///< YAML line, for messages
+};
+
+enum class SearchStrategy { kGrid, kRandom };
+
+/// The `search` block.
+struct SearchSettings {
+  SearchStrategy strategy = SearchStrategy::kRandom;
+  int64_t trials = 0;            ///< random: how many; grid: the product's size (computed)
+  uint64_t seed = 0;             ///< default: the config's top-level seed
+  int64_t keep_weights = 5;      ///< best weights kept for this many top trials; -1 = all
+  std::vector<ParamSpec> space;  ///< in the order written
+};
+
+/// A search file: a training config (the base every trial starts from) plus `search`.
+struct SearchConfig {
+  TrainConfig base;
+  SearchSettings search;
+};
+
+/// Parses a search config file (a training config with a `search:` block). Checks the space:
+/// unknown parameter names (with a suggestion), wrong types, lo > hi, log ranges touching 0,
+/// values outside a parameter's valid range (dropout in [0, 1), batch_size >= 1, ...), empty
+/// choice lists, continuous ranges with strategy grid. Throws ConfigError naming the key and
+/// its line.
+SearchConfig load_search_config(const std::string& path);
+SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
+                                 const std::string& base_dir);
+
+/// Number of trials the search runs (grid: product of the choice counts).
+int64_t trial_count(const SearchSettings& search);
+
+/// Hyperparameter values of trial `id`. Depends only on (search seed, id): grid trials
+/// enumerate the product with the last parameter varying fastest; random trials draw from
+/// an Rng seeded by derive_seed(derive_seed(seed, kTrialSample), id).
+std::vector<ParamAssignment> trial_values(const SearchSettings& search, int64_t id);
+
+/// The complete settings of trial `id`: the base config with its values applied and its
+/// training seed. Throws ConfigError if the combination is invalid.
+TrialAssignment make_trial(const SearchConfig& config, int64_t id);
+
+}  // namespace hps

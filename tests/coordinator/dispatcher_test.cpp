@@ -1,0 +1,102 @@
+// Dispatch logic without MPI: workers are threads of this process.
+#include "coordinator/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "coordinator/thread_worker_pool.hpp"
+
+namespace hps {
+namespace {
+
+TrialAssignment plain_trial(int64_t id) {
+  TrialAssignment t;
+  t.trial_id = id;
+  t.seed = static_cast<uint64_t>(id) * 7;
+  return t;
+}
+
+TrialOutcome sleeping_trial(const TrialAssignment& t, int worker, int millis) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(millis));
+  TrialOutcome o;
+  o.trial_id = t.trial_id;
+  o.rank = worker;
+  o.best_value = static_cast<double>(t.seed);
+  return o;
+}
+
+TEST(Dispatcher, EveryTrialIsReportedExactlyOnce) {
+  ThreadWorkerPool pool(3, [](const TrialAssignment& t, int w) { return sleeping_trial(t, w, 1); });
+  std::multiset<int64_t> seen;
+  int max_running = 0;
+  dispatch_trials(25, plain_trial, pool,
+                  [&](const TrialAssignment& trial, const TrialOutcome& outcome, int running) {
+                    EXPECT_EQ(trial.trial_id, outcome.trial_id);
+                    EXPECT_EQ(outcome.best_value, static_cast<double>(trial.seed));
+                    seen.insert(outcome.trial_id);
+                    max_running = std::max(max_running, running);
+                  });
+  ASSERT_EQ(seen.size(), 25u);
+  for (int64_t id = 0; id < 25; ++id) EXPECT_EQ(seen.count(id), 1u) << id;
+  EXPECT_EQ(max_running, 2);  // three out, one just reported
+}
+
+TEST(Dispatcher, ShortTrialsFlowAroundALongOne) {
+  // Trial 0 runs long; with dynamic dispatch the other workers take every other trial
+  // meanwhile instead of waiting for a static share.
+  ThreadWorkerPool pool(3, [](const TrialAssignment& t, int w) {
+    return sleeping_trial(t, w, t.trial_id == 0 ? 400 : 5);
+  });
+  std::map<int, int> per_worker;
+  std::vector<int64_t> order;
+  dispatch_trials(30, plain_trial, pool, [&](const TrialAssignment&, const TrialOutcome& o, int) {
+    ++per_worker[o.rank];
+    order.push_back(o.trial_id);
+  });
+  EXPECT_EQ(order.back(), 0);  // the long trial finishes last
+  int long_worker = -1;
+  for (auto [w, n] : per_worker)
+    if (n == 1) long_worker = w;
+  ASSERT_GE(long_worker, 0) << "one worker should have run only the long trial";
+}
+
+TEST(Dispatcher, UnmakeableAndThrowingTrialsAreRecordedAsFailed) {
+  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w) -> TrialOutcome {
+    if (t.trial_id == 3) throw std::runtime_error("worker blew up");
+    return sleeping_trial(t, w, 0);
+  });
+  std::map<int64_t, TrialOutcome> outcomes;
+  dispatch_trials(
+      6,
+      [](int64_t id) {
+        if (id == 1) throw std::invalid_argument("momentum makes no sense here");
+        return plain_trial(id);
+      },
+      pool, [&](const TrialAssignment&, const TrialOutcome& o, int) { outcomes[o.trial_id] = o; });
+  ASSERT_EQ(outcomes.size(), 6u);
+  EXPECT_EQ(outcomes[1].status, TrialStatus::kFailed);
+  EXPECT_EQ(outcomes[1].message, "momentum makes no sense here");
+  EXPECT_EQ(outcomes[3].status, TrialStatus::kFailed);
+  EXPECT_EQ(outcomes[3].message, "worker blew up");
+  EXPECT_EQ(outcomes[5].status, TrialStatus::kCompleted);
+}
+
+TEST(Dispatcher, MoreWorkersThanTrialsAndNoTrials) {
+  ThreadWorkerPool pool(8, [](const TrialAssignment& t, int w) { return sleeping_trial(t, w, 0); });
+  int reported = 0;
+  dispatch_trials(3, plain_trial, pool,
+                  [&](const TrialAssignment&, const TrialOutcome&, int) { ++reported; });
+  EXPECT_EQ(reported, 3);
+  dispatch_trials(0, plain_trial, pool,
+                  [&](const TrialAssignment&, const TrialOutcome&, int) { ++reported; });
+  EXPECT_EQ(reported, 3);
+}
+
+}  // namespace
+}  // namespace hps

@@ -1,0 +1,200 @@
+// The whole search under real mpirun, with 1, 2 and 3 (oversubscribed) ranks, checked through
+// the result file.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/results_file.hpp"
+#include "core/rng.hpp"
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using hps::testing::TempDir;
+using hps::testing::write_text;
+using ::testing::HasSubstr;
+
+struct CommandResult {
+  int exit_code;
+  std::string output;
+};
+
+CommandResult shell(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  CommandResult r{-1, ""};
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// mpirun as root and with more ranks than cores, as on the 2-core CI machine.
+std::string mpirun(int ranks) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  return "mpirun --oversubscribe -np " + std::to_string(ranks) + " " + HPSEARCH_BINARY;
+}
+
+void write_data(const TempDir& dir) {
+  Rng rng(5);
+  std::ostringstream csv;
+  csv << "f1,f2,f3,f4,label\n";
+  for (int i = 0; i < 300; ++i) {
+    const int label = i % 3;
+    csv << label + 0.7 * rng.normal() << "," << rng.normal() << "," << -label + 0.7 * rng.normal()
+        << "," << 0.5 * label * rng.normal() << "," << label << "\n";
+  }
+  write_text(dir.file("train.csv"), csv.str());
+}
+
+const char* kRandomSearch = R"(seed: 3
+data:
+  task: classification
+  validation_fraction: 0.25
+  train: {format: csv, path: train.csv, label_column: label}
+model: {hidden: [16]}
+training: {optimizer: adam, batch_size: 32, max_epochs: 8}
+early_stopping: {monitor: val_accuracy, patience: 3}
+search:
+  strategy: random
+  trials: 7
+  keep_weights: 3
+  space:
+    learning_rate: {log_uniform: [1.0e-3, 3.0e-2]}
+    hidden: [[8], [16, 8]]
+    dropout: {uniform: [0.0, 0.3]}
+    batch_size: [16, 32]
+    l2: [0.0, 0.001]
+)";
+
+std::map<int64_t, SummaryRow> by_trial(const std::vector<SummaryRow>& rows) {
+  std::map<int64_t, SummaryRow> m;
+  for (const auto& r : rows) m[r.trial] = r;
+  return m;
+}
+
+class MpiSearch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (shell("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun is not installed";
+    write_data(dir_);
+    write_text(dir_.file("search.yaml"), kRandomSearch);
+  }
+  CommandResult run(int ranks, const std::string& out, const std::string& extra = "") {
+    return shell(mpirun(ranks) + " run " + dir_.file("search.yaml") + " --out " + out + " " +
+                 extra);
+  }
+  TempDir dir_;
+};
+
+TEST_F(MpiSearch, SameSummaryWithOneTwoAndThreeRanks) {
+  std::map<int, std::map<int64_t, SummaryRow>> results;
+  std::map<int, std::optional<int64_t>> best;
+  for (int ranks : {1, 2, 3}) {
+    const std::string out = dir_.file("np" + std::to_string(ranks) + ".h5");
+    const CommandResult r = run(ranks, out);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("[7/7]"));
+    const ResultsReader reader(out);
+    EXPECT_EQ(reader.attribute("status"), "finished");
+    const auto rows = reader.summary();
+    ASSERT_EQ(rows.size(), 7u) << "every trial once";
+    std::set<int64_t> ids;
+    std::set<int64_t> ranks_used;
+    for (const auto& row : rows) {
+      ids.insert(row.trial);
+      ranks_used.insert(row.rank);
+      EXPECT_THAT(row.status, ::testing::AnyOf("completed", "early_stopped")) << row.trial;
+    }
+    EXPECT_EQ(ids.size(), 7u);
+    EXPECT_EQ(static_cast<int>(ranks_used.size()), ranks) << "every rank trains";
+    results[ranks] = by_trial(rows);
+    best[ranks] = reader.best_trial();
+    ASSERT_TRUE(best[ranks].has_value());
+    EXPECT_TRUE(reader.has_model(*best[ranks]));
+  }
+  for (int ranks : {2, 3}) {
+    EXPECT_EQ(best[ranks], best[1]);
+    for (const auto& [id, row] : results[1]) {
+      const SummaryRow& other = results[ranks].at(id);
+      EXPECT_EQ(other.params, row.params) << "trial " << id;
+      EXPECT_EQ(other.best_val_loss, row.best_val_loss) << "trial " << id;
+      EXPECT_EQ(other.best_val_metric, row.best_val_metric) << "trial " << id;
+      EXPECT_EQ(other.epochs_run, row.epochs_run) << "trial " << id;
+      EXPECT_EQ(other.best_epoch, row.best_epoch) << "trial " << id;
+    }
+  }
+}
+
+TEST_F(MpiSearch, DivergedTrialsAreRecordedAndTheSearchGoesOn) {
+  write_text(dir_.file("grid.yaml"), R"(seed: 1
+data:
+  task: classification
+  train: {format: csv, path: train.csv, label_column: label}
+training: {optimizer: sgd, batch_size: 16, max_epochs: 4}
+search:
+  strategy: grid
+  space:
+    learning_rate: [0.05, 1.0e+12]
+    hidden: [[8], [4, 4]]
+)");
+  const std::string out = dir_.file("grid.h5");
+  const CommandResult r = shell(mpirun(2) + " run " + dir_.file("grid.yaml") + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto rows = by_trial(ResultsReader(out).summary());
+  ASSERT_EQ(rows.size(), 4u);
+  int diverged = 0;
+  for (const auto& [id, row] : rows) diverged += row.status == "diverged";
+  EXPECT_EQ(diverged, 2);
+  EXPECT_THAT(r.output, HasSubstr("failed 2"));
+}
+
+TEST_F(MpiSearch, ExistingOutputIsKeptWithoutForce) {
+  const std::string out = dir_.file("taken.h5");
+  write_text(out, "precious");
+  const CommandResult r = run(2, out);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("already exists; pass --force"));
+  EXPECT_EQ(std::filesystem::file_size(out), 8u);
+  const CommandResult forced = run(1, out, "--force");
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
+  EXPECT_EQ(ResultsReader(out).summary().size(), 7u);
+}
+
+TEST_F(MpiSearch, ConfigErrorEndsEveryRankAndWritesNothing) {
+  std::string bad = kRandomSearch;
+  bad.replace(bad.find("learning_rate: {log"), 14, "learnig_rate: ");
+  write_text(dir_.file("search.yaml"), bad);
+  const std::string out = dir_.file("bad.h5");
+  const CommandResult r = run(3, out);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("search.yaml:"));
+  EXPECT_THAT(r.output, HasSubstr("learnig_rate"));
+  EXPECT_THAT(r.output, HasSubstr("did you mean 'learning_rate'"));
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST_F(MpiSearch, CheckPrintsThePlanWithoutTraining) {
+  const CommandResult r =
+      shell(std::string(HPSEARCH_BINARY) + " check " + dir_.file("search.yaml"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("strategy: random, 7 trials"));
+  EXPECT_THAT(r.output, HasSubstr("train: 225 samples x 4 features, 3 classes"));
+  EXPECT_THAT(r.output, HasSubstr("trial 0: learning_rate="));
+  EXPECT_THAT(r.output, HasSubstr("... 2 more"));
+}
+
+}  // namespace
+}  // namespace hps

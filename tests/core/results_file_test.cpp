@@ -1,0 +1,568 @@
+#include "core/results_file.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "core/model_io.hpp"
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr Index kFeatures = 3;
+constexpr int kClasses = 2;
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+bool have_h5py() { return std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") == 0; }
+
+// A search over learning_rate, batch_size, optimizer and hidden, built by hand.
+SearchConfig make_config(int64_t keep_weights, Monitor monitor = Monitor::kValLoss) {
+  SearchConfig config;
+  config.base.data.task = Task::kClassification;
+  config.base.early_stopping.monitor = monitor;
+  config.base.text = "seed: 7\nsearch:\n  strategy: random\n";
+  config.search.strategy = SearchStrategy::kRandom;
+  config.search.trials = 12;
+  config.search.seed = 7;
+  config.search.keep_weights = keep_weights;
+  config.search.space = {
+      {"learning_rate", ParamForm::kLogUniform, {}, 1e-4, 1e-2, 3},
+      {"batch_size", ParamForm::kChoice, {int64_t{32}, int64_t{64}}, 0, 0, 4},
+      {"optimizer", ParamForm::kChoice, {std::string("adam"), std::string("sgd")}, 0, 0, 5},
+      {"hidden",
+       ParamForm::kChoice,
+       {std::vector<int64_t>{8, 4}, std::vector<int64_t>{16}},
+       0,
+       0,
+       6},
+  };
+  return config;
+}
+
+Scaler make_scaler() {
+  Scaler scaler;
+  scaler.kind = ScalingKind::kStandardize;
+  scaler.offset = Vector::Constant(kFeatures, 0.5f);
+  scaler.factor = Vector::Constant(kFeatures, 2.0f);
+  return scaler;
+}
+
+// One finished trial: what the coordinator passes to add().
+struct Finished {
+  TrialAssignment trial;
+  std::vector<ParamAssignment> params;
+  TrialOutcome outcome;
+};
+
+// Trial `id` with validation losses ending at `best_loss` (its best, at epoch 1) and
+// accuracy 1 - best_loss; weights all equal to `id` so a stored model shows whose it is.
+Finished make_trial(int64_t id, double best_loss, TrialStatus status = TrialStatus::kCompleted,
+                    std::vector<int64_t> hidden = {8, 4}) {
+  Finished f;
+  f.trial.trial_id = id;
+  f.trial.seed = 1000 + static_cast<uint64_t>(id);
+  f.trial.model.hidden.assign(hidden.begin(), hidden.end());
+  f.trial.training.optimizer.kind = OptimizerKind::kAdam;
+  f.trial.training.optimizer.learning_rate = 0.001 * static_cast<double>(id + 1);
+  f.trial.training.batch_size = 32;
+  f.trial.training.max_epochs = 3;
+  f.trial.early_stopping.patience = 2;
+  f.params = {{"learning_rate", f.trial.training.optimizer.learning_rate},
+              {"batch_size", int64_t{32}},
+              {"optimizer", std::string("adam")},
+              {"hidden", hidden}};
+
+  TrialOutcome& o = f.outcome;
+  o.trial_id = id;
+  o.rank = static_cast<int32_t>(1 + id % 3);
+  o.status = status;
+  o.seconds = 1.25 * static_cast<double>(id + 1);
+  if (status == TrialStatus::kFailed) {
+    o.message = "bad data";
+    return f;  // no history, no weights
+  }
+  o.history.epochs = {{0, 0.9, 0.95, 0.5, best_loss + 0.2, 0.8 - best_loss, 0.1},
+                      {1, 0.7, 0.75, 0.6, best_loss, 1.0 - best_loss, 0.1},
+                      {2, 0.6, 0.65, 0.7, best_loss + 0.1, 0.9 - best_loss, 0.1}};
+  o.best_epoch = 1;
+  o.best_value = best_loss;
+  if (status == TrialStatus::kDiverged) {
+    o.message = "loss became NaN";
+    o.history.epochs.back().train_loss = kNaN;
+    o.best_value = kNaN;
+    return f;
+  }
+  Mlp model(MlpShape{kFeatures, f.trial.model.hidden, kClasses, Activation::kRelu});
+  o.weights = Vector::Constant(model.num_parameters(), static_cast<float>(id));
+  return f;
+}
+
+ResultsWriter make_writer(const std::string& path, const SearchConfig& config) {
+  return ResultsWriter(path, config, 4, make_scaler(), kFeatures, kClasses, kClasses);
+}
+
+void add(ResultsWriter& writer, const Finished& f) { writer.add(f.trial, f.params, f.outcome); }
+
+// Ids of the trials whose weights are stored, among 0..n-1.
+std::vector<int64_t> models(const std::string& path, int64_t n) {
+  const ResultsReader reader(path);
+  std::vector<int64_t> ids;
+  for (int64_t id = 0; id < n; ++id) {
+    if (reader.has_model(id)) ids.push_back(id);
+  }
+  return ids;
+}
+
+TEST(ResultsFile, SummaryRowsReadBackExactly) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  {
+    ResultsWriter writer = make_writer(path, make_config(5));
+    add(writer, make_trial(0, 0.30));
+    add(writer, make_trial(1, 0.25, TrialStatus::kEarlyStopped, {16}));
+    add(writer, make_trial(2, 0.0, TrialStatus::kFailed));
+    add(writer, make_trial(3, 0.40, TrialStatus::kDiverged));
+  }
+  const ResultsReader reader(path);
+  const std::vector<SummaryRow> rows = reader.summary();
+  ASSERT_EQ(rows.size(), 4u);
+
+  const SummaryRow& r0 = rows[0];
+  EXPECT_EQ(r0.trial, 0);
+  EXPECT_EQ(r0.status, "completed");
+  ASSERT_EQ(r0.params.size(), 4u);
+  EXPECT_EQ(r0.params[0].first, "learning_rate");
+  EXPECT_EQ(std::get<double>(r0.params[0].second), 0.001);
+  EXPECT_EQ(r0.params[1].first, "batch_size");
+  EXPECT_EQ(std::get<int64_t>(r0.params[1].second), 32);
+  EXPECT_EQ(r0.params[2].first, "optimizer");
+  EXPECT_EQ(std::get<std::string>(r0.params[2].second), "adam");
+  EXPECT_EQ(r0.params[3].first, "hidden");
+  EXPECT_THAT(std::get<std::vector<int64_t>>(r0.params[3].second), ElementsAre(8, 4));
+  EXPECT_EQ(r0.best_epoch, 1);
+  EXPECT_EQ(r0.epochs_run, 3);
+  EXPECT_EQ(r0.best_val_loss, 0.30);
+  EXPECT_EQ(r0.best_val_metric, 1.0 - 0.30);
+  EXPECT_EQ(r0.final_train_loss, 0.6);
+  EXPECT_EQ(r0.final_train_metric, 0.7);
+  EXPECT_EQ(r0.seconds, 1.25);
+  EXPECT_EQ(r0.rank, 1);
+
+  EXPECT_EQ(rows[1].status, "early_stopped");
+  EXPECT_THAT(std::get<std::vector<int64_t>>(rows[1].params[3].second), ElementsAre(16));
+  EXPECT_EQ(rows[1].best_val_loss, 0.25);
+
+  const SummaryRow& failed = rows[2];
+  EXPECT_EQ(failed.status, "failed");
+  EXPECT_EQ(failed.best_epoch, -1);
+  EXPECT_EQ(failed.epochs_run, 0);
+  EXPECT_TRUE(std::isnan(failed.best_val_loss));
+  EXPECT_TRUE(std::isnan(failed.final_train_loss));
+
+  EXPECT_EQ(rows[3].status, "diverged");
+  EXPECT_TRUE(std::isnan(rows[3].final_train_loss));
+  EXPECT_EQ(rows[3].best_val_loss, 0.40);  // the history's best epoch, although it diverged
+
+  EXPECT_EQ(reader.best_trial(), 1);
+  EXPECT_TRUE(reader.has_model(0));
+  EXPECT_TRUE(reader.has_model(1));
+  EXPECT_FALSE(reader.has_model(2));
+  EXPECT_FALSE(reader.has_model(3));
+}
+
+TEST(ResultsFile, TrialGroupHoldsAttributesHistoryAndModel) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  SearchConfig config = make_config(5);
+  config.search.space.push_back({"layers", ParamForm::kChoice, {int64_t{1}, int64_t{2}}, 0, 0, 7});
+  Finished f = make_trial(4, 0.2);
+  f.params.emplace_back("layers", int64_t{2});
+  {
+    ResultsWriter writer = make_writer(path, config);
+    add(writer, f);
+  }
+  const ResultsReader reader(path);
+  const h5::Group group = reader.trial_group(4);
+  EXPECT_EQ(group.read_attribute<int64_t>("trial"), 4);
+  EXPECT_EQ(group.read_attribute<std::string>("status"), "completed");
+  EXPECT_EQ(group.read_attribute<std::string>("message"), "");
+  EXPECT_EQ(group.read_attribute<int64_t>("seed"), 1004);
+  EXPECT_EQ(group.read_attribute<int64_t>("rank"), 2);
+  EXPECT_EQ(group.read_attribute<double>("seconds"), 6.25);
+  EXPECT_EQ(group.read_attribute<int64_t>("best_epoch"), 1);
+  EXPECT_EQ(group.read_attribute<double>("best_value"), 0.2);
+  EXPECT_EQ(group.read_attribute<double>("learning_rate"), 0.005);
+  EXPECT_EQ(group.read_attribute<int64_t>("batch_size"), 32);
+  EXPECT_EQ(group.read_attribute<double>("dropout"), 0.0);
+  EXPECT_EQ(group.read_attribute<double>("l1"), 0.0);
+  EXPECT_EQ(group.read_attribute<double>("l2"), 0.0);
+  EXPECT_EQ(group.read_attribute<std::string>("optimizer"), "adam");
+  EXPECT_EQ(group.read_attribute<std::string>("activation"), "relu");
+  EXPECT_EQ(group.read_attribute<double>("momentum"), 0.9);
+  EXPECT_EQ(group.read_attribute<int64_t>("max_epochs"), 3);
+  EXPECT_EQ(group.read_attribute<int64_t>("patience"), 2);
+  EXPECT_THAT(group.read_attribute<std::vector<int64_t>>("hidden"), ElementsAre(8, 4));
+  EXPECT_EQ(group.read_attribute<int64_t>("layers"), 2);  // searched, not in the settings
+
+  const History history = read_history(group.open_group("history"));
+  ASSERT_EQ(history.epochs.size(), 3u);
+  EXPECT_EQ(history.epochs[1].val_loss, 0.2);
+
+  const StoredModel stored = read_model(group.open_group("model"));
+  EXPECT_EQ(stored.model.shape().inputs, kFeatures);
+  EXPECT_EQ(stored.model.shape().outputs, kClasses);
+  EXPECT_THAT(stored.model.shape().hidden, ElementsAre(8, 4));
+  EXPECT_EQ(stored.num_classes, kClasses);
+  EXPECT_EQ(stored.scaler.offset, make_scaler().offset);
+  EXPECT_EQ(stored.model.parameters(), f.outcome.weights);
+
+  const std::vector<SummaryRow> rows = reader.summary();
+  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows[0].params.size(), 5u);
+  EXPECT_EQ(rows[0].params[4].first, "layers");
+  EXPECT_EQ(std::get<int64_t>(rows[0].params[4].second), 2);
+}
+
+TEST(ResultsFile, KeepWeightsKeepsOnlyTheTopTrials) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  ResultsWriter writer = make_writer(path, make_config(2));
+  add(writer, make_trial(0, 0.50));
+  EXPECT_THAT(models(path, 8), ElementsAre(0));
+  add(writer, make_trial(1, 0.30));
+  EXPECT_THAT(models(path, 8), ElementsAre(0, 1));
+  add(writer, make_trial(2, 0.40));  // beats 0, which loses its weights
+  EXPECT_THAT(models(path, 8), ElementsAre(1, 2));
+  add(writer, make_trial(3, 0.90));  // not in the top 2: never stored
+  EXPECT_THAT(models(path, 8), ElementsAre(1, 2));
+  add(writer, make_trial(4, 0.0, TrialStatus::kFailed));
+  add(writer, make_trial(5, 0.10, TrialStatus::kDiverged));  // a low loss, but diverged
+  EXPECT_THAT(models(path, 8), ElementsAre(1, 2));
+  add(writer, make_trial(6, 0.10));  // the new leader pushes 2 out
+  EXPECT_THAT(models(path, 8), ElementsAre(1, 6));
+  add(writer, make_trial(7, 0.30));  // ties with 1: the smaller id ranks first
+  EXPECT_THAT(models(path, 8), ElementsAre(1, 6));
+
+  const ResultsReader reader(path);
+  EXPECT_EQ(reader.best_trial(), 6);
+  EXPECT_EQ(reader.summary().size(), 8u);
+  // The dropped trials keep their group and history.
+  EXPECT_TRUE(reader.trial_group(0).exists("history/val_loss"));
+  EXPECT_EQ(read_model(reader.trial_group(6).open_group("model")).model.parameters()(0), 6.0f);
+}
+
+TEST(ResultsFile, BestFollowsTheLeader) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  // Monitoring accuracy: higher is better (auto mode).
+  ResultsWriter writer = make_writer(path, make_config(1, Monitor::kValAccuracy));
+  EXPECT_EQ(ResultsReader(path).best_trial(), std::nullopt);
+  add(writer, make_trial(0, 0.0, TrialStatus::kFailed));
+  EXPECT_EQ(ResultsReader(path).best_trial(), std::nullopt);
+
+  auto accuracy_trial = [](int64_t id, double accuracy) {
+    Finished f = make_trial(id, 1.0 - accuracy);
+    f.outcome.best_value = accuracy;  // what early stopping watched
+    return f;
+  };
+  add(writer, accuracy_trial(1, 0.80));
+  EXPECT_EQ(ResultsReader(path).best_trial(), 1);
+  add(writer, accuracy_trial(2, 0.70));
+  EXPECT_EQ(ResultsReader(path).best_trial(), 1);
+  add(writer, accuracy_trial(3, 0.90));
+  EXPECT_EQ(ResultsReader(path).best_trial(), 3);
+  add(writer, accuracy_trial(4, 0.90));  // a tie keeps the earlier id
+  EXPECT_EQ(ResultsReader(path).best_trial(), 3);
+  EXPECT_THAT(models(path, 5), ElementsAre(3));
+
+  const ResultsReader reader(path);
+  EXPECT_EQ(reader.attribute("monitor"), "val_accuracy");
+  EXPECT_EQ(reader.attribute("monitor_mode"), "max");
+  const h5::File file = h5::File::open(path, false, h5::FileLocking::kOff);
+  EXPECT_EQ(file.root().soft_link_target("best"), "/trials/3");
+  EXPECT_EQ(file.root().open_group("best").read_attribute<int64_t>("trial"), 3);
+}
+
+TEST(ResultsFile, KeepWeightsAllAndNone) {
+  testing::TempDir dir;
+  const std::string all = dir.file("all.h5");
+  const std::string none = dir.file("none.h5");
+  {
+    ResultsWriter keep_all = make_writer(all, make_config(-1));
+    ResultsWriter keep_none = make_writer(none, make_config(0));
+    for (ResultsWriter* writer : {&keep_all, &keep_none}) {
+      add(*writer, make_trial(0, 0.5));
+      add(*writer, make_trial(1, 0.0, TrialStatus::kFailed));
+      add(*writer, make_trial(2, 0.2));
+      add(*writer, make_trial(3, 0.9, TrialStatus::kStopped));
+    }
+  }
+  EXPECT_THAT(models(all, 4), ElementsAre(0, 2, 3));
+  EXPECT_TRUE(models(none, 4).empty());
+  EXPECT_EQ(ResultsReader(all).best_trial(), 2);
+  EXPECT_EQ(ResultsReader(none).best_trial(), 2);  // /best names the group even without weights
+}
+
+TEST(ResultsFile, RootAttributesAndFinish) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(3);
+  ResultsWriter writer = make_writer(path, config);
+  const std::regex iso("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
+  {
+    const ResultsReader reader(path);
+    EXPECT_EQ(reader.attribute("format"), "hpsearch-search");
+    EXPECT_EQ(reader.integer_attribute("format_version"), 1);
+    EXPECT_EQ(reader.attribute("config"), config.base.text);
+    EXPECT_EQ(reader.attribute("strategy"), "random");
+    EXPECT_EQ(reader.integer_attribute("seed"), 7);
+    EXPECT_EQ(reader.integer_attribute("ranks"), 4);
+    EXPECT_EQ(reader.integer_attribute("trials_total"), 12);
+    EXPECT_EQ(reader.integer_attribute("keep_weights"), 3);
+    EXPECT_EQ(reader.attribute("task"), "classification");
+    EXPECT_EQ(reader.attribute("metric"), "accuracy");
+    EXPECT_EQ(reader.attribute("monitor"), "val_loss");
+    EXPECT_EQ(reader.attribute("monitor_mode"), "min");
+    EXPECT_EQ(reader.attribute("status"), "running");
+    EXPECT_TRUE(std::regex_match(reader.attribute("start_time"), iso));
+    EXPECT_EQ(reader.attribute("end_time"), "");
+    EXPECT_TRUE(std::isnan(reader.number_attribute("coordinator_cpu_share")));
+    EXPECT_TRUE(reader.has_attribute("hpsearch_version"));
+    EXPECT_TRUE(reader.summary().empty());
+  }
+  writer.finish("finished", 0.125);
+  const ResultsReader reader(path);
+  EXPECT_EQ(reader.attribute("status"), "finished");
+  EXPECT_TRUE(std::regex_match(reader.attribute("end_time"), iso));
+  EXPECT_GE(reader.attribute("end_time"), reader.attribute("start_time"));
+  EXPECT_EQ(reader.number_attribute("coordinator_cpu_share"), 0.125);
+}
+
+TEST(ResultsFile, RegressionUsesMae) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  SearchConfig config = make_config(5);
+  config.base.data.task = Task::kRegression;
+  {
+    ResultsWriter writer(path, config, 2, Scaler{}, kFeatures, 1, 0);  // no scaling
+    Finished f = make_trial(0, 0.3);
+    Mlp model(MlpShape{kFeatures, f.trial.model.hidden, 1, Activation::kRelu});
+    f.outcome.weights = Vector::Zero(model.num_parameters());
+    add(writer, f);
+  }
+  const ResultsReader reader(path);
+  EXPECT_EQ(reader.attribute("metric"), "mae");
+  EXPECT_EQ(reader.summary()[0].best_val_metric, 0.7);
+  const StoredModel stored = read_model(reader.trial_group(0).open_group("model"));
+  EXPECT_EQ(stored.task, Task::kRegression);
+  EXPECT_EQ(stored.model.shape().outputs, 1);
+  const h5::File file = h5::File::open(path, false, h5::FileLocking::kOff);
+  EXPECT_TRUE(file.root().exists("summary"));
+  EXPECT_TRUE(file.root().read_table("summary").layout().find("best_val_mae").has_value());
+  EXPECT_TRUE(file.root().read_table("summary").layout().find("final_train_mae").has_value());
+}
+
+TEST(ResultsFile, AddConvertsNumbersAndRefusesBadInput) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  ResultsWriter writer = make_writer(path, make_config(5));
+
+  Finished converted = make_trial(0, 0.3);
+  converted.params[0].second = int64_t{1};  // an integer for a real
+  converted.params[1].second = 64.0;        // an integral real for an integer
+  add(writer, converted);
+
+  EXPECT_THROW(add(writer, make_trial(0, 0.2)), std::invalid_argument);  // recorded already
+  Finished missing = make_trial(1, 0.2);
+  missing.params.pop_back();
+  EXPECT_THROW(add(writer, missing), std::invalid_argument);
+  Finished wrong_type = make_trial(2, 0.2);
+  wrong_type.params[1].second = 32.5;
+  try {
+    add(writer, wrong_type);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("trial 2: hyperparameter 'batch_size'"));
+  }
+  Finished bad_weights = make_trial(3, 0.2);
+  bad_weights.outcome.weights = Vector::Ones(5);
+  EXPECT_THROW(add(writer, bad_weights), std::invalid_argument);
+  Finished other_id = make_trial(4, 0.2);
+  other_id.outcome.trial_id = 5;
+  EXPECT_THROW(add(writer, other_id), std::invalid_argument);
+
+  const ResultsReader reader(path);
+  const std::vector<SummaryRow> rows = reader.summary();
+  ASSERT_EQ(rows.size(), 1u);  // refused trials left nothing behind
+  EXPECT_EQ(std::get<double>(rows[0].params[0].second), 1.0);
+  EXPECT_EQ(std::get<int64_t>(rows[0].params[1].second), 64);
+  for (int64_t id = 1; id <= 4; ++id) EXPECT_THROW(reader.trial_group(id), h5::Error);
+}
+
+TEST(ResultsFile, WriterRefusesAnExistingFileAndUnknownParameters) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  testing::write_text(path, "precious");
+  EXPECT_THROW(make_writer(path, make_config(5)), h5::Error);
+  SearchConfig config = make_config(5);
+  config.search.space.push_back({"colour", ParamForm::kFixed, {std::string("red")}, 0, 0, 9});
+  EXPECT_THROW(make_writer(dir.file("other.h5"), config), std::invalid_argument);
+  EXPECT_THROW(ResultsWriter(dir.file("x.h5"), make_config(5), 1, make_scaler(), 4, 2, 2),
+               std::invalid_argument);  // 3 scaler entries for 4 features
+}
+
+TEST(ResultsFile, LongHiddenChoicesWidenTheColumn) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  SearchConfig config = make_config(5);
+  const std::vector<int64_t> deep(12, 1024);  // "[1024, 1024, ...]": 72 characters
+  config.search.space[3].choices.push_back(deep);
+  {
+    ResultsWriter writer = make_writer(path, config);
+    Finished f = make_trial(0, 0.3, TrialStatus::kFailed, deep);
+    add(writer, f);
+  }
+  const std::vector<SummaryRow> rows = ResultsReader(path).summary();
+  EXPECT_EQ(std::get<std::vector<int64_t>>(rows[0].params[3].second), deep);
+}
+
+TEST(ResultsFile, ReaderNamesWhatTheFileIsNot) {
+  testing::TempDir dir;
+  auto message = [](const std::string& path) -> std::string {
+    try {
+      ResultsReader reader(path);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "(opened)";
+  };
+  const std::string missing = dir.file("missing.h5");
+  EXPECT_THAT(message(missing), HasSubstr(missing + ": cannot open HDF5 file"));
+
+  const std::string text = dir.file("text.h5");
+  testing::write_text(text, "not HDF5\n");
+  EXPECT_THAT(message(text),
+              HasSubstr(text + ": not an hpsearch search result (not an HDF5 file)"));
+
+  const std::string train = dir.file("train.h5");
+  h5::File::create(train).root().write_attribute("format", "hpsearch-train");
+  EXPECT_THAT(message(train),
+              HasSubstr(train + ": not an hpsearch search result (format attribute is "
+                                "'hpsearch-train')"));
+
+  const std::string plain = dir.file("plain.h5");
+  h5::File::create(plain).root().write_attribute("x", 1.0);
+  EXPECT_THAT(message(plain), HasSubstr(plain + ": not an hpsearch search result"));
+
+  const std::string future = dir.file("future.h5");
+  {
+    h5::Group root = h5::File::create(future).root();
+    root.write_attribute("format", "hpsearch-search");
+    root.write_attribute("format_version", int64_t{2});
+  }
+  EXPECT_THAT(message(future), HasSubstr("format_version 2 is newer"));
+}
+
+TEST(ResultsFile, ReadableWhileTheWriterIsOpen) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  ResultsWriter writer = make_writer(path, make_config(2));
+  add(writer, make_trial(0, 0.5));
+  add(writer, make_trial(1, 0.4));
+
+  // In the writer's process: HDF5 shares its open file with the read-only handle.
+  {
+    const ResultsReader reader(path);
+    EXPECT_EQ(reader.summary().size(), 2u);
+    EXPECT_EQ(reader.best_trial(), 1);
+    add(writer, make_trial(2, 0.3));
+    EXPECT_EQ(reader.summary().size(), 3u);  // the same open file: sees the new row at once
+  }
+
+  // In another process, which sees what add() flushed; HDF5's default locking is on there.
+  if (!have_h5py()) GTEST_SKIP() << "/usr/bin/python3 with h5py is not available";
+  const std::string script = dir.file("read.py");
+  testing::write_text(script,
+                      "import sys, h5py\n"
+                      "with h5py.File(sys.argv[1], 'r') as f:\n"
+                      "    assert f.attrs['status'] == 'running', f.attrs['status']\n"
+                      "    assert f['summary'].shape == (int(sys.argv[2]),), f['summary'].shape\n"
+                      "    assert f['best'].attrs['trial'] == int(sys.argv[3])\n");
+  auto read_elsewhere = [&](int rows, int best) {
+    return std::system(("/usr/bin/python3 " + script + " " + path + " " + std::to_string(rows) +
+                        " " + std::to_string(best))
+                           .c_str());
+  };
+  EXPECT_EQ(read_elsewhere(3, 2), 0);
+  add(writer, make_trial(3, 0.1));
+  EXPECT_EQ(read_elsewhere(4, 3), 0);
+}
+
+TEST(ResultsFile, H5pyAndH5dumpReadTheFile) {
+  if (!have_h5py()) GTEST_SKIP() << "/usr/bin/python3 with h5py is not available";
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  {
+    ResultsWriter writer = make_writer(path, make_config(2));
+    add(writer, make_trial(0, 0.5));
+    add(writer, make_trial(1, 0.0, TrialStatus::kFailed));
+    add(writer, make_trial(2, 0.25, TrialStatus::kCompleted, {16}));
+    writer.finish("finished", 0.5);
+  }
+  const std::string script = dir.file("check.py");
+  testing::write_text(
+      script,
+      "import sys, h5py, numpy as np\n"
+      "with h5py.File(sys.argv[1], 'r') as f:\n"
+      "    s = f['summary']\n"
+      "    expected = ('trial', 'status', 'learning_rate', 'batch_size', 'optimizer', 'hidden',\n"
+      "                'best_epoch', 'epochs_run', 'best_val_loss', 'best_val_accuracy',\n"
+      "                'final_train_loss', 'final_train_accuracy', 'seconds', 'rank')\n"
+      "    assert s.dtype.names == expected, s.dtype.names\n"
+      "    assert s.shape == (3,), s.shape\n"
+      "    assert s['trial'].tolist() == [0, 1, 2]\n"
+      "    assert s['status'].tolist() == [b'completed', b'failed', b'completed']\n"
+      "    assert s[2]['hidden'] == b'[16]', s[2]['hidden']\n"
+      "    assert s[2]['best_val_loss'] == 0.25\n"
+      "    assert np.isnan(s[1]['best_val_loss'])\n"
+      "    assert f.attrs['format'] == 'hpsearch-search'\n"
+      "    assert f.attrs['status'] == 'finished'\n"
+      "    best = f['best']\n"
+      "    assert isinstance(best, h5py.Group)\n"
+      "    assert best.attrs['trial'] == 2\n"
+      "    w = best['model/layer_0/weight']\n"
+      "    assert w.shape == (16, 3), w.shape\n"
+      "    assert (w[()] == 2.0).all()\n"
+      "    assert 'model' in f['trials/0'] and 'model' not in f['trials/1']\n"
+      "    assert list(f['trials/0/history/val_loss'][()]) == [0.7, 0.5, 0.6]\n");
+  EXPECT_EQ(std::system(("/usr/bin/python3 " + script + " " + path).c_str()), 0);
+
+  if (std::system("command -v h5dump >/dev/null 2>&1") != 0) GTEST_SKIP() << "no h5dump";
+  const std::string dump = dir.file("dump.txt");
+  ASSERT_EQ(std::system(("h5dump -d /summary " + path + " > " + dump).c_str()), 0);
+  const std::string out = [&] {
+    std::ifstream in(dump);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  // h5dump shows the NUL padding of fixed-length strings as \000.
+  EXPECT_THAT(out, HasSubstr("\"learning_rate\""));
+  EXPECT_THAT(out, HasSubstr("DATASPACE  SIMPLE { ( 3 ) / ( H5S_UNLIMITED ) }"));
+  EXPECT_THAT(out, HasSubstr("\"adam\\000"));
+  EXPECT_THAT(out, HasSubstr("\"[8, 4]\\000"));
+  EXPECT_THAT(out, HasSubstr("\"failed\\000"));
+}
+
+}  // namespace
+}  // namespace hps

@@ -1,0 +1,589 @@
+#include "core/search_space.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+#include <stdexcept>
+#include <string>
+
+#include "core/rng.hpp"
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+using testing::write_text;
+
+// The smallest valid base config: lines 1-5. Search blocks follow from line 6.
+const std::string kData =
+    "data:\n"
+    "  train:\n"
+    "    format: csv\n"
+    "    path: train.csv\n"
+    "    label_column: label\n";
+
+/// A random search of 4 trials over `space` (indented 4 spaces); its first parameter is line 10.
+std::string random_search(const std::string& space) {
+  return kData +
+         "search:\n"
+         "  strategy: random\n"
+         "  trials: 4\n"
+         "  space:\n" +
+         space;
+}
+
+/// A grid search over `space`; its first parameter is line 9.
+std::string grid_search(const std::string& space) {
+  return kData +
+         "search:\n"
+         "  strategy: grid\n"
+         "  space:\n" +
+         space;
+}
+
+/// A folder with a tiny CSV data set (parsing checks that it exists) and a search config
+/// written per test.
+class SearchSpace : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_text(dir_.file("train.csv"), "a,b,label\n0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,0\n0.7,0.8,1\n");
+  }
+
+  std::string config_path() const { return dir_.file("search.yaml"); }
+
+  SearchConfig load(const std::string& text) {
+    write_text(config_path(), text);
+    return load_search_config(config_path());
+  }
+
+  /// The ConfigError message loading `text` gives; a test failure when it loads.
+  std::string error(const std::string& text) {
+    write_text(config_path(), text);
+    try {
+      load_search_config(config_path());
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "expected a ConfigError for:\n" << text;
+    return "";
+  }
+
+  /// "<config path>:<line>: " — how every located error starts.
+  std::string at(int line) const { return config_path() + ":" + std::to_string(line) + ": "; }
+
+  TempDir dir_;
+};
+
+using Widths = std::vector<int64_t>;
+
+TEST_F(SearchSpace, ParsesEveryParamForm) {
+  const std::string text = random_search(
+      "    hidden: [[64], [128, 64]]\n"
+      "    learning_rate: {log_uniform: [1.0e-4, 1.0e-2]}\n"
+      "    batch_size: [64, 128, 256]\n"
+      "    dropout: {uniform: [0.0, 0.5]}\n"
+      "    l1: 1.0e-5\n"
+      "    l2: [0.0, 1.0e-4, 1.0e-3]\n"
+      "    optimizer: [adam, momentum]\n"
+      "    activation: tanh\n"
+      "    momentum: {uniform: [0.8, 0.99]}\n"
+      "    max_epochs: {int_uniform: [5, 20]}\n"
+      "    patience: [3, 5]\n");
+  const SearchConfig c = load(text);
+  EXPECT_EQ(c.search.strategy, SearchStrategy::kRandom);
+  EXPECT_EQ(c.search.trials, 4);
+  EXPECT_EQ(c.search.keep_weights, 5);
+  EXPECT_EQ(c.search.seed, 0u);
+
+  const std::vector<ParamSpec>& s = c.search.space;
+  ASSERT_EQ(s.size(), 11u);
+  const std::vector<std::string> names = {
+      "hidden",    "learning_rate", "batch_size", "dropout",    "l1",      "l2",
+      "optimizer", "activation",    "momentum",   "max_epochs", "patience"};
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    EXPECT_EQ(s[i].name, names[i]);
+    EXPECT_EQ(s[i].line, static_cast<int>(10 + i)) << s[i].name;
+  }
+
+  EXPECT_EQ(s[0].form, ParamForm::kChoice);
+  EXPECT_EQ(s[0].choices, (std::vector<ParamValue>{Widths{64}, Widths{128, 64}}));
+  EXPECT_EQ(s[1].form, ParamForm::kLogUniform);
+  EXPECT_DOUBLE_EQ(s[1].low, 1e-4);
+  EXPECT_DOUBLE_EQ(s[1].high, 1e-2);
+  EXPECT_EQ(s[2].form, ParamForm::kChoice);
+  EXPECT_EQ(s[2].choices, (std::vector<ParamValue>{int64_t{64}, int64_t{128}, int64_t{256}}));
+  EXPECT_EQ(s[3].form, ParamForm::kUniform);
+  EXPECT_DOUBLE_EQ(s[3].low, 0.0);
+  EXPECT_DOUBLE_EQ(s[3].high, 0.5);
+  EXPECT_EQ(s[4].form, ParamForm::kFixed);
+  EXPECT_EQ(s[4].choices, (std::vector<ParamValue>{1e-5}));
+  EXPECT_EQ(s[5].form, ParamForm::kChoice);
+  EXPECT_EQ(s[5].choices, (std::vector<ParamValue>{0.0, 1e-4, 1e-3}));
+  EXPECT_EQ(s[6].form, ParamForm::kChoice);
+  EXPECT_EQ(s[6].choices, (std::vector<ParamValue>{std::string("adam"), std::string("momentum")}));
+  EXPECT_EQ(s[7].form, ParamForm::kFixed);
+  EXPECT_EQ(s[7].choices, (std::vector<ParamValue>{std::string("tanh")}));
+  EXPECT_EQ(s[8].form, ParamForm::kUniform);
+  EXPECT_DOUBLE_EQ(s[8].low, 0.8);
+  EXPECT_DOUBLE_EQ(s[8].high, 0.99);
+  EXPECT_EQ(s[9].form, ParamForm::kIntUniform);
+  EXPECT_DOUBLE_EQ(s[9].low, 5);
+  EXPECT_DOUBLE_EQ(s[9].high, 20);
+  EXPECT_EQ(s[10].form, ParamForm::kChoice);
+  EXPECT_EQ(s[10].choices, (std::vector<ParamValue>{int64_t{3}, int64_t{5}}));
+
+  EXPECT_EQ(c.base.text, text);
+  EXPECT_EQ(c.base.source_name, config_path());
+  EXPECT_EQ(c.base.data.train.path, dir_.file("train.csv"));
+}
+
+TEST_F(SearchSpace, ParsesLayersAndUnits) {
+  const SearchConfig c =
+      load(random_search("    layers: [1, 2]\n"
+                         "    units: {int_uniform: [32, 256]}\n"));
+  ASSERT_EQ(c.search.space.size(), 2u);
+  EXPECT_EQ(c.search.space[0].form, ParamForm::kChoice);
+  EXPECT_EQ(c.search.space[0].choices, (std::vector<ParamValue>{int64_t{1}, int64_t{2}}));
+  EXPECT_EQ(c.search.space[1].form, ParamForm::kIntUniform);
+  EXPECT_DOUBLE_EQ(c.search.space[1].low, 32);
+  EXPECT_DOUBLE_EQ(c.search.space[1].high, 256);
+}
+
+TEST_F(SearchSpace, FlatHiddenListIsOneArchitecture) {
+  const SearchConfig flat = load(random_search("    hidden: [256, 128]\n"));
+  EXPECT_EQ(flat.search.space[0].form, ParamForm::kFixed);
+  EXPECT_EQ(flat.search.space[0].choices, (std::vector<ParamValue>{Widths{256, 128}}));
+
+  const SearchConfig block =
+      load(random_search("    hidden:\n"
+                         "      - [64]\n"
+                         "      - [128, 64]\n"));
+  EXPECT_EQ(block.search.space[0].form, ParamForm::kChoice);
+  EXPECT_EQ(block.search.space[0].choices, (std::vector<ParamValue>{Widths{64}, Widths{128, 64}}));
+}
+
+TEST_F(SearchSpace, SeedDefaultsToTheTopLevelSeed) {
+  const SearchConfig inherited = load("seed: 42\n" + random_search("    dropout: 0.1\n"));
+  EXPECT_EQ(inherited.search.seed, 42u);
+
+  const SearchConfig own = load("seed: 42\n" + kData +
+                                "search:\n"
+                                "  strategy: random\n"
+                                "  trials: 2\n"
+                                "  seed: 3\n"
+                                "  keep_weights: all\n"
+                                "  space:\n"
+                                "    dropout: 0.1\n");
+  EXPECT_EQ(own.search.seed, 3u);
+  EXPECT_EQ(own.base.seed, 42u);
+  EXPECT_EQ(own.search.keep_weights, -1);
+}
+
+TEST_F(SearchSpace, KeepWeightsTakesZero) {
+  const SearchConfig c = load(kData +
+                              "search:\n"
+                              "  strategy: random\n"
+                              "  trials: 2\n"
+                              "  keep_weights: 0\n"
+                              "  space:\n"
+                              "    dropout: 0.1\n");
+  EXPECT_EQ(c.search.keep_weights, 0);
+}
+
+TEST_F(SearchSpace, GridCountsTheProductAndVariesTheLastParameterFastest) {
+  const SearchConfig c =
+      load(grid_search("    batch_size: [64, 128]\n"
+                       "    dropout: 0.25\n"
+                       "    optimizer: [sgd, momentum, adam]\n"));
+  EXPECT_EQ(c.search.strategy, SearchStrategy::kGrid);
+  EXPECT_EQ(c.search.trials, 6);
+  EXPECT_EQ(trial_count(c.search), 6);
+
+  const std::vector<std::pair<int64_t, std::string>> expected = {
+      {64, "sgd"}, {64, "momentum"}, {64, "adam"}, {128, "sgd"}, {128, "momentum"}, {128, "adam"}};
+  for (int64_t id = 0; id < 6; ++id) {
+    const std::vector<ParamAssignment> values = trial_values(c.search, id);
+    ASSERT_EQ(values.size(), 3u);
+    EXPECT_EQ(values[0], ParamAssignment("batch_size", expected[id].first)) << id;
+    EXPECT_EQ(values[1], ParamAssignment("dropout", 0.25)) << id;
+    EXPECT_EQ(values[2], ParamAssignment("optimizer", expected[id].second)) << id;
+  }
+  EXPECT_THROW(trial_values(c.search, 6), std::out_of_range);
+  EXPECT_THROW(trial_values(c.search, -1), std::out_of_range);
+}
+
+TEST_F(SearchSpace, GridEnumeratesIntegerRanges) {
+  const SearchConfig c =
+      load(grid_search("    max_epochs: {int_uniform: [5, 7]}\n"
+                       "    hidden: [[8], [16, 8]]\n"));
+  ASSERT_EQ(trial_count(c.search), 6);
+  EXPECT_EQ(trial_values(c.search, 0)[0].second, ParamValue(int64_t{5}));
+  EXPECT_EQ(trial_values(c.search, 0)[1].second, ParamValue(Widths{8}));
+  EXPECT_EQ(trial_values(c.search, 1)[1].second, ParamValue(Widths{16, 8}));
+  EXPECT_EQ(trial_values(c.search, 2)[0].second, ParamValue(int64_t{6}));
+  EXPECT_EQ(trial_values(c.search, 5)[0].second, ParamValue(int64_t{7}));
+}
+
+const std::string kRandomSpace =
+    "    dropout: {uniform: [0.1, 0.4]}\n"
+    "    learning_rate: {log_uniform: [1.0e-4, 1.0e-1]}\n"
+    "    max_epochs: {int_uniform: [5, 8]}\n"
+    "    batch_size: [16, 32, 64]\n"
+    "    activation: relu\n";
+
+std::string random_search_of(int trials, uint64_t seed) {
+  return kData + "search:\n  strategy: random\n  trials: " + std::to_string(trials) +
+         "\n  seed: " + std::to_string(seed) + "\n  space:\n" + kRandomSpace;
+}
+
+TEST_F(SearchSpace, RandomTrialsDependOnlyOnSeedAndId) {
+  const SearchConfig c = load(random_search_of(20, 7));
+  const std::vector<ParamAssignment> alone = trial_values(c.search, 12);
+  for (int64_t id = 0; id < 12; ++id) trial_values(c.search, id);
+  EXPECT_EQ(trial_values(c.search, 12), alone);
+  EXPECT_EQ(trial_values(load(random_search_of(20, 7)).search, 12), alone);
+  EXPECT_NE(trial_values(load(random_search_of(20, 8)).search, 12), alone);
+
+  // Every parameter is listed, in space order, fixed ones included.
+  ASSERT_EQ(alone.size(), 5u);
+  EXPECT_EQ(alone[0].first, "dropout");
+  EXPECT_EQ(alone[4], ParamAssignment("activation", std::string("relu")));
+
+  std::set<double> dropouts;
+  for (int64_t id = 0; id < 20; ++id)
+    dropouts.insert(std::get<double>(trial_values(c.search, id)[0].second));
+  EXPECT_EQ(dropouts.size(), 20u);
+}
+
+TEST_F(SearchSpace, RandomDrawsFollowTheDocumentedRecipe) {
+  const SearchConfig c = load(random_search_of(20, 7));
+  Rng rng(derive_seed(derive_seed(7, SeedStream::kTrialSample), 3));
+  const double dropout = 0.1 + rng.uniform() * (0.4 - 0.1);
+  const double learning_rate =
+      std::exp(std::log(1e-4) + rng.uniform() * (std::log(1e-1) - std::log(1e-4)));
+  const int64_t max_epochs = 5 + static_cast<int64_t>(rng.below(4));
+  const int64_t batch_size = std::vector<int64_t>{16, 32, 64}[rng.below(3)];
+
+  const std::vector<ParamAssignment> values = trial_values(c.search, 3);
+  EXPECT_DOUBLE_EQ(std::get<double>(values[0].second), dropout);
+  EXPECT_DOUBLE_EQ(std::get<double>(values[1].second), learning_rate);
+  EXPECT_EQ(std::get<int64_t>(values[2].second), max_epochs);
+  EXPECT_EQ(std::get<int64_t>(values[3].second), batch_size);
+}
+
+TEST_F(SearchSpace, RandomDrawsStayInBoundsAndSpreadLogRangesOverDecades) {
+  const SearchConfig c = load(random_search_of(2000, 11));
+  ASSERT_EQ(trial_count(c.search), 2000);
+  int decades[3] = {0, 0, 0};
+  std::set<int64_t> epochs, batches;
+  for (int64_t id = 0; id < 2000; ++id) {
+    const std::vector<ParamAssignment> v = trial_values(c.search, id);
+    const double dropout = std::get<double>(v[0].second);
+    EXPECT_GE(dropout, 0.1);
+    EXPECT_LE(dropout, 0.4);
+    const double learning_rate = std::get<double>(v[1].second);
+    ASSERT_GE(learning_rate, 1e-4);
+    ASSERT_LE(learning_rate, 1e-1);
+    ++decades[std::min(2, static_cast<int>(std::floor(std::log10(learning_rate) + 4)))];
+    epochs.insert(std::get<int64_t>(v[2].second));
+    batches.insert(std::get<int64_t>(v[3].second));
+  }
+  for (int count : decades) {
+    EXPECT_GE(count, 400);  // 20%
+    EXPECT_LE(count, 900);  // 45%
+  }
+  EXPECT_EQ(epochs, (std::set<int64_t>{5, 6, 7, 8}));
+  EXPECT_EQ(batches, (std::set<int64_t>{16, 32, 64}));
+}
+
+TEST_F(SearchSpace, MakeTrialAppliesEveryParameter) {
+  const SearchConfig c = load(kData +
+                              "model:\n"
+                              "  hidden: [100]\n"
+                              "training:\n"
+                              "  epsilon: 1.0e-7\n"
+                              "early_stopping:\n"
+                              "  min_delta: 0.01\n"
+                              "search:\n"
+                              "  strategy: random\n"
+                              "  trials: 4\n"
+                              "  seed: 9\n"
+                              "  space:\n"
+                              "    hidden: [32, 16]\n"
+                              "    learning_rate: 0.05\n"
+                              "    batch_size: 64\n"
+                              "    dropout: 0.3\n"
+                              "    l1: 1.0e-5\n"
+                              "    l2: 1.0e-4\n"
+                              "    optimizer: momentum\n"
+                              "    activation: tanh\n"
+                              "    momentum: 0.8\n"
+                              "    max_epochs: 7\n"
+                              "    patience: 2\n");
+  const TrialAssignment t = make_trial(c, 2);
+  EXPECT_EQ(t.trial_id, 2);
+  EXPECT_EQ(t.seed, derive_seed(derive_seed(9, SeedStream::kTrialSeed), 2));
+  EXPECT_EQ(t.model.hidden, (std::vector<Index>{32, 16}));
+  EXPECT_EQ(t.model.activation, Activation::kTanh);
+  EXPECT_FALSE(t.model.init.has_value());
+  EXPECT_EQ(t.model.initialization(), Initialization::kGlorot);
+  EXPECT_DOUBLE_EQ(t.model.dropout, 0.3);
+  EXPECT_EQ(t.training.optimizer.kind, OptimizerKind::kMomentum);
+  EXPECT_DOUBLE_EQ(t.training.optimizer.learning_rate, 0.05);
+  EXPECT_DOUBLE_EQ(t.training.optimizer.momentum, 0.8);
+  EXPECT_DOUBLE_EQ(t.training.optimizer.epsilon, 1e-7);  // from the base
+  EXPECT_EQ(t.training.batch_size, 64);
+  EXPECT_EQ(t.training.max_epochs, 7);
+  EXPECT_DOUBLE_EQ(t.training.l1, 1e-5);
+  EXPECT_DOUBLE_EQ(t.training.l2, 1e-4);
+  EXPECT_EQ(t.early_stopping.patience, 2);
+  EXPECT_DOUBLE_EQ(t.early_stopping.min_delta, 0.01);  // from the base
+
+  std::set<uint64_t> seeds;
+  for (int64_t id = 0; id < 4; ++id) seeds.insert(make_trial(c, id).seed);
+  EXPECT_EQ(seeds.size(), 4u);
+}
+
+TEST_F(SearchSpace, MakeTrialBuildsHiddenFromLayersAndUnits) {
+  const SearchConfig both = load(random_search("    layers: 3\n    units: 48\n"));
+  EXPECT_EQ(make_trial(both, 0).model.hidden, (std::vector<Index>{48, 48, 48}));
+
+  const std::string base = kData + "model:\n  hidden: [100, 50]\n";
+  const SearchConfig layers =
+      load(base + "search:\n  strategy: grid\n  space:\n    layers: [1, 3]\n");
+  EXPECT_EQ(make_trial(layers, 0).model.hidden, (std::vector<Index>{100}));
+  EXPECT_EQ(make_trial(layers, 1).model.hidden, (std::vector<Index>{100, 100, 100}));
+
+  const SearchConfig units = load(base + "search:\n  strategy: grid\n  space:\n    units: 20\n");
+  EXPECT_EQ(make_trial(units, 0).model.hidden, (std::vector<Index>{20, 20}));
+}
+
+TEST_F(SearchSpace, MakeTrialRejectsHandBuiltInvalidValues) {
+  SearchConfig c = load(random_search("    dropout: 0.1\n"));
+  c.search.space[0].choices = {1.5};
+  try {
+    make_trial(c, 0);
+    ADD_FAILURE() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(),
+                HasSubstr(at(10) + "search.space.dropout: trial 0: must be in [0, 1), got 1.5"));
+  }
+}
+
+TEST(TrialValue, PrintsEachKind) {
+  EXPECT_EQ(to_string(ParamValue(0.001)), "0.001");
+  EXPECT_EQ(to_string(ParamValue(1e-4)), "0.0001");
+  EXPECT_EQ(to_string(ParamValue(0.123456789)), "0.123457");
+  EXPECT_EQ(to_string(ParamValue(int64_t{128})), "128");
+  EXPECT_EQ(to_string(ParamValue(std::string("adam"))), "adam");
+  EXPECT_EQ(to_string(ParamValue(Widths{256, 128})), "[256, 128]");
+  EXPECT_EQ(to_string(ParamValue(Widths{})), "[]");
+}
+
+// Errors: each names the file, the line and the key path.
+
+TEST_F(SearchSpace, RejectsUnknownParameterWithSuggestion) {
+  EXPECT_THAT(error(random_search("    learning_rte: 0.01\n")),
+              HasSubstr(at(10) + "unknown key 'learning_rte' in 'search.space' (did you mean "
+                                 "'learning_rate'?)"));
+}
+
+TEST_F(SearchSpace, RejectsWrongTypes) {
+  EXPECT_THAT(error(random_search("    batch_size: [64, big]\n")),
+              HasSubstr(at(10) + "search.space.batch_size[1]: expected an integer, got 'big'"));
+  EXPECT_THAT(error(random_search("    dropout: high\n")),
+              HasSubstr(at(10) + "search.space.dropout: expected a number, got 'high'"));
+  EXPECT_THAT(
+      error(random_search("    optimizer: [adam, adamw]\n")),
+      HasSubstr(at(10) + "search.space.optimizer[1]: must be one of: sgd, momentum, adam (got "
+                         "'adamw')"));
+  EXPECT_THAT(error(random_search("    hidden: [[64], 32]\n")),
+              HasSubstr(at(10) + "search.space.hidden[1]: expected a list of layer widths"));
+  EXPECT_THAT(error(random_search("    hidden: 64\n")),
+              HasSubstr(at(10) + "search.space.hidden: expected a list of layer widths"));
+  EXPECT_THAT(
+      error(random_search("    dropout:\n")),
+      HasSubstr(at(10) + "search.space.dropout: expected a value, a list of choices or a range "
+                         "such as {uniform: [lo, hi]}, got an empty value"));
+}
+
+TEST_F(SearchSpace, RejectsRangeWithLoAboveHi) {
+  EXPECT_THAT(error(random_search("    dropout: {uniform: [0.5, 0.1]}\n")),
+              HasSubstr(at(10) + "search.space.dropout: uniform range [0.5, 0.1] has lo > hi"));
+  EXPECT_THAT(error(random_search("    max_epochs: {int_uniform: [20, 5]}\n")),
+              HasSubstr(at(10) + "search.space.max_epochs: int_uniform range [20, 5] has lo > hi"));
+}
+
+TEST_F(SearchSpace, RejectsLogRangeTouchingZero) {
+  EXPECT_THAT(
+      error(random_search("    l2: {log_uniform: [0, 0.01]}\n")),
+      HasSubstr(at(10) + "search.space.l2: log_uniform range [0, 0.01] must be > 0 at both ends "
+                         "(a log scale never reaches 0; list 0 as a choice instead)"));
+  EXPECT_THAT(error(random_search("    learning_rate: {log_uniform: [-1, 1]}\n")),
+              HasSubstr(at(10) + "search.space.learning_rate: log_uniform range [-1, 1] must be "
+                                 "> 0 at both ends"));
+}
+
+TEST_F(SearchSpace, RejectsValuesOutsideTheParameterRange) {
+  EXPECT_THAT(error(random_search("    dropout: 1.0\n")),
+              HasSubstr(at(10) + "search.space.dropout: must be in [0, 1), got 1"));
+  EXPECT_THAT(error(random_search("    batch_size:\n      - 64\n      - 0\n")),
+              HasSubstr(at(12) + "search.space.batch_size[1]: must be >= 1, got 0"));
+  EXPECT_THAT(error(random_search("    l2: {uniform: [-0.1, 0.1]}\n")),
+              HasSubstr(at(10) + "search.space.l2.uniform[0]: must be >= 0, got -0.1"));
+  EXPECT_THAT(error(random_search("    learning_rate: 0\n")),
+              HasSubstr(at(10) + "search.space.learning_rate: must be > 0, got 0"));
+  EXPECT_THAT(error(random_search("    dropout: {uniform: [0, 1]}\n")),
+              HasSubstr(at(10) + "search.space.dropout.uniform[1]: must be in [0, 1), got 1"));
+  EXPECT_THAT(error(random_search("    momentum: [0.9, 1.5]\n")),
+              HasSubstr(at(10) + "search.space.momentum[1]: must be in [0, 1), got 1.5"));
+  EXPECT_THAT(error(random_search("    max_epochs: {int_uniform: [0, 5]}\n")),
+              HasSubstr(at(10) + "search.space.max_epochs.int_uniform[0]: must be >= 1, got 0"));
+  EXPECT_THAT(error(random_search("    patience: -1\n")),
+              HasSubstr(at(10) + "search.space.patience: must be >= 0, got -1"));
+  EXPECT_THAT(error(random_search("    hidden: [[64], [32, 0]]\n")),
+              HasSubstr(at(10) + "search.space.hidden[1][1]: must be >= 1, got 0"));
+  EXPECT_THAT(error(random_search("    layers: 0\n")),
+              HasSubstr(at(10) + "search.space.layers: must be >= 1, got 0"));
+}
+
+TEST_F(SearchSpace, RejectsEmptyChoiceList) {
+  EXPECT_THAT(error(random_search("    batch_size: []\n")),
+              HasSubstr(at(10) + "search.space.batch_size: empty list of choices"));
+  EXPECT_THAT(error(random_search("    hidden: []\n")),
+              HasSubstr(at(10) + "search.space.hidden: empty list of choices"));
+}
+
+TEST_F(SearchSpace, RejectsContinuousRangeInGrid) {
+  EXPECT_THAT(
+      error(grid_search("    batch_size: [32, 64]\n"
+                        "    learning_rate: {log_uniform: [1.0e-4, 1.0e-2]}\n")),
+      HasSubstr(at(10) + "search.space.learning_rate: strategy grid needs a list of values; "
+                         "log_uniform ranges only work with strategy: random"));
+  EXPECT_THAT(error(grid_search("    dropout: {uniform: [0, 0.5]}\n")),
+              HasSubstr(at(9) + "search.space.dropout: strategy grid needs a list of values; "
+                                "uniform ranges only work with strategy: random"));
+}
+
+TEST_F(SearchSpace, RejectsMissingSearchSpaceOrStrategy) {
+  EXPECT_THAT(error(kData), HasSubstr(at(1) + "missing required key 'search'"));
+  EXPECT_THAT(error(kData + "search:\n  strategy: random\n  trials: 3\n"),
+              HasSubstr(at(6) + "search: missing required key 'space'"));
+  EXPECT_THAT(error(kData + "search:\n  trials: 3\n  space:\n    dropout: 0.1\n"),
+              HasSubstr(at(6) + "search: missing required key 'strategy'"));
+  EXPECT_THAT(error(kData + "search:\n  strategy: bayes\n  space:\n    dropout: 0.1\n"),
+              HasSubstr(at(7) + "search.strategy: must be one of: grid, random (got 'bayes')"));
+  EXPECT_THAT(error(kData + "search:\n  strategy: grid\n  space: {}\n"),
+              HasSubstr(at(8) + "search.space: no parameters to search"));
+  EXPECT_THAT(error(kData + "search: [1]\n"),
+              HasSubstr(at(6) + "search: expected a map of keys, got a list"));
+}
+
+TEST_F(SearchSpace, RejectsTrialsForGrid) {
+  EXPECT_THAT(error(kData + "search:\n"
+                            "  strategy: grid\n"
+                            "  trials: 5\n"
+                            "  space:\n"
+                            "    batch_size: [32, 64]\n"
+                            "    optimizer: [sgd, momentum, adam]\n"),
+              HasSubstr(at(8) + "search.trials: not used with strategy: grid (the grid size is the "
+                                "product of each parameter's number of values: 2 x 3 = 6)"));
+}
+
+TEST_F(SearchSpace, RejectsMissingOrTooFewTrialsForRandom) {
+  EXPECT_THAT(error(kData + "search:\n  strategy: random\n  trials: 0\n  space:\n    l1: 0\n"),
+              HasSubstr(at(8) + "search.trials: must be >= 1, got 0"));
+  EXPECT_THAT(error(kData + "search:\n  strategy: random\n  space:\n    l1: 0\n"),
+              HasSubstr(at(6) + "search: missing required key 'trials'"));
+}
+
+TEST_F(SearchSpace, RejectsInvalidKeepWeights) {
+  const auto with_keep = [](const std::string& value) {
+    return kData + "search:\n  strategy: random\n  trials: 2\n  keep_weights: " + value +
+           "\n  space:\n    l1: 0\n";
+  };
+  EXPECT_THAT(
+      error(with_keep("-1")),
+      HasSubstr(at(9) + "search.keep_weights: expected an integer >= 0 or 'all', got '-1'"));
+  EXPECT_THAT(
+      error(with_keep("some")),
+      HasSubstr(at(9) + "search.keep_weights: expected an integer >= 0 or 'all', got 'some'"));
+  EXPECT_THAT(
+      error(with_keep("2.5")),
+      HasSubstr(at(9) + "search.keep_weights: expected an integer >= 0 or 'all', got '2.5'"));
+}
+
+TEST_F(SearchSpace, RejectsHiddenWithLayersOrUnits) {
+  EXPECT_THAT(error(random_search("    hidden: [[64]]\n    layers: [1, 2]\n")),
+              HasSubstr(at(11) + "search.space.layers: cannot be combined with hidden"));
+  EXPECT_THAT(error(random_search("    units: 32\n    hidden: [[64]]\n")),
+              HasSubstr(at(10) + "search.space.units: cannot be combined with hidden"));
+}
+
+TEST_F(SearchSpace, RejectsLayersAloneWithEmptyBaseHidden) {
+  EXPECT_THAT(
+      error(kData + "model:\n  hidden: []\n" +
+            "search:\n  strategy: grid\n  space:\n    layers: [1, 2]\n"),
+      HasSubstr(at(11) + "search.space.layers: model.hidden is empty, so the units per layer are "
+                         "unknown; search units as well or set model.hidden"));
+  EXPECT_THAT(error(kData + "model:\n  hidden: []\n" +
+                    "search:\n  strategy: grid\n  space:\n    units: [8, 16]\n"),
+              HasSubstr(at(11) + "search.space.units: model.hidden is empty, so the number of "
+                                 "layers is unknown"));
+}
+
+TEST_F(SearchSpace, RejectsUnknownKeysWithSuggestion) {
+  EXPECT_THAT(error(kData + "search:\n  strategy: random\n  trails: 3\n  space:\n    l1: 0\n"),
+              HasSubstr(at(8) + "unknown key 'trails' in 'search' (did you mean 'trials'?)"));
+  EXPECT_THAT(error(random_search("    dropout: {unifrom: [0, 0.5]}\n")),
+              HasSubstr(at(10) + "unknown key 'unifrom' in 'search.space.dropout' (did you mean "
+                                 "'uniform'?)"));
+  EXPECT_THAT(error("serch:\n  strategy: random\n" + kData),
+              HasSubstr(at(1) + "unknown key 'serch' at the top level (did you mean 'search'?)"));
+}
+
+TEST_F(SearchSpace, RejectsRangesThatDoNotFitTheParameter) {
+  EXPECT_THAT(error(random_search("    batch_size: {uniform: [16, 256]}\n")),
+              HasSubstr(at(10) + "search.space.batch_size: uniform only applies to real-valued "
+                                 "parameters; batch_size is an integer"));
+  EXPECT_THAT(error(random_search("    dropout: {int_uniform: [0, 1]}\n")),
+              HasSubstr(at(10) + "search.space.dropout: int_uniform only applies to integer "
+                                 "parameters; dropout is a real number"));
+  EXPECT_THAT(error(random_search("    optimizer: {uniform: [0, 1]}\n")),
+              HasSubstr(at(10) + "search.space.optimizer: ranges do not apply to optimizer"));
+  EXPECT_THAT(error(random_search("    hidden: {int_uniform: [16, 64]}\n")),
+              HasSubstr(at(10) + "search.space.hidden: ranges do not apply to hidden"));
+  EXPECT_THAT(
+      error(random_search("    dropout: {uniform: [0.1]}\n")),
+      HasSubstr(at(10) + "search.space.dropout.uniform: expected a list [lo, hi] of 2 numbers, "
+                         "got 1 item"));
+  EXPECT_THAT(
+      error(random_search("    dropout: {uniform: [0, 0.1], log_uniform: [0.1, 0.2]}\n")),
+      HasSubstr(at(10) + "search.space.dropout: expected exactly one of uniform, log_uniform, "
+                         "int_uniform, got uniform, log_uniform"));
+  EXPECT_THAT(error(random_search("    dropout: {}\n")),
+              HasSubstr(at(10) + "search.space.dropout: expected exactly one of uniform, "
+                                 "log_uniform, int_uniform, got none"));
+}
+
+TEST_F(SearchSpace, ValidatesTheBaseConfig) {
+  EXPECT_THAT(error(kData + "training:\n  batch_size: 0\n" + "search:\n  strategy: random\n"),
+              HasSubstr(at(7) + "training.batch_size: must be >= 1, got 0"));
+}
+
+TEST_F(SearchSpace, ReportsAnUnreadableFile) {
+  try {
+    load_search_config(dir_.file("missing.yaml"));
+    ADD_FAILURE() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot read config file '" + dir_.file("missing.yaml") +
+                                    "': No such file or directory"));
+  }
+}
+
+}  // namespace
+}  // namespace hps

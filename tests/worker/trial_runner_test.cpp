@@ -1,0 +1,52 @@
+#include "worker/trial_runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+PreparedData blobs() {
+  PreparedData d;
+  d.train = testing::make_blobs(120, 6, 3, 1);
+  d.validation = testing::make_blobs(30, 6, 3, 2);
+  return d;
+}
+
+TrialAssignment small_trial() {
+  TrialAssignment t;
+  t.trial_id = 9;
+  t.seed = 11;
+  t.model.hidden = {16};
+  t.training.batch_size = 16;
+  t.training.max_epochs = 5;
+  return t;
+}
+
+TEST(TrialRunner, ReportsTrainingAndTheReturnedWeights) {
+  const PreparedData data = blobs();
+  const TrialOutcome o = run_trial(small_trial(), data, 4);
+  EXPECT_EQ(o.trial_id, 9);
+  EXPECT_EQ(o.rank, 4);
+  EXPECT_EQ(o.status, TrialStatus::kCompleted);
+  EXPECT_EQ(o.history.epochs.size(), 5u);
+  EXPECT_EQ(o.weights.size(), 6 * 16 + 16 + 16 * 3 + 3);
+  EXPECT_GT(o.seconds, 0.0);
+  EXPECT_DOUBLE_EQ(o.best_value, o.history.epochs[static_cast<size_t>(o.best_epoch)].val_loss);
+  // Same trial, same result, whichever rank runs it.
+  const TrialOutcome again = run_trial(small_trial(), data, 1);
+  EXPECT_TRUE(again.weights == o.weights);
+}
+
+TEST(TrialRunner, ABadTrialIsAFailedOutcomeNotAnException) {
+  PreparedData data = blobs();
+  data.validation = testing::make_blobs(30, 7, 3, 2);  // does not fit the training data
+  TrialOutcome o;
+  ASSERT_NO_THROW(o = run_trial(small_trial(), data, 0));
+  EXPECT_EQ(o.status, TrialStatus::kFailed);
+  EXPECT_NE(o.message.find("features"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hps
