@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config bc
   libopenmpi-dev openmpi-bin
   libeigen3-dev libyaml-cpp-dev libhdf5-dev hdf5-tools zlib1g-dev libcli11-dev
   libopenblas-serial-dev

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -185,6 +186,94 @@ TEST_F(MpiSearch, ConfigErrorEndsEveryRankAndWritesNothing) {
   EXPECT_THAT(r.output, HasSubstr("did you mean 'learning_rate'"));
   EXPECT_FALSE(std::filesystem::exists(out));
 }
+
+TEST_F(MpiSearch, InspectEvaluateAndPredictReadTheResult) {
+  const std::string out = dir_.file("result.h5");
+  ASSERT_EQ(run(2, out).exit_code, 0);
+  const std::string bin = HPSEARCH_BINARY;
+
+  const CommandResult inspect = shell(bin + " inspect " + out + " --top 3");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_THAT(inspect.output, HasSubstr("random search, finished, 7/7 trials done"));
+  EXPECT_THAT(inspect.output, HasSubstr("ranked by best val_accuracy (higher is better)"));
+
+  // evaluate reproduces the validation score stored during the search, from stored weights.
+  const ResultsReader reader(out);
+  const int64_t best = *reader.best_trial();
+  double stored_loss = 0.0;
+  for (const auto& row : reader.summary())
+    if (row.trial == best) stored_loss = row.best_val_loss;
+  const CommandResult evaluate = shell(bin + " evaluate " + out);
+  ASSERT_EQ(evaluate.exit_code, 0) << evaluate.output;
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "loss %.4f", stored_loss);
+  EXPECT_THAT(evaluate.output, HasSubstr(std::string("validation (75 samples): ") + expected));
+  EXPECT_THAT(evaluate.output, HasSubstr("(stored: " + std::string(expected)));
+  EXPECT_THAT(evaluate.output, HasSubstr("the config names no test set"));
+
+  const CommandResult unknown = shell(bin + " evaluate " + out + " --trial 99");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_THAT(unknown.output, HasSubstr("no trial 99"));
+
+  const CommandResult predict = shell(bin + " predict " + out + " --data " +
+                                      dir_.file("train.csv") + " --out " + dir_.file("p.csv"));
+  ASSERT_EQ(predict.exit_code, 0) << predict.output;
+  std::ifstream csv(dir_.file("p.csv"));
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "row,predicted,p0,p1,p2");
+  int rows = 0;
+  while (std::getline(csv, line)) ++rows;
+  EXPECT_EQ(rows, 300);
+  const CommandResult again = shell(bin + " predict " + out + " --data " + dir_.file("train.csv") +
+                                    " --out " + dir_.file("p.csv"));
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_THAT(again.output, HasSubstr("already exists"));
+}
+
+struct BadConfig {
+  const char* name;
+  const char* from;  // text in kRandomSearch to replace
+  const char* to;
+  const char* expected;  // in the error message, with the key path
+  int line;
+};
+
+class MpiSearchBadConfig : public MpiSearch, public ::testing::WithParamInterface<BadConfig> {};
+
+TEST_P(MpiSearchBadConfig, NamesKeyAndLineExitsNonZeroAndWritesNothing) {
+  const BadConfig& c = GetParam();
+  std::string text = kRandomSearch;
+  text.replace(text.find(c.from), std::string(c.from).size(), c.to);
+  write_text(dir_.file("search.yaml"), text);
+  const std::string out = dir_.file("bad.h5");
+  const CommandResult r = run(1, out);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("search.yaml:" + std::to_string(c.line) + ":")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(c.expected)) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, MpiSearchBadConfig,
+    ::testing::Values(
+        BadConfig{"UnknownKey", "dropout: {uniform", "dropuot: {uniform", "did you mean 'dropout'",
+                  16},
+        BadConfig{"WrongType", "batch_size: [16, 32]", "batch_size: [16, big]",
+                  "search.space.batch_size[1]: expected an integer", 17},
+        BadConfig{"LoAboveHi", "uniform: [0.0, 0.3]", "uniform: [0.3, 0.0]", "has lo > hi", 16},
+        BadConfig{"LogRangeTouchingZero", "log_uniform: [1.0e-3, 3.0e-2]",
+                  "log_uniform: [0.0, 3.0e-2]", "must be > 0 at both ends", 14},
+        BadConfig{"DropoutOutOfRange", "uniform: [0.0, 0.3]", "uniform: [0.0, 1.0]",
+                  "must be in [0, 1)", 16},
+        BadConfig{"BatchSizeZero", "batch_size: [16, 32]", "batch_size: [0, 32]",
+                  "search.space.batch_size[0]: must be >= 1", 17},
+        BadConfig{"EmptyChoices", "l2: [0.0, 0.001]", "l2: []", "empty list of choices", 18},
+        BadConfig{"GridWithRange", "strategy: random\n  trials: 7", "strategy: grid",
+                  "strategy grid needs a list of values", 13},
+        BadConfig{"MissingDataFile", "path: train.csv", "path: nowhere.csv",
+                  "data.train.path: file", 5}),
+    [](const ::testing::TestParamInfo<BadConfig>& info) { return info.param.name; });
 
 TEST_F(MpiSearch, CheckPrintsThePlanWithoutTraining) {
   const CommandResult r =
