@@ -22,12 +22,10 @@ const Choices<ScalingKind> kScalings = {{"none", ScalingKind::kNone},
                                         {"minmax", ScalingKind::kMinMax}};
 const Choices<DataFormat> kFormats = {
     {"idx", DataFormat::kIdx}, {"csv", DataFormat::kCsv}, {"hdf5", DataFormat::kHdf5}};
-const Choices<Activation> kActivations = {{"relu", Activation::kRelu}, {"tanh", Activation::kTanh}};
+
 const Choices<Initialization> kInitializations = {{"he", Initialization::kHe},
                                                   {"glorot", Initialization::kGlorot}};
-const Choices<OptimizerKind> kOptimizers = {{"sgd", OptimizerKind::kSgd},
-                                            {"momentum", OptimizerKind::kMomentum},
-                                            {"adam", OptimizerKind::kAdam}};
+
 const Choices<Monitor> kMonitors = {{"val_loss", Monitor::kValLoss},
                                     {"val_accuracy", Monitor::kValAccuracy}};
 const Choices<MonitorMode> kModes = {
@@ -83,13 +81,6 @@ std::string format_names(const std::vector<DataFormat>& formats) {
   return names;
 }
 
-/// Shortest text that reads back as `value` (0.1, not 0.10000000000000001).
-std::string number_text(double value) {
-  char buffer[64];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return ec == std::errc() ? std::string(buffer, end) : std::to_string(value);
-}
-
 std::string resolve_path(const std::string& path, const std::string& base_dir) {
   fs::path resolved(path);
   if (resolved.is_relative()) resolved = fs::path(base_dir.empty() ? "." : base_dir) / resolved;
@@ -137,7 +128,7 @@ ModelConfig parse_model(const ConfigNode& node) {
   node.check_keys(kModelKeys);
   ModelConfig model;
   node.read("hidden", model.hidden);
-  node.read_choice("activation", kActivations, model.activation);
+  node.read_choice("activation", activation_choices(), model.activation);
   if (const ConfigNode init = node.child("init"); init.present())
     model.init = init.as_choice(kInitializations);
   node.read("dropout", model.dropout);
@@ -148,7 +139,7 @@ TrainingConfig parse_training(const ConfigNode& node) {
   node.check_keys(kTrainingKeys);
   TrainingConfig training;
   OptimizerConfig& optimizer = training.optimizer;
-  node.read_choice("optimizer", kOptimizers, optimizer.kind);
+  node.read_choice("optimizer", optimizer_choices(), optimizer.kind);
   node.read("learning_rate", optimizer.learning_rate);
   node.read("momentum", optimizer.momentum);
   node.read("beta1", optimizer.beta1);
@@ -272,6 +263,19 @@ void validate_train_config(const TrainConfig& config, const KeyLines& lines) {
   if (data.test) check_source_files(*data.test, "data.test", c);
 }
 
+const Choices<Activation>& activation_choices() {
+  static const Choices<Activation> choices = {{"relu", Activation::kRelu},
+                                              {"tanh", Activation::kTanh}};
+  return choices;
+}
+
+const Choices<OptimizerKind>& optimizer_choices() {
+  static const Choices<OptimizerKind> choices = {{"sgd", OptimizerKind::kSgd},
+                                                 {"momentum", OptimizerKind::kMomentum},
+                                                 {"adam", OptimizerKind::kAdam}};
+  return choices;
+}
+
 TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& source_name,
                                     const std::string& base_dir,
                                     const std::vector<std::string>& extra_top_level_keys) {
@@ -301,23 +305,7 @@ TrainConfig parse_train_config(const std::string& yaml_text, const std::string& 
 }
 
 TrainConfig load_train_config(const std::string& path) {
-  const auto fail = [&path](int error) {
-    throw ConfigError("cannot read config file '" + path +
-                      "': " + std::generic_category().message(error));
-  };
-  errno = 0;
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
-  if (!file) fail(errno);
-  std::string text;
-  char buffer[1 << 16];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
-  // Reading a directory opens fine and fails here, with EISDIR.
-  if (std::ferror(file.get())) fail(errno != 0 ? errno : EIO);
-
-  const fs::path parent = fs::path(path).parent_path();
-  return parse_train_config(text, path, parent.empty() ? "." : parent.string());
+  return parse_train_config(read_config_file(path), path, config_dir_of(path));
 }
 
 }  // namespace hps

@@ -10,6 +10,11 @@
 
 namespace hps {
 
+/// Spellings of activations and optimizers in configs (shared with the search space).
+/// Functions, not globals, so other files' static tables can be built from them safely.
+const Choices<Activation>& activation_choices();
+const Choices<OptimizerKind>& optimizer_choices();
+
 /// Reads the training settings of the document `root` into a TrainConfig and validates it
 /// (validate_train_config). Unknown top-level keys are errors unless listed in
 /// `extra_top_level_keys`, which the caller then reads itself. Relative data paths are

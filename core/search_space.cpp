@@ -40,10 +40,6 @@ struct ParamDef {
   std::vector<std::string> names;  ///< kName: the accepted spellings
 };
 
-const Choices<OptimizerKind> kOptimizers = {{"sgd", OptimizerKind::kSgd},
-                                            {"momentum", OptimizerKind::kMomentum},
-                                            {"adam", OptimizerKind::kAdam}};
-const Choices<Activation> kActivations = {{"relu", Activation::kRelu}, {"tanh", Activation::kTanh}};
 const Choices<SearchStrategy> kStrategies = {{"grid", SearchStrategy::kGrid},
                                              {"random", SearchStrategy::kRandom}};
 
@@ -76,8 +72,8 @@ const std::vector<ParamDef> kParams = {
     {"dropout", ValueKind::kReal, Bound::kUnitHalfOpen, 0, {}},
     {"l1", ValueKind::kReal, Bound::kNonNegative, 0, {}},
     {"l2", ValueKind::kReal, Bound::kNonNegative, 0, {}},
-    {"optimizer", ValueKind::kName, Bound::kNamed, 0, names_of(kOptimizers)},
-    {"activation", ValueKind::kName, Bound::kNamed, 0, names_of(kActivations)},
+    {"optimizer", ValueKind::kName, Bound::kNamed, 0, names_of(optimizer_choices())},
+    {"activation", ValueKind::kName, Bound::kNamed, 0, names_of(activation_choices())},
     {"momentum", ValueKind::kReal, Bound::kUnitHalfOpen, 0, {}},
     {"max_epochs", ValueKind::kInt, Bound::kAtLeastOne, kIntMax, {}},
     {"patience", ValueKind::kInt, Bound::kNonNegative, kIntMax, {}},
@@ -100,13 +96,6 @@ std::vector<std::string> param_names() {
   std::vector<std::string> names;
   for (const ParamDef& def : kParams) names.push_back(def.name);
   return names;
-}
-
-/// Shortest text that reads back as `value` (0.1, not 0.10000000000000001).
-std::string number_text(double value) {
-  char buffer[64];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return ec == std::errc() ? std::string(buffer, end) : std::to_string(value);
 }
 
 /// What a value is, for "got ..." in messages.
@@ -481,23 +470,7 @@ SearchConfig parse_search_config(const std::string& yaml_text, const std::string
 }
 
 SearchConfig load_search_config(const std::string& path) {
-  const auto fail = [&path](int error) {
-    throw ConfigError("cannot read config file '" + path +
-                      "': " + std::generic_category().message(error));
-  };
-  errno = 0;
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
-  if (!file) fail(errno);
-  std::string text;
-  char buffer[1 << 16];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
-  // Reading a directory opens fine and fails here, with EISDIR.
-  if (std::ferror(file.get())) fail(errno != 0 ? errno : EIO);
-
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  return parse_search_config(text, path, parent.empty() ? "." : parent.string());
+  return parse_search_config(read_config_file(path), path, config_dir_of(path));
 }
 
 int64_t trial_count(const SearchSettings& search) {
@@ -577,10 +550,10 @@ TrialAssignment make_trial(const SearchConfig& config, int64_t id) {
     } else if (name == "l2") {
       training.l2 = std::get<double>(value);
     } else if (name == "optimizer") {
-      training.optimizer.kind = *lookup(kOptimizers, std::get<std::string>(value));
+      training.optimizer.kind = *lookup(optimizer_choices(), std::get<std::string>(value));
     } else if (name == "activation") {
       // model.init stays as the base gives it: unset, initialization() follows the activation.
-      model.activation = *lookup(kActivations, std::get<std::string>(value));
+      model.activation = *lookup(activation_choices(), std::get<std::string>(value));
     } else if (name == "momentum") {
       training.optimizer.momentum = std::get<double>(value);
     } else if (name == "max_epochs") {

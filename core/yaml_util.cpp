@@ -1,8 +1,12 @@
 #include "core/yaml_util.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <system_error>
 
 #include "core/config.hpp"
@@ -309,6 +313,35 @@ int KeyLines::line(const std::string& path) const {
 
 void KeyLines::fail(const std::string& path, const std::string& problem) const {
   throw_config_error(source_name_, line(path), path, problem);
+}
+
+std::string read_config_file(const std::string& path) {
+  const auto fail = [&path](int error) {
+    throw ConfigError("cannot read config file '" + path +
+                      "': " + std::generic_category().message(error));
+  };
+  errno = 0;
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  if (!file) fail(errno);
+  std::string text;
+  char buffer[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
+  // Reading a directory opens fine and fails here, with EISDIR.
+  if (std::ferror(file.get())) fail(errno != 0 ? errno : EIO);
+  return text;
+}
+
+std::string config_dir_of(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+std::string number_text(double value) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return ec == std::errc() ? std::string(buffer, end) : std::to_string(value);
 }
 
 }  // namespace hps

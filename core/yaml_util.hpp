@@ -27,6 +27,15 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source_name);
 
 /// Levenshtein distance: the fewest single-character insertions, deletions and substitutions
 /// that turn `a` into `b`.
+/// The whole text of config file `path`; ConfigError "cannot read config file '<path>': <why>".
+std::string read_config_file(const std::string& path);
+
+/// The folder relative paths in config file `path` are resolved against.
+std::string config_dir_of(const std::string& path);
+
+/// Shortest text that reads back as `value` (0.1, not 0.10000000000000001), for messages.
+std::string number_text(double value);
+
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// The candidate nearest to `word`, if it is within max(2, |word| / 3) edits; otherwise "".

@@ -26,6 +26,15 @@ void write_text(const std::string& path, const std::string& text);
 /// Writes raw bytes to `path`.
 void write_bytes(const std::string& path, const std::string& bytes);
 
+/// Exit code and output (stdout and stderr together) of a shell command.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+/// Runs `command` with /bin/sh and collects what it prints.
+CommandResult run_command(const std::string& command);
+
 /// `n` samples of `classes` Gaussian blobs in `features` dimensions, well separated.
 Dataset make_blobs(Index n, Index features, int classes, uint64_t seed);
 

@@ -18,23 +18,10 @@ using hps::testing::TempDir;
 using hps::testing::write_text;
 using ::testing::HasSubstr;
 
-struct CommandResult {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
+using hps::testing::CommandResult;
 
 CommandResult hpsearch(const std::string& args) {
-  const std::string command = std::string(HPSEARCH_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  CommandResult run{-1, ""};
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return testing::run_command(std::string(HPSEARCH_BINARY) + " " + args);
 }
 
 void write_regression_csv(const std::string& path) {

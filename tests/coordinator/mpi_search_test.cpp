@@ -24,22 +24,9 @@ using hps::testing::TempDir;
 using hps::testing::write_text;
 using ::testing::HasSubstr;
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
+using hps::testing::CommandResult;
 
-CommandResult shell(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  CommandResult r{-1, ""};
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CommandResult shell(const std::string& command) { return testing::run_command(command); }
 
 // mpirun as root and with more ranks than cores, as on the 2-core CI machine.
 std::string mpirun(int ranks) {
