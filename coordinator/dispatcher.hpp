@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "coordinator/worker_pool.hpp"
 #include "core/trial.hpp"
@@ -12,12 +13,25 @@ using TrialMaker = std::function<TrialAssignment(int64_t id)>;
 /// Receives every finished trial, in arrival order; `running` counts trials still out.
 using ResultSink =
     std::function<void(const TrialAssignment& trial, const TrialOutcome& outcome, int running)>;
+/// Polled while waiting: true once the search should stop (a signal arrived).
+using StopRequest = std::function<bool()>;
 
-/// Runs trials 0..total-1 on `pool` with dynamic dispatch: every worker gets a trial at the
+/// How a dispatch ended.
+struct DispatchReport {
+  bool interrupted = false;
+  std::vector<int64_t> unfinished;  ///< trials still running when it gave up waiting
+};
+
+/// Runs the trials `ids` on `pool` with dynamic dispatch: every worker gets a trial at the
 /// start, and a worker that reports back gets the next one at once, so trials of very
 /// different lengths keep every worker busy. A trial whose assignment cannot be made is
-/// reported as failed without running. Returns when every trial has been reported.
-void dispatch_trials(int64_t total, const TrialMaker& make, WorkerPool& pool,
-                     const ResultSink& on_result);
+/// reported as failed without running. When `stop` turns true, no more trials are handed
+/// out and running ones get `grace_seconds` to report; the rest are returned as unfinished.
+DispatchReport dispatch_trials(const std::vector<int64_t>& ids, const TrialMaker& make,
+                               WorkerPool& pool, const ResultSink& on_result,
+                               const StopRequest& stop = {}, double grace_seconds = 5.0);
+
+/// The ids 0..total-1.
+std::vector<int64_t> all_trials(int64_t total);
 
 }  // namespace hps

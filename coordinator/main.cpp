@@ -85,10 +85,16 @@ int main(int argc, char** argv) {
   train->add_flag("--force", force, "replace an existing output file");
   train->add_flag("--quiet,-q", quiet, "no per-epoch progress on stderr");
 
+  hps::RunOptions run_options;
   CLI::App* run = app.add_subcommand("run", "run a hyperparameter search (under mpirun -np N)");
-  run->add_option("config", config_path, "YAML search config")->required();
-  run->add_option("--out,-o", output, "HDF5 result file (default results/<config>.h5)");
-  run->add_flag("--force", force, "replace an existing result file");
+  run->add_option("config", run_options.config, "YAML search config")->required();
+  run->add_option("--out,-o", run_options.output, "HDF5 result file (default results/<config>.h5)");
+  run->add_flag("--force", run_options.force, "replace an existing result file");
+  run->add_flag("--resume", run_options.resume,
+                "continue the search recorded in the output file (after an interruption)");
+  run->add_option("--grace", run_options.grace_seconds,
+                  "seconds running trials may finish after SIGTERM/SIGUSR1 (default 5)")
+      ->check(CLI::NonNegativeNumber);
 
   int show_trials = 5;
   CLI::App* check =
@@ -124,7 +130,7 @@ int main(int argc, char** argv) {
     // Only a search starts MPI; every rank returns the same exit code.
     hps::MpiSession mpi(argc, argv);
     try {
-      return hps::run_search(mpi, config_path, output, force);
+      return hps::run_search(mpi, run_options);
     } catch (const std::exception& e) {
       // Past the start a rank cannot tell the others; end the job rather than leave it hanging.
       std::fprintf(stderr, "hpsearch: rank %d: error: %s\n", mpi.rank(), e.what());

@@ -97,7 +97,10 @@ void MpiWorkerPool::assign(int worker, const TrialAssignment& trial) {
   }
 }
 
-TrialOutcome MpiWorkerPool::wait_result(int& worker) {
+std::optional<TrialOutcome> MpiWorkerPool::wait_result(int& worker, double timeout_seconds) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(timeout_seconds));
   for (Backoff backoff;; backoff.wait()) {
     if (auto local = local_.poll()) {
       worker = 0;
@@ -112,6 +115,7 @@ TrialOutcome MpiWorkerPool::wait_result(int& worker) {
       worker = status.MPI_SOURCE;
       return unpack_outcome(receive(status));
     }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
   }
 }
 

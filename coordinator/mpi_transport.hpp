@@ -35,7 +35,7 @@ class MpiWorkerPool final : public WorkerPool {
   MpiWorkerPool(int ranks, TrialFunction local_train);
   int size() const override { return ranks_; }
   void assign(int worker, const TrialAssignment& trial) override;
-  TrialOutcome wait_result(int& worker) override;
+  std::optional<TrialOutcome> wait_result(int& worker, double timeout_seconds) override;
   void stop_all() override;
 
  private:

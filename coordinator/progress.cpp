@@ -4,12 +4,15 @@
 
 namespace hps {
 
-Progress::Progress(int64_t total, std::string monitor, bool maximize, std::FILE* out, bool terminal)
+Progress::Progress(int64_t total, std::string monitor, bool maximize, std::FILE* out, bool terminal,
+                   int64_t already_done)
     : total_(total),
       monitor_(std::move(monitor)),
       maximize_(maximize),
       out_(out),
-      terminal_(terminal) {}
+      terminal_(terminal),
+      done_(already_done),
+      started_with_(already_done) {}
 
 std::string Progress::format_duration(double seconds) {
   const auto s = static_cast<long>(std::lround(std::max(0.0, seconds)));
@@ -34,8 +37,10 @@ std::string Progress::line(int running) const {
                   static_cast<long long>(best_trial_));
     best = text;
   }
-  const std::string eta = done_ > 0 && done_ < total_
-                              ? format_duration(elapsed / static_cast<double>(done_) *
+  // Rate from the trials finished in this run (a resumed search starts with some done).
+  const int64_t here = done_ - started_with_;
+  const std::string eta = here > 0 && done_ < total_
+                              ? format_duration(elapsed / static_cast<double>(here) *
                                                 static_cast<double>(total_ - done_))
                               : "-";
   std::snprintf(text, sizeof text,
@@ -68,7 +73,7 @@ void Progress::finished(const TrialOutcome& outcome, int running) {
 }
 
 void Progress::close() {
-  if (terminal_ && done_ > 0) std::fputc('\n', out_);
+  if (terminal_ && done_ > started_with_) std::fputc('\n', out_);
   std::fflush(out_);
 }
 

@@ -13,7 +13,9 @@ namespace hps {
 /// rewritten in place; in a log file (SLURM output) one line is printed per finished trial.
 class Progress {
  public:
-  Progress(int64_t total, std::string monitor, bool maximize, std::FILE* out, bool terminal);
+  /// `already_done` trials were recorded before (a resumed search).
+  Progress(int64_t total, std::string monitor, bool maximize, std::FILE* out, bool terminal,
+           int64_t already_done = 0);
 
   /// Records a finished trial and prints.
   void finished(const TrialOutcome& outcome, int running);
@@ -32,6 +34,7 @@ class Progress {
   std::FILE* out_;
   bool terminal_;
   int64_t done_ = 0;
+  int64_t started_with_ = 0;
   int64_t failed_ = 0;
   int64_t best_trial_ = -1;
   double best_ = 0.0;

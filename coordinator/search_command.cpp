@@ -1,17 +1,23 @@
 #include "coordinator/search_command.hpp"
 
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <memory>
+#include <optional>
 
 #include "coordinator/dispatcher.hpp"
 #include "coordinator/messages.hpp"
 #include "coordinator/mpi_transport.hpp"
 #include "coordinator/progress.hpp"
+#include "coordinator/resume_check.hpp"
 #include "core/config.hpp"
 #include "core/data_loader.hpp"
 #include "core/output_path.hpp"
@@ -45,61 +51,153 @@ bool maximizing(const EarlyStoppingConfig& e) {
 
 const char* monitor_name(Monitor m) { return m == Monitor::kValLoss ? "val_loss" : "val_accuracy"; }
 
+// Set by SIGTERM/SIGUSR1 on every rank; rank 0 acts on it, the others keep training until
+// rank 0 ends the job.
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void record_stop_signal(int signal) { g_stop_signal = signal; }
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = record_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGUSR1, &action, nullptr);
+}
+
+// What rank 0 decided before any trial runs; broadcast so every rank exits alike.
+enum class Verdict : char { kStop = 0, kGo = 1, kAlreadyFinished = 2 };
+
+// Rank 0's checks: lock, config, output, data, and for --resume the recorded search.
+struct Plan {
+  SearchConfig config;
+  PreparedData data;
+  std::string fingerprint;
+  std::vector<int64_t> done;  // trials already recorded (resume)
+};
+
+Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& plan) {
+  plan.config = load_search_config(options.config);
+  if (options.output.empty()) options.output = default_output(options.config);
+  if (options.resume && options.force)
+    throw std::runtime_error("--resume and --force contradict each other: pick one");
+  check_output_path(options.output, options.force || options.resume);
+  lock.emplace(options.output);
+  if (options.resume) {
+    if (!std::filesystem::exists(options.output))
+      throw std::runtime_error("nothing to resume: '" + options.output +
+                               "' does not exist (run without --resume to start the search)");
+    const ResultsReader recorded(options.output);  // refuses foreign and corrupt files
+    plan.data = prepare(plan.config);
+    plan.fingerprint = fingerprint(plan.data);
+    const SearchConfig before =
+        parse_search_config(recorded.attribute("config"), options.output + " (recorded config)",
+                            recorded.attribute("config_dir"));
+    const auto changes =
+        identity_changes(search_identity(before, recorded.attribute("data_fingerprint")),
+                         search_identity(plan.config, plan.fingerprint));
+    if (!changes.empty()) {
+      std::string text = "cannot resume '" + options.output +
+                         "': the search or its data changed since it was recorded:";
+      for (const std::string& c : changes) text += "\n  " + c;
+      throw std::runtime_error(text + "\n(start a new search with another --out, or --force)");
+    }
+    if (recorded.attribute("status") == "finished") {
+      std::printf("%s: the search already finished (%zu trials); nothing to do\n",
+                  options.output.c_str(), recorded.summary().size());
+      return Verdict::kAlreadyFinished;
+    }
+    return Verdict::kGo;
+  }
+  plan.data = prepare(plan.config);
+  plan.fingerprint = fingerprint(plan.data);
+  if (options.force) std::filesystem::remove(options.output);
+  return Verdict::kGo;
+}
+
 // The coordinator's side of the search, on rank 0 after the data is out.
-int coordinate(const MpiSession& mpi, const SearchConfig& config, const PreparedData& data,
-               const std::string& output) {
+int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& plan) {
+  const SearchConfig& config = plan.config;
+  const PreparedData& data = plan.data;
+  const std::string& output = options.output;
+  std::unique_ptr<ResultsWriter> writer =
+      options.resume ? ResultsWriter::resume(output, config, mpi.size(), data.scaler,
+                                             data.train.num_features(), data.train.num_outputs(),
+                                             data.train.num_classes)
+                     : std::make_unique<ResultsWriter>(
+                           output, config, mpi.size(), data.scaler, data.train.num_features(),
+                           data.train.num_outputs(), data.train.num_classes, plan.fingerprint);
   const int64_t total = trial_count(config.search);
+  const std::vector<int64_t> recorded = writer->recorded_trials();
+  std::vector<int64_t> ids;
+  for (const int64_t id : all_trials(total))
+    if (!std::binary_search(recorded.begin(), recorded.end(), id)) ids.push_back(id);
   std::fprintf(stderr, "hpsearch run: %lld trials (%s) on %d rank%s, writing %s\n",
                static_cast<long long>(total),
                config.search.strategy == SearchStrategy::kGrid ? "grid" : "random", mpi.size(),
                mpi.size() == 1 ? "" : "s", output.c_str());
-  ResultsWriter writer(output, config, mpi.size(), data.scaler, data.train.num_features(),
-                       data.train.num_outputs(), data.train.num_classes);
+  if (options.resume)
+    std::fprintf(stderr, "resuming: %zu trials recorded, %zu to run\n", recorded.size(),
+                 ids.size());
+
   MpiWorkerPool pool(
       mpi.size(), [&data](const TrialAssignment& trial, int) { return run_trial(trial, data, 0); });
   const EarlyStoppingConfig& watch = config.base.early_stopping;
   Progress progress(total, monitor_name(watch.monitor), maximizing(watch), stderr,
-                    isatty(STDERR_FILENO) != 0);
+                    isatty(STDERR_FILENO) != 0, static_cast<int64_t>(recorded.size()));
 
   const double cpu_start = thread_cpu_seconds();
   const auto wall_start = std::chrono::steady_clock::now();
-  dispatch_trials(
-      total, [&config](int64_t id) { return make_trial(config, id); }, pool,
+  const DispatchReport report = dispatch_trials(
+      ids, [&config](int64_t id) { return make_trial(config, id); }, pool,
       [&](const TrialAssignment& trial, const TrialOutcome& outcome, int running) {
-        writer.add(trial, trial_values(config.search, trial.trial_id), outcome);
+        writer->add(trial, trial_values(config.search, trial.trial_id), outcome);
         progress.finished(outcome, running);
-      });
-  pool.stop_all();
+      },
+      [&writer] {
+        writer->publish_if_due();
+        return g_stop_signal != 0;
+      },
+      options.grace_seconds);
   progress.close();
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   const double cpu_share = wall > 0 ? (thread_cpu_seconds() - cpu_start) / wall : 0.0;
-  writer.finish("finished", cpu_share);
 
+  if (report.interrupted) {
+    const size_t recorded_now = writer->recorded_trials().size();
+    writer->finish("interrupted", cpu_share, report.unfinished);
+    std::fprintf(stderr,
+                 "hpsearch: interrupted by signal %d: %zu of %lld trials recorded in %s, %zu "
+                 "running ones dropped; continue with: hpsearch run %s --out %s --resume\n",
+                 static_cast<int>(g_stop_signal), recorded_now, static_cast<long long>(total),
+                 output.c_str(), report.unfinished.size(), options.config.c_str(), output.c_str());
+    // Trials still training (on other ranks or rank 0's own thread) end with the job; with
+    // every worker idle the job can end normally.
+    if (!report.unfinished.empty()) MpiSession::abort(kRunInterrupted);
+    pool.stop_all();
+    return kRunInterrupted;
+  }
+  pool.stop_all();
+  writer->finish("finished", cpu_share);
   std::printf("finished %lld trials; results in %s (hpsearch inspect %s)\n",
               static_cast<long long>(total), output.c_str(), output.c_str());
   std::printf("coordinator CPU: %.2f%% of one core over %s\n", 100.0 * cpu_share,
               Progress::format_duration(wall).c_str());
-  return 0;
+  return kRunFinished;
 }
 
 }  // namespace
 
-int run_search(const MpiSession& mpi, const std::string& config_path, std::string output,
-               bool force) {
+int run_search(const MpiSession& mpi, RunOptions options) {
+  install_stop_handlers();
   // Rank 0 checks everything first and tells the others whether to go on, so a bad config
   // ends every rank with the same clear exit code and no rank waits forever.
-  std::vector<char> verdict(1, 0);
-  SearchConfig config;
-  PreparedData data;
+  std::vector<char> verdict(1, static_cast<char>(Verdict::kStop));
+  std::optional<OutputLock> lock;
+  Plan plan;
   if (mpi.rank() == 0) {
     try {
-      config = load_search_config(config_path);
-      if (output.empty()) output = default_output(config_path);
-      check_output_path(output, force);
-      data = prepare(config);
-      if (force) std::filesystem::remove(output);
-      verdict[0] = 1;
+      verdict[0] = static_cast<char>(plan_search(options, lock, plan));
     } catch (const ConfigError& e) {
       std::fprintf(stderr, "hpsearch: config error: %s\n", e.what());
     } catch (const DataError& e) {
@@ -109,10 +207,17 @@ int run_search(const MpiSession& mpi, const std::string& config_path, std::strin
     }
   }
   broadcast(verdict);
-  if (verdict[0] == 0) return 2;
+  switch (static_cast<Verdict>(verdict[0])) {
+    case Verdict::kStop:
+      return kRunBadInput;
+    case Verdict::kAlreadyFinished:
+      return kRunFinished;
+    case Verdict::kGo:
+      break;
+  }
 
   std::vector<char> bytes;
-  if (mpi.rank() == 0) bytes = pack(data);
+  if (mpi.rank() == 0) bytes = pack(plan.data);
   broadcast(bytes);
   if (mpi.rank() != 0) {
     const PreparedData shared = unpack_data(bytes);
@@ -120,10 +225,10 @@ int run_search(const MpiSession& mpi, const std::string& config_path, std::strin
     serve_trials([&shared](const TrialAssignment& trial, int rank) {
       return run_trial(trial, shared, rank);
     });
-    return 0;
+    return kRunFinished;
   }
   bytes = {};
-  return coordinate(mpi, config, data, output);
+  return coordinate(mpi, options, plan);
 }
 
 int check_search(const std::string& config_path, int show_trials) {

@@ -5,12 +5,28 @@ namespace hps {
 
 class MpiSession;
 
-/// `hpsearch run CONFIG [--out FILE] [--force]`, on every rank of the job. Rank 0 reads and
-/// checks the config and the data, broadcasts the prepared data, writes the result file and
-/// dispatches trials to every rank including itself; the others serve trials. Returns the
-/// process exit code (2 for a bad config or data, on every rank).
-int run_search(const MpiSession& mpi, const std::string& config_path, std::string output,
-               bool force);
+/// Exit codes of `hpsearch run`, the same on every rank.
+enum RunExit : int {
+  kRunFinished = 0,     ///< the search finished (or, with --resume, had already finished)
+  kRunBadInput = 2,     ///< config, data or output refused; nothing written
+  kRunInterrupted = 4,  ///< SIGTERM/SIGUSR1: the file is closed as "interrupted"; --resume goes on
+};
+
+/// Options of `hpsearch run`.
+struct RunOptions {
+  std::string config;
+  std::string output;          ///< default results/<config stem>.h5
+  bool force = false;          ///< replace an existing result file
+  bool resume = false;         ///< continue the search recorded in output
+  double grace_seconds = 5.0;  ///< after a stop signal, how long running trials may finish
+};
+
+/// `hpsearch run`, on every rank of the job. Rank 0 takes the output's lock, reads and checks
+/// the config and the data (and, with resume, the recorded search), broadcasts the prepared
+/// data, writes the result file and dispatches trials to every rank including itself; the
+/// others serve trials. On SIGTERM or SIGUSR1 rank 0 stops dispatching, gives running trials
+/// grace_seconds, closes the file as "interrupted" and ends the job with kRunInterrupted.
+int run_search(const MpiSession& mpi, RunOptions options);
 
 /// `hpsearch check CONFIG`: validates the config and the data without training and prints
 /// the plan (trial count, the first trials, the data set shapes). Throws on bad input.

@@ -1,5 +1,6 @@
 #include "coordinator/thread_worker_pool.hpp"
 
+#include <chrono>
 #include <exception>
 
 namespace hps {
@@ -19,9 +20,11 @@ void ThreadWorkerPool::assign(int worker, const TrialAssignment& trial) {
   work_ready_.notify_all();
 }
 
-TrialOutcome ThreadWorkerPool::wait_result(int& worker) {
+std::optional<TrialOutcome> ThreadWorkerPool::wait_result(int& worker, double timeout_seconds) {
   std::unique_lock<std::mutex> lock(mutex_);
-  result_ready_.wait(lock, [this] { return !results_.empty(); });
+  if (!result_ready_.wait_for(lock, std::chrono::duration<double>(timeout_seconds),
+                              [this] { return !results_.empty(); }))
+    return std::nullopt;
   auto [w, outcome] = std::move(results_.front());
   results_.pop_front();
   worker = w;

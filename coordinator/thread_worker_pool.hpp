@@ -22,7 +22,7 @@ class ThreadWorkerPool final : public WorkerPool {
 
   int size() const override { return static_cast<int>(threads_.size()); }
   void assign(int worker, const TrialAssignment& trial) override;
-  TrialOutcome wait_result(int& worker) override;
+  std::optional<TrialOutcome> wait_result(int& worker, double timeout_seconds) override;
   void stop_all() override;
 
   /// A finished outcome if one is waiting, without blocking.

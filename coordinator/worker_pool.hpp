@@ -1,5 +1,6 @@
 #pragma once
 #include <functional>
+#include <optional>
 
 #include "core/trial.hpp"
 
@@ -18,8 +19,9 @@ class WorkerPool {
   virtual int size() const = 0;
   /// Starts `trial` on idle worker `worker` (0 <= worker < size()).
   virtual void assign(int worker, const TrialAssignment& trial) = 0;
-  /// Blocks until some worker finishes; returns its outcome and sets `worker` to it.
-  virtual TrialOutcome wait_result(int& worker) = 0;
+  /// Waits up to `timeout_seconds` for some worker to finish; returns its outcome and sets
+  /// `worker` to it, or nullopt when none finished in time.
+  virtual std::optional<TrialOutcome> wait_result(int& worker, double timeout_seconds) = 0;
   /// Tells every worker that no more trials come. Workers must be idle.
   virtual void stop_all() = 0;
 };

@@ -1,8 +1,11 @@
 #include "core/data_pipeline.hpp"
 
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "core/data_loader.hpp"
+#include "core/rng.hpp"
 
 namespace hps {
 
@@ -29,6 +32,41 @@ PreparedData prepare_data(const DataConfig& config, uint64_t split_seed) {
   out.scaler.apply(out.validation.x);
   if (out.test) out.scaler.apply(out.test->x);
   return out;
+}
+
+namespace {
+
+void digest(uint64_t& h, const void* data, size_t bytes) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, p + i, 8);
+    h = mix64(h ^ word);
+  }
+  uint64_t tail = bytes;
+  for (; i < bytes; ++i) tail = (tail << 8) | p[i];
+  h = mix64(h ^ tail);
+}
+
+void digest(uint64_t& h, const Dataset& d) {
+  digest(h, d.x.data(), static_cast<size_t>(d.x.size()) * sizeof(float));
+  digest(h, d.labels.data(), d.labels.size() * sizeof(int32_t));
+  digest(h, d.y.data(), static_cast<size_t>(d.y.size()) * sizeof(float));
+  const int64_t shape[] = {d.x.rows(), d.x.cols(), d.y.rows(), d.num_classes};
+  digest(h, shape, sizeof shape);
+}
+
+}  // namespace
+
+std::string fingerprint(const PreparedData& data) {
+  uint64_t h = 0x68707365617263ULL;
+  digest(h, data.train);
+  digest(h, data.validation);
+  if (data.test) digest(h, *data.test);
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
 }
 
 }  // namespace hps

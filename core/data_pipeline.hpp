@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "core/config.hpp"
 #include "core/dataset.hpp"
@@ -20,5 +21,9 @@ struct PreparedData {
 /// `split_seed`, fits the scaler on the training part and applies it to every part.
 /// Throws DataError for bad data.
 PreparedData prepare_data(const DataConfig& config, uint64_t split_seed);
+
+/// A 64-bit digest (16 hex digits) of the prepared training, validation and test data, so a
+/// resumed search can tell that its data changed.
+std::string fingerprint(const PreparedData& data);
 
 }  // namespace hps

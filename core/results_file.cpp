@@ -1,7 +1,11 @@
 #include "core/results_file.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
@@ -255,6 +259,13 @@ struct ResultsWriter::Impl {
   int num_classes;
   std::vector<Ranked> ranked;  // every ranking trial, best first
   std::optional<int64_t> best;
+  std::vector<int64_t> recorded;  // every recorded trial, in arrival order
+
+  std::string published;  // <path>: always a complete file
+  std::string working;    // <path>.live: the file being written
+  bool dirty = false;     // changes not yet published
+  std::chrono::steady_clock::time_point last_publish;
+  std::chrono::steady_clock::duration publish_interval{};
 
   Impl(h5::File opened, const SearchConfig& config, const Scaler& scaler_, Index features,
        Index outputs, int classes)
@@ -292,9 +303,10 @@ struct ResultsWriter::Impl {
   }
 };
 
-ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config, int ranks,
-                             const Scaler& scaler, Index num_features, Index num_outputs,
-                             int num_classes) {
+namespace {
+
+void check_sizes(const std::string& path, const Scaler& scaler, Index num_features,
+                 Index num_outputs) {
   if (num_features < 1 || num_outputs < 1) {
     throw std::invalid_argument("ResultsWriter: " + path + ": models need inputs and outputs (" +
                                 std::to_string(num_features) + " features, " +
@@ -305,20 +317,47 @@ ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config
                                 std::to_string(scaler.offset.size()) + " entries for " +
                                 std::to_string(num_features) + " features");
   }
-  const std::string metric = metric_name(config.base.data.task);
+}
+
+// The /summary columns for `config`'s search space, and the searched names in order.
+std::pair<h5::TableLayout, std::vector<std::string>> summary_layout_for(
+    const SearchConfig& config) {
   std::vector<h5::Column> columns = leading_columns();
   std::vector<std::string> searched;
   for (const ParamSpec& spec : config.search.space) {
     columns.push_back(param_column(spec));
     searched.push_back(spec.name);
   }
-  for (h5::Column& column : trailing_columns(metric)) columns.push_back(std::move(column));
-  h5::TableLayout layout(std::move(columns));
+  for (h5::Column& column : trailing_columns(metric_name(config.base.data.task)))
+    columns.push_back(std::move(column));
+  return {h5::TableLayout(std::move(columns)), std::move(searched)};
+}
 
-  impl_ = std::make_unique<Impl>(h5::File::create(path, h5::FileLocking::kOff), config, scaler,
+// Makes what was written to `path` durable before it is renamed into place.
+void sync_to_disk(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config, int ranks,
+                             const Scaler& scaler, Index num_features, Index num_outputs,
+                             int num_classes, const std::string& data_fingerprint) {
+  check_sizes(path, scaler, num_features, num_outputs);
+  if (std::filesystem::exists(path))
+    throw h5::Error(path + ": already exists; a result file is never replaced by a new search");
+  auto [layout, searched] = summary_layout_for(config);
+  const std::string working = path + ".live";
+  std::filesystem::remove(working);  // left by a killed search: <path> is what counts
+  impl_ = std::make_unique<Impl>(h5::File::create(working, h5::FileLocking::kOff), config, scaler,
                                  num_features, num_outputs, num_classes);
   impl_->summary_layout = std::move(layout);
   impl_->searched = std::move(searched);
+  impl_->published = path;
+  impl_->working = working;
 
   h5::Group& root = impl_->root;
   root.write_attribute("format", kFormat);
@@ -337,22 +376,109 @@ ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config
   root.write_attribute("trials_total", config.search.trials);
   root.write_attribute("keep_weights", config.search.keep_weights);
   root.write_attribute("task", task_name(impl_->task));
-  root.write_attribute("metric", metric);
+  root.write_attribute("metric", metric_name(impl_->task));
   root.write_attribute("monitor", monitor_name(config.base.early_stopping.monitor));
   root.write_attribute("monitor_mode", impl_->maximize ? "max" : "min");
+  root.write_attribute("data_fingerprint", data_fingerprint);
   root.write_attribute("start_time", utc_now());
   root.write_attribute("end_time", "");
   root.write_attribute("status", "running");
+  root.write_attribute("resumes", int64_t{0});
+  root.write_attribute("unfinished_trials", std::vector<int64_t>{});
   root.write_attribute("coordinator_cpu_share", std::numeric_limits<double>::quiet_NaN());
   root.create_table("summary", impl_->summary_layout, kSummaryChunkRows);
   root.create_group("trials");
-  impl_->file.flush();
+  publish(true);
 }
 
-ResultsWriter::~ResultsWriter() = default;
+std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
+                                                     const SearchConfig& config, int ranks,
+                                                     const Scaler& scaler, Index num_features,
+                                                     Index num_outputs, int num_classes) {
+  check_sizes(path, scaler, num_features, num_outputs);
+  auto [layout, searched] = summary_layout_for(config);
+  const std::string working = path + ".live";
+  std::filesystem::copy_file(path, working, std::filesystem::copy_options::overwrite_existing);
+  std::unique_ptr<ResultsWriter> writer(new ResultsWriter());
+  writer->impl_ = std::make_unique<Impl>(h5::File::open(working, true, h5::FileLocking::kOff),
+                                         config, scaler, num_features, num_outputs, num_classes);
+  Impl& s = *writer->impl_;
+  s.summary_layout = std::move(layout);
+  s.searched = std::move(searched);
+  s.published = path;
+  s.working = working;
+
+  // Ranking and /best carry on from the recorded trials.
+  const h5::Group trials = s.root.open_group("trials");
+  for (const std::string& name : trials.children()) {
+    const h5::Group g = trials.open_group(name);
+    const auto id = g.read_attribute<int64_t>("trial");
+    const auto status = g.read_attribute<std::string>("status");
+    const auto value = g.read_attribute<double>("best_value");
+    s.recorded.push_back(id);
+    const bool ranks_well = status == to_string(TrialStatus::kCompleted) ||
+                            status == to_string(TrialStatus::kEarlyStopped) ||
+                            status == to_string(TrialStatus::kStopped);
+    if (ranks_well && std::isfinite(value)) s.ranked.push_back({value, id});
+  }
+  std::sort(s.recorded.begin(), s.recorded.end());
+  std::sort(s.ranked.begin(), s.ranked.end(),
+            [&s](const Impl::Ranked& a, const Impl::Ranked& b) { return s.better(a, b); });
+  if (!s.ranked.empty()) s.best = s.ranked.front().id;
+
+  s.root.write_attribute("status", "running");
+  s.root.write_attribute("end_time", "");
+  s.root.write_attribute("ranks", int64_t{ranks});
+  s.root.write_attribute("resumes", s.root.read_attribute<int64_t>("resumes") + 1);
+  s.root.write_attribute("unfinished_trials", std::vector<int64_t>{});
+  writer->publish(true);
+  return writer;
+}
+
+ResultsWriter::~ResultsWriter() {
+  if (!impl_) return;
+  // Ending without finish() (an error on the way): publish what there is, keep <path>.
+  try {
+    publish(true);
+  } catch (...) {
+  }
+}
+
+void ResultsWriter::publish(bool force) {
+  Impl& s = *impl_;
+  using Clock = std::chrono::steady_clock;
+  const auto started = Clock::now();
+  if (!force && (!s.dirty || started - s.last_publish < s.publish_interval)) return;
+  s.file.flush();
+  const std::string tmp = s.published + ".tmp";
+  std::filesystem::copy_file(s.working, tmp, std::filesystem::copy_options::overwrite_existing);
+  sync_to_disk(tmp);
+  std::filesystem::rename(tmp, s.published);
+  const std::filesystem::path dir = std::filesystem::path(s.published).parent_path();
+  sync_to_disk(dir.empty() ? "." : dir.string());
+  s.dirty = false;
+  s.last_publish = Clock::now();
+  // Publishing may take a tenth of the time at most.
+  s.publish_interval = 10 * (s.last_publish - started);
+}
+
+void ResultsWriter::publish_if_due() {
+  if (impl_) publish(false);
+}
+
+void ResultsWriter::publish() {
+  if (impl_) publish(true);
+}
+
+std::vector<int64_t> ResultsWriter::recorded_trials() const {
+  std::vector<int64_t> ids = impl_ ? impl_->recorded : std::vector<int64_t>{};
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
 
 void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAssignment>& params,
                         const TrialOutcome& outcome) {
+  if (!impl_) throw std::logic_error("ResultsWriter::add(): the file is already finished");
   Impl& s = *impl_;
   const int64_t id = trial.trial_id;
   const std::string where = "ResultsWriter::add(): trial " + std::to_string(id);
@@ -430,15 +556,23 @@ void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAss
       s.best = leader;
     }
   }
-  s.file.flush();
+  s.recorded.push_back(id);
+  s.dirty = true;
+  publish(false);
 }
 
-void ResultsWriter::finish(const std::string& status, double coordinator_cpu_share) {
+void ResultsWriter::finish(const std::string& status, double coordinator_cpu_share,
+                           const std::vector<int64_t>& unfinished) {
+  if (!impl_) throw std::logic_error("ResultsWriter::finish(): the file is already finished");
   h5::Group& root = impl_->root;
   root.write_attribute("end_time", utc_now());
   root.write_attribute("status", status);
   root.write_attribute("coordinator_cpu_share", coordinator_cpu_share);
-  impl_->file.flush();
+  root.write_attribute("unfinished_trials", unfinished);
+  publish(true);
+  const std::string working = impl_->working;
+  impl_.reset();  // closes the file
+  std::filesystem::remove(working);
 }
 
 // ---- ResultsReader

@@ -30,12 +30,16 @@
 // Trials rank by best_value in monitor_mode's direction, ties to the smaller id; only trials
 // that completed, stopped early or were stopped, with a finite best_value and weights, rank.
 //
-// Every add() flushes the file, so a reader sees every finished trial. The file is written and
-// read without HDF5's file locking (h5::FileLocking::kOff): HDF5 1.10 otherwise locks it
-// exclusively while the search runs, and neither `hpsearch inspect` nor h5py could open it.
-// A reader opened while the writer runs sees the file as of the last flush; one racing an
-// add() may fail and can simply be retried. In the writer's own process, a ResultsReader
-// shares HDF5's open file and sees everything.
+// Crash safety: HDF5 1.10 can leave a file unreadable when its writer is killed mid-write, so
+// the writer never modifies <path> in place. It works on <path>.live and publishes it: flush,
+// copy to <path>.tmp, fsync, rename over <path> (atomic). <path> is therefore always a
+// complete, closed HDF5 file; after a kill -9 it holds every trial published before it, and
+// <path>.live is discarded. Publishing is throttled so it takes at most about a tenth of the
+// coordinator's time (every add() for small files; about once a second for a 100 MB one):
+// add() publishes when due and publish_if_due() (called while waiting) catches up, so a
+// finished trial reaches <path> within a second or two. Readers (inspect, h5py) read <path>.
+// Root attributes added for resume: data_fingerprint, resumes, unfinished_trials (int64 list:
+// trials running when an interrupted search stopped; they rerun on --resume).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -73,7 +77,14 @@ class ResultsWriter {
   /// or has num_features entries. Throws std::invalid_argument for sizes that do not fit and
   /// for a hyperparameter name it does not know, h5::Error when the file cannot be created.
   ResultsWriter(const std::string& path, const SearchConfig& config, int ranks,
-                const Scaler& scaler, Index num_features, Index num_outputs, int num_classes);
+                const Scaler& scaler, Index num_features, Index num_outputs, int num_classes,
+                const std::string& data_fingerprint = "");
+  /// Continues the search recorded in `path` (which the caller has checked matches `config`
+  /// and the data): its trials stay recorded, ranking and /best carry on, status is set back
+  /// to running. recorded_trials() lists what need not run again.
+  static std::unique_ptr<ResultsWriter> resume(const std::string& path, const SearchConfig& config,
+                                               int ranks, const Scaler& scaler, Index num_features,
+                                               Index num_outputs, int num_classes);
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;
   ResultsWriter& operator=(const ResultsWriter&) = delete;
@@ -86,10 +97,22 @@ class ResultsWriter {
   void add(const TrialAssignment& trial, const std::vector<ParamAssignment>& params,
            const TrialOutcome& outcome);
 
-  /// Sets end_time, status and the coordinator's CPU share, and flushes.
-  void finish(const std::string& status, double coordinator_cpu_share);
+  /// Publishes <path> if changes wait and publishing is due (see the crash-safety note).
+  void publish_if_due();
+  /// Publishes <path> now.
+  void publish();
+
+  /// Ids of every trial recorded so far, ascending.
+  std::vector<int64_t> recorded_trials() const;
+
+  /// Sets end_time, status, the coordinator's CPU share and the unfinished trials, publishes
+  /// <path> a last time, closes it and removes <path>.live.
+  void finish(const std::string& status, double coordinator_cpu_share,
+              const std::vector<int64_t>& unfinished = {});
 
  private:
+  ResultsWriter() = default;
+  void publish(bool force);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

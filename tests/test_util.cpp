@@ -46,6 +46,12 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
+std::string mpirun_hpsearch(int ranks) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  return "mpirun --oversubscribe -np " + std::to_string(ranks) + " " + HPSEARCH_BINARY;
+}
+
 Dataset make_blobs(Index n, Index features, int classes, uint64_t seed) {
   Rng rng(seed);
   Matrix centers(features, classes);

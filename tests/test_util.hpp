@@ -35,6 +35,9 @@ struct CommandResult {
 /// Runs `command` with /bin/sh and collects what it prints.
 CommandResult run_command(const std::string& command);
 
+/// "mpirun --oversubscribe -np N <hpsearch>", with Open MPI allowed to run as root (CI).
+std::string mpirun_hpsearch(int ranks);
+
 /// `n` samples of `classes` Gaussian blobs in `features` dimensions, well separated.
 Dataset make_blobs(Index n, Index features, int classes, uint64_t seed);
 

@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   long done = 0;
   const auto started = Clock::now();
   dispatch_trials(
-      trials, [&config](int64_t id) { return make_trial(config, id); }, pool,
+      all_trials(trials), [&config](int64_t id) { return make_trial(config, id); }, pool,
       [&](const TrialAssignment& trial, const TrialOutcome& outcome, int) {
         const auto t0 = Clock::now();
         writer.add(trial, trial_values(config.search, trial.trial_id), outcome);

@@ -35,7 +35,7 @@ TEST(Dispatcher, EveryTrialIsReportedExactlyOnce) {
   ThreadWorkerPool pool(3, [](const TrialAssignment& t, int w) { return sleeping_trial(t, w, 1); });
   std::multiset<int64_t> seen;
   int max_running = 0;
-  dispatch_trials(25, plain_trial, pool,
+  dispatch_trials(all_trials(25), plain_trial, pool,
                   [&](const TrialAssignment& trial, const TrialOutcome& outcome, int running) {
                     EXPECT_EQ(trial.trial_id, outcome.trial_id);
                     EXPECT_EQ(outcome.best_value, static_cast<double>(trial.seed));
@@ -55,10 +55,11 @@ TEST(Dispatcher, ShortTrialsFlowAroundALongOne) {
   });
   std::map<int, int> per_worker;
   std::vector<int64_t> order;
-  dispatch_trials(30, plain_trial, pool, [&](const TrialAssignment&, const TrialOutcome& o, int) {
-    ++per_worker[o.rank];
-    order.push_back(o.trial_id);
-  });
+  dispatch_trials(all_trials(30), plain_trial, pool,
+                  [&](const TrialAssignment&, const TrialOutcome& o, int) {
+                    ++per_worker[o.rank];
+                    order.push_back(o.trial_id);
+                  });
   EXPECT_EQ(order.back(), 0);  // the long trial finishes last
   int long_worker = -1;
   for (auto [w, n] : per_worker)
@@ -73,7 +74,7 @@ TEST(Dispatcher, UnmakeableAndThrowingTrialsAreRecordedAsFailed) {
   });
   std::map<int64_t, TrialOutcome> outcomes;
   dispatch_trials(
-      6,
+      all_trials(6),
       [](int64_t id) {
         if (id == 1) throw std::invalid_argument("momentum makes no sense here");
         return plain_trial(id);
@@ -90,12 +91,42 @@ TEST(Dispatcher, UnmakeableAndThrowingTrialsAreRecordedAsFailed) {
 TEST(Dispatcher, MoreWorkersThanTrialsAndNoTrials) {
   ThreadWorkerPool pool(8, [](const TrialAssignment& t, int w) { return sleeping_trial(t, w, 0); });
   int reported = 0;
-  dispatch_trials(3, plain_trial, pool,
+  dispatch_trials(all_trials(3), plain_trial, pool,
                   [&](const TrialAssignment&, const TrialOutcome&, int) { ++reported; });
   EXPECT_EQ(reported, 3);
-  dispatch_trials(0, plain_trial, pool,
+  dispatch_trials(all_trials(0), plain_trial, pool,
                   [&](const TrialAssignment&, const TrialOutcome&, int) { ++reported; });
   EXPECT_EQ(reported, 3);
+}
+
+TEST(Dispatcher, StopHandsOutNoMoreAndReportsWhatStillRuns) {
+  // Worker 0 gets a trial that outlasts the grace period; the others finish quickly.
+  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w) {
+    return sleeping_trial(t, w, t.trial_id == 0 ? 1500 : 20);
+  });
+  std::atomic<int> reported{0};
+  const auto started = std::chrono::steady_clock::now();
+  const DispatchReport report = dispatch_trials(
+      all_trials(50), plain_trial, pool,
+      [&](const TrialAssignment&, const TrialOutcome&, int) { ++reported; },
+      [&] { return reported >= 3; }, 0.2);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_TRUE(report.interrupted);
+  EXPECT_EQ(report.unfinished, std::vector<int64_t>{0});
+  EXPECT_LT(reported.load(), 10) << "no new trials after the stop";
+  EXPECT_LT(seconds, 1.4) << "gave up on trial 0 after the grace period";
+  pool.stop_all();  // joins once trial 0 ends
+}
+
+TEST(Dispatcher, RunsOnlyTheGivenIds) {
+  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w) { return sleeping_trial(t, w, 0); });
+  std::set<int64_t> seen;
+  const DispatchReport report = dispatch_trials(
+      {1, 4, 7}, plain_trial, pool,
+      [&](const TrialAssignment&, const TrialOutcome& o, int) { seen.insert(o.trial_id); });
+  EXPECT_FALSE(report.interrupted);
+  EXPECT_EQ(seen, (std::set<int64_t>{1, 4, 7}));
 }
 
 }  // namespace

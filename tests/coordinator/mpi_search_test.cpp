@@ -28,12 +28,7 @@ using hps::testing::CommandResult;
 
 CommandResult shell(const std::string& command) { return testing::run_command(command); }
 
-// mpirun as root and with more ranks than cores, as on the 2-core CI machine.
-std::string mpirun(int ranks) {
-  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
-  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-  return "mpirun --oversubscribe -np " + std::to_string(ranks) + " " + HPSEARCH_BINARY;
-}
+std::string mpirun(int ranks) { return testing::mpirun_hpsearch(ranks); }
 
 void write_data(const TempDir& dir) {
   Rng rng(5);

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -113,7 +114,11 @@ ResultsWriter make_writer(const std::string& path, const SearchConfig& config) {
   return ResultsWriter(path, config, 4, make_scaler(), kFeatures, kClasses, kClasses);
 }
 
-void add(ResultsWriter& writer, const Finished& f) { writer.add(f.trial, f.params, f.outcome); }
+// Records a trial and publishes at once, so a reader sees it (add() alone publishes when due).
+void add(ResultsWriter& writer, const Finished& f) {
+  writer.add(f.trial, f.params, f.outcome);
+  writer.publish();
+}
 
 // Ids of the trials whose weights are stored, among 0..n-1.
 std::vector<int64_t> models(const std::string& path, int64_t n) {
@@ -482,13 +487,16 @@ TEST(ResultsFile, ReadableWhileTheWriterIsOpen) {
   add(writer, make_trial(0, 0.5));
   add(writer, make_trial(1, 0.4));
 
-  // In the writer's process: HDF5 shares its open file with the read-only handle.
+  // The reader opens the published file, a complete copy: it sees what was published when it
+  // opened, and a reader opened after the next publish sees more.
   {
     const ResultsReader reader(path);
     EXPECT_EQ(reader.summary().size(), 2u);
     EXPECT_EQ(reader.best_trial(), 1);
+    EXPECT_EQ(reader.attribute("status"), "running");
     add(writer, make_trial(2, 0.3));
-    EXPECT_EQ(reader.summary().size(), 3u);  // the same open file: sees the new row at once
+    EXPECT_EQ(reader.summary().size(), 2u);
+    EXPECT_EQ(ResultsReader(path).summary().size(), 3u);
   }
 
   // In another process, which sees what add() flushed; HDF5's default locking is on there.
@@ -508,6 +516,48 @@ TEST(ResultsFile, ReadableWhileTheWriterIsOpen) {
   EXPECT_EQ(read_elsewhere(3, 2), 0);
   add(writer, make_trial(3, 0.1));
   EXPECT_EQ(read_elsewhere(4, 3), 0);
+}
+
+TEST(ResultsFile, ResumeKeepsTrialsRankingAndBest) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  {
+    ResultsWriter writer = make_writer(path, config);
+    add(writer, make_trial(0, 0.5));
+    add(writer, make_trial(1, 0.2));
+    add(writer, make_trial(2, 0.4));
+    writer.finish("interrupted", 0.01, {3, 4});
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + ".live"));
+  {
+    const ResultsReader reader(path);
+    EXPECT_EQ(reader.attribute("status"), "interrupted");
+  }
+  std::unique_ptr<ResultsWriter> resumed =
+      ResultsWriter::resume(path, config, 3, make_scaler(), kFeatures, kClasses, kClasses);
+  EXPECT_EQ(resumed->recorded_trials(), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(ResultsReader(path).attribute("status"), "running");
+  // Trial 3 ranks between 1 and 2: with keep_weights 2 it takes trial 2's place.
+  const Finished third = make_trial(3, 0.3);
+  resumed->add(third.trial, third.params, third.outcome);
+  resumed->finish("finished", 0.01);
+  const ResultsReader reader(path);
+  EXPECT_EQ(reader.summary().size(), 4u);
+  EXPECT_EQ(reader.best_trial(), 1);
+  EXPECT_EQ(models(path, 4), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(reader.integer_attribute("resumes"), 1);
+}
+
+TEST(ResultsFile, PublishedFileIsCompleteWhileTheWorkingCopyIsOpen) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  ResultsWriter writer = make_writer(path, make_config(2));
+  for (int i = 0; i < 5; ++i) add(writer, make_trial(i, 1.0 / (i + 1)));
+  EXPECT_TRUE(std::filesystem::exists(path + ".live"));
+  // As after a kill -9 now: the published file opens and holds every published trial.
+  EXPECT_EQ(std::system(("h5dump -H " + path + " > /dev/null").c_str()), 0);
+  EXPECT_EQ(ResultsReader(path).summary().size(), 5u);
 }
 
 TEST(ResultsFile, H5pyAndH5dumpReadTheFile) {

@@ -1,0 +1,108 @@
+#include "coordinator/resume_check.hpp"
+
+#include <set>
+
+#include "core/yaml_util.hpp"
+
+namespace hps {
+namespace {
+
+std::string form_text(const ParamSpec& spec) {
+  const auto values = [&spec] {
+    std::string text = "[";
+    for (size_t i = 0; i < spec.choices.size(); ++i)
+      text += (i ? ", " : "") + to_string(spec.choices[i]);
+    return text + "]";
+  };
+  const auto range = [&spec](const char* name) {
+    return std::string(name) + " [" + number_text(spec.low) + ", " + number_text(spec.high) + "]";
+  };
+  switch (spec.form) {
+    case ParamForm::kFixed:
+      return "fixed " + values();
+    case ParamForm::kChoice:
+      return "choice " + values();
+    case ParamForm::kUniform:
+      return range("uniform");
+    case ParamForm::kLogUniform:
+      return range("log_uniform");
+    case ParamForm::kIntUniform:
+      return range("int_uniform");
+  }
+  return "?";
+}
+
+std::string source_text(const DataSource& s) {
+  static const char* kFormats[] = {"idx", "csv", "hdf5"};
+  return std::string(kFormats[static_cast<int>(s.format)]) + " images=" + s.images +
+         " labels=" + s.labels + " path=" + s.path + " label_column=" + s.label_column +
+         " features=" + s.features_dataset + " labels_dataset=" + s.labels_dataset +
+         " max_samples=" + std::to_string(s.max_samples);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> search_identity(const SearchConfig& config,
+                                                   const std::string& data_fingerprint) {
+  std::map<std::string, std::string> id;
+  const SearchSettings& search = config.search;
+  id["search.strategy"] = search.strategy == SearchStrategy::kGrid ? "grid" : "random";
+  id["search.trials"] = std::to_string(search.trials);
+  id["search.seed"] = std::to_string(search.seed);
+  id["search.keep_weights"] = std::to_string(search.keep_weights);
+  for (const ParamSpec& spec : search.space) id["search.space." + spec.name] = form_text(spec);
+
+  const TrainConfig& base = config.base;
+  std::string hidden = "[";
+  for (size_t i = 0; i < base.model.hidden.size(); ++i)
+    hidden += (i ? ", " : "") + std::to_string(base.model.hidden[i]);
+  id["model.hidden"] = hidden + "]";
+  id["model.activation"] = to_string(base.model.activation);
+  id["model.init"] = to_string(base.model.initialization());
+  id["model.dropout"] = number_text(base.model.dropout);
+  const TrainingConfig& t = base.training;
+  id["training.optimizer"] = to_string(t.optimizer.kind);
+  id["training.learning_rate"] = number_text(t.optimizer.learning_rate);
+  id["training.momentum"] = number_text(t.optimizer.momentum);
+  id["training.beta1"] = number_text(t.optimizer.beta1);
+  id["training.beta2"] = number_text(t.optimizer.beta2);
+  id["training.epsilon"] = number_text(t.optimizer.epsilon);
+  id["training.batch_size"] = std::to_string(t.batch_size);
+  id["training.max_epochs"] = std::to_string(t.max_epochs);
+  id["training.l1"] = number_text(t.l1);
+  id["training.l2"] = number_text(t.l2);
+  const EarlyStoppingConfig& e = base.early_stopping;
+  id["early_stopping.enabled"] = e.enabled ? "true" : "false";
+  id["early_stopping.monitor"] = e.monitor == Monitor::kValLoss ? "val_loss" : "val_accuracy";
+  id["early_stopping.mode"] = std::to_string(static_cast<int>(e.mode));
+  id["early_stopping.min_delta"] = number_text(e.min_delta);
+  id["early_stopping.patience"] = std::to_string(e.patience);
+  id["early_stopping.restore_best_weights"] = e.restore_best_weights ? "true" : "false";
+  const DataConfig& d = base.data;
+  id["data.task"] = d.task == Task::kClassification ? "classification" : "regression";
+  id["data.num_classes"] = std::to_string(d.num_classes);
+  id["data.validation_fraction"] = number_text(d.validation_fraction);
+  id["data.scaling"] = std::to_string(static_cast<int>(d.scaling));
+  id["data.train"] = source_text(d.train);
+  id["data.test"] = d.test ? source_text(*d.test) : "none";
+  id["data (contents)"] = data_fingerprint.empty() ? "unknown" : "fingerprint " + data_fingerprint;
+  return id;
+}
+
+std::vector<std::string> identity_changes(const std::map<std::string, std::string>& recorded,
+                                          const std::map<std::string, std::string>& now) {
+  std::set<std::string> keys;
+  for (const auto& [k, v] : recorded) keys.insert(k);
+  for (const auto& [k, v] : now) keys.insert(k);
+  std::vector<std::string> changes;
+  for (const std::string& key : keys) {
+    const auto a = recorded.find(key);
+    const auto b = now.find(key);
+    const std::string before = a == recorded.end() ? "(not searched)" : a->second;
+    const std::string after = b == now.end() ? "(not searched)" : b->second;
+    if (before != after) changes.push_back(key + ": " + before + " -> " + after);
+  }
+  return changes;
+}
+
+}  // namespace hps

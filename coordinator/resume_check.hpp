@@ -1,0 +1,22 @@
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/search_space.hpp"
+
+namespace hps {
+
+/// Everything that decides which trials a search runs and what they produce, flattened to
+/// "key -> value" text (search.space.dropout -> "uniform [0, 0.5]", training.batch_size ->
+/// "128", data.train.path -> "/data/x.csv", data -> the prepared data's fingerprint).
+std::map<std::string, std::string> search_identity(const SearchConfig& config,
+                                                   const std::string& data_fingerprint);
+
+/// What differs between a recorded search and the one asked to resume it, one line per key
+/// ("search.space.learning_rate: log_uniform [0.0001, 0.01] -> log_uniform [0.0001, 0.1]");
+/// empty when the search can resume.
+std::vector<std::string> identity_changes(const std::map<std::string, std::string>& recorded,
+                                          const std::map<std::string, std::string>& now);
+
+}  // namespace hps

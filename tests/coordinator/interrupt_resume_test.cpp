@@ -1,0 +1,242 @@
+// A search interrupted (SIGTERM, and separately kill -9 of the whole job) part way, then
+// resumed, must end with the same /summary as an uninterrupted run; resume refuses what it
+// cannot continue without touching the file; a second search on a busy output is refused.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "core/results_file.hpp"
+#include "core/rng.hpp"
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using hps::testing::CommandResult;
+using hps::testing::run_command;
+using hps::testing::write_text;
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+// 16 trials of about half a second each: long enough to interrupt part way.
+const char* kSearch = R"(seed: 2
+data:
+  task: classification
+  train: {format: csv, path: data.csv, label_column: label}
+model: {hidden: [256, 256]}
+training: {optimizer: adam, batch_size: 32, max_epochs: 15}
+early_stopping: {enabled: false}
+search:
+  strategy: random
+  trials: 16
+  space:
+    learning_rate: {log_uniform: [1.0e-4, 1.0e-2]}
+    dropout: {uniform: [0.0, 0.5]}
+)";
+
+class InterruptResume : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (run_command("command -v mpirun").exit_code != 0) return;
+    dir_ = new testing::TempDir();
+    Rng rng(1);
+    std::ostringstream csv;
+    for (int j = 0; j < 100; ++j) csv << "x" << j << ",";
+    csv << "label\n";
+    for (int i = 0; i < 4000; ++i) {
+      const int c = i % 3;
+      for (int j = 0; j < 100; ++j) csv << (j < 10 ? 0.3 * c : 0.0) + rng.normal() << ",";
+      csv << c << "\n";
+    }
+    write_text(dir_->file("data.csv"), csv.str());
+    write_text(dir_->file("search.yaml"), kSearch);
+    const CommandResult r = run(dir_->file("baseline.h5"), "");
+    if (r.exit_code == 0)
+      baseline_ = new std::map<int64_t, SummaryRow>(rows(dir_->file("baseline.h5")));
+  }
+  static void TearDownTestSuite() {
+    delete baseline_;
+    delete dir_;
+  }
+  void SetUp() override {
+    if (dir_ == nullptr) GTEST_SKIP() << "mpirun is not installed";
+    ASSERT_NE(baseline_, nullptr) << "the uninterrupted baseline search failed";
+  }
+
+  static CommandResult run(const std::string& out, const std::string& extra) {
+    return run_command(testing::mpirun_hpsearch(2) + " run " + dir_->file("search.yaml") +
+                       " --out " + out + " " + extra);
+  }
+  static std::map<int64_t, SummaryRow> rows(const std::string& path) {
+    std::map<int64_t, SummaryRow> m;
+    for (const SummaryRow& r : ResultsReader(path).summary()) {
+      EXPECT_EQ(m.count(r.trial), 0u) << "trial " << r.trial << " recorded twice";
+      m[r.trial] = r;
+    }
+    return m;
+  }
+  // Starts the search in the background; its exit code lands in <out>.rc.
+  static void start(const std::string& out) {
+    std::filesystem::remove(out + ".rc");
+    const std::string command = "(" + testing::mpirun_hpsearch(2) + " run " +
+                                dir_->file("search.yaml") + " --out " + out + " > " + out +
+                                ".log 2>&1; echo $? > " + out + ".rc) &";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+  }
+  // Waits (bounded) until the published file holds at least `n` trials.
+  static size_t wait_for_rows(const std::string& out, size_t n) {
+    const auto deadline = Clock::now() + std::chrono::seconds(90);
+    while (Clock::now() < deadline) {
+      try {
+        if (std::filesystem::exists(out)) {
+          const size_t have = ResultsReader(out).summary().size();
+          if (have >= n) return have;
+        }
+      } catch (const std::exception&) {
+        // the file is being replaced; look again
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return 0;
+  }
+  // Waits (bounded) for the background search to end; returns its exit code.
+  static int wait_for_exit(const std::string& out) {
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+      std::ifstream rc(out + ".rc");
+      int code = -1;
+      if (rc >> code) return code;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  static void expect_same_as_baseline(const std::string& out) {
+    const auto resumed = rows(out);
+    ASSERT_EQ(resumed.size(), baseline_->size());
+    for (const auto& [id, row] : *baseline_) {
+      ASSERT_EQ(resumed.count(id), 1u) << "trial " << id;
+      const SummaryRow& other = resumed.at(id);
+      EXPECT_EQ(other.status, row.status) << id;
+      EXPECT_EQ(other.params, row.params) << id;
+      EXPECT_EQ(other.best_val_loss, row.best_val_loss) << id;
+      EXPECT_EQ(other.best_val_metric, row.best_val_metric) << id;
+      EXPECT_EQ(other.epochs_run, row.epochs_run) << id;
+    }
+    EXPECT_EQ(ResultsReader(out).best_trial(),
+              ResultsReader(dir_->file("baseline.h5")).best_trial());
+    EXPECT_EQ(ResultsReader(out).attribute("status"), "finished");
+  }
+
+  static testing::TempDir* dir_;
+  static std::map<int64_t, SummaryRow>* baseline_;
+};
+
+testing::TempDir* InterruptResume::dir_ = nullptr;
+std::map<int64_t, SummaryRow>* InterruptResume::baseline_ = nullptr;
+
+TEST_F(InterruptResume, SigtermClosesTheFileAsInterruptedAndResumeFinishesIt) {
+  const std::string out = dir_->file("term.h5");
+  start(out);
+  ASSERT_GE(wait_for_rows(out, 3), 3u);
+  // As Slurm's scancel does: every rank of the job gets SIGTERM.
+  const auto signalled = Clock::now();
+  run_command("pkill -TERM -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + out + "'");
+  EXPECT_EQ(wait_for_exit(out), 4);
+  const double seconds = std::chrono::duration<double>(Clock::now() - signalled).count();
+  EXPECT_LT(seconds, 10.0) << "the job must end within 10 s of the signal";
+  EXPECT_EQ(run_command("h5dump -H " + out).exit_code, 0);
+  const ResultsReader interrupted(out);
+  EXPECT_EQ(interrupted.attribute("status"), "interrupted");
+  EXPECT_LT(interrupted.summary().size(), baseline_->size());
+
+  const CommandResult resumed = run(out, "--resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr("resuming: "));
+  expect_same_as_baseline(out);
+}
+
+TEST_F(InterruptResume, KillNineLeavesAReadableFileAndResumeFinishesIt) {
+  const std::string out = dir_->file("kill.h5");
+  start(out);
+  const size_t seen = wait_for_rows(out, 3);
+  ASSERT_GE(seen, 3u);
+  run_command("pkill -KILL -f '" + out + "'");  // the whole job: mpirun and every rank
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (run_command("pgrep -f '" + out + "'").exit_code == 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(run_command("h5dump -H " + out).exit_code, 0);
+  EXPECT_GE(ResultsReader(out).summary().size(), seen) << "trials published before the kill";
+
+  const CommandResult resumed = run(out, "--resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  expect_same_as_baseline(out);
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(InterruptResume, ResumeRefusesWhatItCannotContinueAndTouchesNothing) {
+  const CommandResult missing = run(dir_->file("missing.h5"), "--resume");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.output, HasSubstr("nothing to resume"));
+
+  const std::string corrupt = dir_->file("corrupt.h5");
+  write_text(corrupt, "this is not HDF5 at all");
+  const CommandResult c = run(corrupt, "--resume");
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_THAT(c.output, HasSubstr("corrupt.h5"));
+  EXPECT_THAT(c.output, HasSubstr("not an HDF5 file"));
+  EXPECT_EQ(file_bytes(corrupt), "this is not HDF5 at all");
+
+  const std::string foreign = dir_->file("foreign.h5");
+  ASSERT_EQ(run_command("h5import /dev/null -dims 0 -o " + foreign + " > /dev/null 2>&1 || " +
+                        "/usr/bin/python3 -c \"import h5py; h5py.File('" + foreign +
+                        "', 'w').attrs['format'] = 'something else'\"")
+                .exit_code,
+            0);
+  const std::string foreign_before = file_bytes(foreign);
+  const CommandResult f = run(foreign, "--resume");
+  EXPECT_EQ(f.exit_code, 2);
+  EXPECT_THAT(f.output, HasSubstr("not an hpsearch search result"));
+  EXPECT_EQ(file_bytes(foreign), foreign_before);
+
+  // The finished baseline, resumed with a changed space: refused, saying what changed.
+  const std::string baseline = dir_->file("baseline.h5");
+  const std::string before = file_bytes(baseline);
+  std::string changed = kSearch;
+  changed.replace(changed.find("uniform: [0.0, 0.5]"), 19, "uniform: [0.0, 0.4]");
+  write_text(dir_->file("changed.yaml"), changed);
+  const CommandResult r =
+      run_command(testing::mpirun_hpsearch(1) + " run " + dir_->file("changed.yaml") + " --out " +
+                  baseline + " --resume");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("search.space.dropout: uniform [0, 0.5] -> uniform [0, 0.4]"));
+  EXPECT_EQ(file_bytes(baseline), before);
+
+  const CommandResult done = run(baseline, "--resume");
+  EXPECT_EQ(done.exit_code, 0);
+  EXPECT_THAT(done.output, HasSubstr("already finished"));
+  EXPECT_EQ(file_bytes(baseline), before);
+}
+
+TEST_F(InterruptResume, SecondSearchOnABusyOutputIsRefused) {
+  const std::string out = dir_->file("busy.h5");
+  start(out);
+  ASSERT_GE(wait_for_rows(out, 1), 1u);
+  const CommandResult second = run(out, "--resume");
+  EXPECT_EQ(second.exit_code, 2);
+  EXPECT_THAT(second.output, HasSubstr("is being written by another search"));
+  EXPECT_EQ(wait_for_exit(out), 0) << "the first search is not disturbed";
+  EXPECT_EQ(rows(out).size(), baseline_->size());
+}
+
+}  // namespace
+}  // namespace hps

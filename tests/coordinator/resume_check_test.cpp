@@ -1,0 +1,42 @@
+#include "coordinator/resume_check.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using ::testing::ElementsAre;
+
+SearchConfig parse(const testing::TempDir& dir, const std::string& space, int trials = 4) {
+  testing::write_text(dir.file("d.csv"), "a,b,label\n1,2,0\n2,1,1\n3,3,0\n0,1,1\n");
+  return parse_search_config(
+      "data:\n  train: {format: csv, path: d.csv, label_column: label}\n"
+      "search:\n  strategy: random\n  trials: " +
+          std::to_string(trials) + "\n  space:\n" + space,
+      "s.yaml", dir.path());
+}
+
+TEST(ResumeCheck, SameSearchAndDataHaveNoChanges) {
+  testing::TempDir dir;
+  const auto a = search_identity(parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n"), "abc");
+  const auto b = search_identity(parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n"), "abc");
+  EXPECT_TRUE(identity_changes(a, b).empty());
+}
+
+TEST(ResumeCheck, NamesEveryChange) {
+  testing::TempDir dir;
+  const auto before = search_identity(parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n"), "abc");
+  const auto after = search_identity(
+      parse(dir, "    dropout: {uniform: [0.0, 0.4]}\n    batch_size: [32, 64]\n", 6), "abd");
+  EXPECT_THAT(identity_changes(before, after),
+              ElementsAre("data (contents): fingerprint abc -> fingerprint abd",
+                          "search.space.batch_size: (not searched) -> choice [32, 64]",
+                          "search.space.dropout: uniform [0, 0.5] -> uniform [0, 0.4]",
+                          "search.trials: 4 -> 6"));
+}
+
+}  // namespace
+}  // namespace hps
