@@ -32,9 +32,9 @@
 //
 // Crash safety: HDF5 1.10 can leave a file unreadable when its writer is killed mid-write, so
 // the writer never modifies <path> in place. It works on <path>.live and publishes it: flush,
-// copy to <path>.tmp, fsync, rename over <path> (atomic). <path> is therefore always a
-// complete, closed HDF5 file; after a kill -9 it holds every trial published before it, and
-// <path>.live is discarded. Publishing is throttled so it takes at most about a tenth of the
+// copy to <path>.tmp, rename over <path> (atomic; no fsync, see publish()). <path> is therefore
+// always a complete, closed HDF5 file; after a kill -9 it holds every trial published before it,
+// and <path>.live is discarded. Publishing is throttled so it takes at most about a tenth of the
 // coordinator's time (every add() for small files; about once a second for a 100 MB one):
 // add() publishes when due and publish_if_due() (called while waiting) catches up, so a
 // finished trial reaches <path> within a second or two. Readers (inspect, h5py) read <path>.
