@@ -73,7 +73,7 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   id["training.l2"] = number_text(t.l2);
   const EarlyStoppingConfig& e = base.early_stopping;
   id["early_stopping.enabled"] = e.enabled ? "true" : "false";
-  id["early_stopping.monitor"] = e.monitor == Monitor::kValLoss ? "val_loss" : "val_accuracy";
+  id["early_stopping.monitor"] = monitor_name(e.monitor);
   id["early_stopping.mode"] = std::to_string(static_cast<int>(e.mode));
   id["early_stopping.min_delta"] = number_text(e.min_delta);
   id["early_stopping.patience"] = std::to_string(e.patience);

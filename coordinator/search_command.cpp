@@ -44,13 +44,6 @@ PreparedData prepare(const SearchConfig& config) {
   return prepare_data(config.base.data, derive_seed(config.search.seed, SeedStream::kSplit));
 }
 
-bool maximizing(const EarlyStoppingConfig& e) {
-  return e.mode == MonitorMode::kMax ||
-         (e.mode == MonitorMode::kAuto && e.monitor == Monitor::kValAccuracy);
-}
-
-const char* monitor_name(Monitor m) { return m == Monitor::kValLoss ? "val_loss" : "val_accuracy"; }
-
 // Set by SIGTERM/SIGUSR1 on every rank; rank 0 acts on it, the others keep training until
 // rank 0 ends the job.
 volatile std::sig_atomic_t g_stop_signal = 0;
@@ -72,7 +65,6 @@ struct Plan {
   SearchConfig config;
   PreparedData data;
   std::string fingerprint;
-  std::vector<int64_t> done;  // trials already recorded (resume)
 };
 
 Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& plan) {
@@ -142,7 +134,7 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
   MpiWorkerPool pool(
       mpi.size(), [&data](const TrialAssignment& trial, int) { return run_trial(trial, data, 0); });
   const EarlyStoppingConfig& watch = config.base.early_stopping;
-  Progress progress(total, monitor_name(watch.monitor), maximizing(watch), stderr,
+  Progress progress(total, monitor_name(watch.monitor), maximizes(watch), stderr,
                     isatty(STDERR_FILENO) != 0, static_cast<int64_t>(recorded.size()));
 
   const double cpu_start = thread_cpu_seconds();

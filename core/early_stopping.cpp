@@ -4,9 +4,17 @@
 
 namespace hps {
 
+bool maximizes(const EarlyStoppingConfig& config) {
+  return config.mode == MonitorMode::kMax ||
+         (config.mode == MonitorMode::kAuto && config.monitor == Monitor::kValAccuracy);
+}
+
+const char* monitor_name(Monitor monitor) {
+  return monitor == Monitor::kValLoss ? "val_loss" : "val_accuracy";
+}
+
 EarlyStopping::EarlyStopping(const EarlyStoppingConfig& config) : config_(config) {
-  maximize_ = config.mode == MonitorMode::kMax ||
-              (config.mode == MonitorMode::kAuto && config.monitor == Monitor::kValAccuracy);
+  maximize_ = maximizes(config);
   best_ = maximize_ ? -std::numeric_limits<double>::infinity()
                     : std::numeric_limits<double>::infinity();
 }

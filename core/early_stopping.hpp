@@ -18,6 +18,12 @@ struct EarlyStoppingConfig {
   bool restore_best_weights = true;
 };
 
+/// Whether `config` watches for a larger value: mode max, or auto with val_accuracy.
+bool maximizes(const EarlyStoppingConfig& config);
+
+/// "val_loss" or "val_accuracy".
+const char* monitor_name(Monitor monitor);
+
 /// Early stopping with Keras semantics: an epoch improves when its value beats the best so far
 /// by strictly more than min_delta; training stops once `patience` epochs in a row have not
 /// improved (patience 0 stops at the first epoch that does not). A non-finite value never

@@ -103,16 +103,6 @@ const char* task_name(Task task) {
   return task == Task::kClassification ? "classification" : "regression";
 }
 
-const char* monitor_name(Monitor monitor) {
-  return monitor == Monitor::kValAccuracy ? "val_accuracy" : "val_loss";
-}
-
-// As EarlyStopping: auto maximizes accuracy and minimizes loss.
-bool maximizes(const EarlyStoppingConfig& config) {
-  return config.mode == MonitorMode::kMax ||
-         (config.mode == MonitorMode::kAuto && config.monitor == Monitor::kValAccuracy);
-}
-
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   std::tm parts{};
