@@ -44,12 +44,21 @@ PreparedData prepare(const SearchConfig& config) {
   return prepare_data(config.base.data, derive_seed(config.search.seed, SeedStream::kSplit));
 }
 
-// Set by SIGTERM/SIGUSR1 on every rank; rank 0 acts on it, the others keep training until
-// rank 0 ends the job.
+// Set by SIGTERM/SIGUSR1 on every rank. Rank 0 acts on it; the others keep training while
+// rank 0 gives running trials their grace period, and die at the next signal (mpirun's
+// SIGTERM when rank 0 ends the job), so the job ends without waiting for SIGKILL.
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void record_stop_signal(int signal) { g_stop_signal = signal; }
+volatile std::sig_atomic_t g_worker_rank = 0;
+extern "C" void record_stop_signal(int signal) {
+  if (g_worker_rank != 0 && g_stop_signal != 0) {
+    std::signal(signal, SIG_DFL);  // both async-signal-safe
+    std::raise(signal);
+  }
+  g_stop_signal = signal;
+}
 
-void install_stop_handlers() {
+void install_stop_handlers(bool worker) {
+  g_worker_rank = worker ? 1 : 0;
   struct sigaction action {};
   action.sa_handler = record_stop_signal;
   sigemptyset(&action.sa_mask);
@@ -181,7 +190,7 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
 }  // namespace
 
 int run_search(const MpiSession& mpi, RunOptions options) {
-  install_stop_handlers();
+  install_stop_handlers(mpi.rank() != 0);
   // Rank 0 checks everything first and tells the others whether to go on, so a bad config
   // ends every rank with the same clear exit code and no rank waits forever.
   std::vector<char> verdict(1, static_cast<char>(Verdict::kStop));

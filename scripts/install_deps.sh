@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist
   python3-h5py python3-numpy
+  slurm-wlm munge
   "$@"
 )
 
