@@ -288,7 +288,8 @@ case "$mode" in
     done
     say "job $job requeued ($(job_field "$job" JobState))"
     expect_job "$job" COMPLETED 0:0 240
-    log_of "$job" | grep -q "requeued job $job" || fail "the log does not show the requeue"
+    log_of "$job" | grep -q "requeueing job $job" || fail "the log does not show the requeue"
+    log_of "$job" | grep -q "job $job, restart 1" || fail "the log does not show the restart"
     log_of "$job" | grep -q -- "--resume" || fail "the requeued job did not add --resume"
     results check "$out" finished 8 || fail "wrong result file after the requeue"
     ;;
