@@ -221,6 +221,9 @@ struct BadConfig {
   int line;
 };
 
+// Names the case in test listings instead of dumping the struct's bytes.
+void PrintTo(const BadConfig& c, std::ostream* os) { *os << c.name; }
+
 class MpiSearchBadConfig : public MpiSearch, public ::testing::WithParamInterface<BadConfig> {};
 
 TEST_P(MpiSearchBadConfig, NamesKeyAndLineExitsNonZeroAndWritesNothing) {
