@@ -1,6 +1,7 @@
 #include "coordinator/model_commands.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -127,7 +128,7 @@ int predict_result(const std::string& file, const std::string& data, const std::
   }
   csv.close();
   if (!csv) throw std::runtime_error("cannot write " + partial);
-  std::rename(partial.c_str(), out.c_str());
+  std::filesystem::rename(partial, out);  // throws, naming both paths, if it cannot
   std::printf("wrote %lld predictions of trial %lld to %s\n",
               static_cast<long long>(outputs.cols()), static_cast<long long>(t.id), out.c_str());
   return 0;

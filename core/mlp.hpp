@@ -51,8 +51,7 @@ class Mlp {
   Eigen::Map<Vector> bias_view(Vector& flat, Index layer) const;
   Eigen::Map<const Vector> bias_view(const Vector& flat, Index layer) const;
 
-  /// Offset and length of layer `layer`'s weights in the flat parameter vector.
-  Index weight_offset(Index layer) const { return offsets_[layer]; }
+  /// Number of weights of layer `layer` (outputs x inputs).
   Index weight_size(Index layer) const {
     return shape_.layer_outputs(layer) * shape_.layer_inputs(layer);
   }

@@ -1,5 +1,7 @@
 #pragma once
 // Helpers shared by the tests: temporary folders and small generated data sets.
+#include <gtest/gtest.h>
+
 #include <string>
 
 #include "core/dataset.hpp"
@@ -23,6 +25,43 @@ class TempDir {
 
 /// Writes `text` to `path`, replacing it.
 void write_text(const std::string& path, const std::string& text);
+
+/// Base of config-parsing tests: writes a config file named `file_name` into a fresh folder
+/// and loads it with `loader` (load_train_config, load_search_config).
+template <typename Config>
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  ConfigFileTest(std::string file_name, Config (*loader)(const std::string&))
+      : file_name_(std::move(file_name)), loader_(loader) {}
+
+  std::string config_path() const { return dir_.file(file_name_); }
+
+  Config load(const std::string& text) {
+    write_text(config_path(), text);
+    return loader_(config_path());
+  }
+
+  /// The ConfigError message loading `text` gives; a test failure when it loads.
+  std::string error(const std::string& text) {
+    write_text(config_path(), text);
+    try {
+      loader_(config_path());
+    } catch (const std::runtime_error& e) {  // ConfigError
+      return e.what();
+    }
+    ADD_FAILURE() << "expected a ConfigError for:\n" << text;
+    return "";
+  }
+
+  /// "<config path>:<line>: " — how every located error starts.
+  std::string at(int line) const { return config_path() + ":" + std::to_string(line) + ": "; }
+
+  TempDir dir_;
+
+ private:
+  std::string file_name_;
+  Config (*loader_)(const std::string&);
+};
 /// Writes raw bytes to `path`.
 void write_bytes(const std::string& path, const std::string& bytes);
 

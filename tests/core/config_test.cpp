@@ -28,36 +28,13 @@ const std::string kData =
 
 /// A folder with placeholder data files (config parsing only checks that they exist) and a
 /// config file written per test.
-class LoadTrainConfig : public ::testing::Test {
+class LoadTrainConfig : public testing::ConfigFileTest<TrainConfig> {
  protected:
+  LoadTrainConfig() : ConfigFileTest("config.yaml", load_train_config) {}
   void SetUp() override {
     for (const char* name : {"train-images.idx", "train-labels.idx", "test.csv", "data.h5"})
       write_text(dir_.file(name), "placeholder");
   }
-
-  std::string config_path() const { return dir_.file("config.yaml"); }
-
-  TrainConfig load(const std::string& text) {
-    write_text(config_path(), text);
-    return load_train_config(config_path());
-  }
-
-  /// The ConfigError message loading `text` gives; a test failure when it loads.
-  std::string error(const std::string& text) {
-    write_text(config_path(), text);
-    try {
-      load_train_config(config_path());
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "expected a ConfigError for:\n" << text;
-    return "";
-  }
-
-  /// "<config path>:<line>: " — how every located error starts.
-  std::string at(int line) const { return config_path() + ":" + std::to_string(line) + ": "; }
-
-  TempDir dir_;
 };
 
 TEST_F(LoadTrainConfig, ReadsEveryKey) {

@@ -47,35 +47,12 @@ std::string grid_search(const std::string& space) {
 
 /// A folder with a tiny CSV data set (parsing checks that it exists) and a search config
 /// written per test.
-class SearchSpace : public ::testing::Test {
+class SearchSpace : public testing::ConfigFileTest<SearchConfig> {
  protected:
+  SearchSpace() : ConfigFileTest("search.yaml", load_search_config) {}
   void SetUp() override {
     write_text(dir_.file("train.csv"), "a,b,label\n0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,0\n0.7,0.8,1\n");
   }
-
-  std::string config_path() const { return dir_.file("search.yaml"); }
-
-  SearchConfig load(const std::string& text) {
-    write_text(config_path(), text);
-    return load_search_config(config_path());
-  }
-
-  /// The ConfigError message loading `text` gives; a test failure when it loads.
-  std::string error(const std::string& text) {
-    write_text(config_path(), text);
-    try {
-      load_search_config(config_path());
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "expected a ConfigError for:\n" << text;
-    return "";
-  }
-
-  /// "<config path>:<line>: " — how every located error starts.
-  std::string at(int line) const { return config_path() + ":" + std::to_string(line) + ": "; }
-
-  TempDir dir_;
 };
 
 using Widths = std::vector<int64_t>;
