@@ -12,10 +12,10 @@ namespace hps {
 namespace {
 
 // Statuses in the order counts are shown; a status this list does not know follows them.
-constexpr const char* kStatuses[] = {"completed", "early_stopped", "stopped", "diverged", "failed"};
+constexpr const char* kStatuses[] = {"completed", "early_stopped", "pruned", "diverged", "failed"};
 
 bool finished_well(const std::string& status) {
-  return status == "completed" || status == "early_stopped" || status == "stopped";
+  return status == "completed" || status == "early_stopped" || status == "pruned";
 }
 
 // A small streaming JSON writer: it places commas and colons and escapes strings; the caller
@@ -143,7 +143,7 @@ struct Entry {
 
 // Everything both renderings show, read once.
 struct Leaderboard {
-  std::string file, status, strategy, task, metric, monitor, monitor_mode;
+  std::string file, status, strategy, scheduler, task, metric, monitor, monitor_mode;
   int64_t trials_total = 0;
   std::optional<int64_t> best_trial;
   std::vector<SummaryRow> rows;
@@ -156,6 +156,7 @@ Leaderboard build(const ResultsReader& reader, int top) {
   board.file = reader.path();
   board.status = reader.attribute("status");
   board.strategy = reader.attribute("strategy");
+  board.scheduler = reader.has_attribute("scheduler") ? reader.attribute("scheduler") : "none";
   board.task = reader.attribute("task");
   board.metric = reader.attribute("metric");
   board.monitor = reader.attribute("monitor");
@@ -234,6 +235,7 @@ std::string render_json(const Leaderboard& board) {
   json.key("file").string(board.file);
   json.key("status").string(board.status);
   json.key("strategy").string(board.strategy);
+  json.key("scheduler").string(board.scheduler);
   json.key("task").string(board.task);
   json.key("metric").string(board.metric);
   json.key("monitor").string(board.monitor);
@@ -285,6 +287,10 @@ std::string render_json(const Leaderboard& board) {
     json.key("final_train_" + board.metric).number(row.final_train_metric);
     json.key("seconds").number(row.seconds);
     json.key("worker_rank").integer(row.rank);
+    json.key("test_loss").number(row.test_loss);
+    json.key("test_" + board.metric).number(row.test_metric);
+    json.key("finished_at").number(row.finished_at);
+    json.key("rung").integer(row.rung);
     json.key("has_model").boolean(entry.has_model);
     json.end_object();
   }
@@ -294,9 +300,11 @@ std::string render_json(const Leaderboard& board) {
 }
 
 std::string render_text(const Leaderboard& board) {
-  std::string out = board.file + ": " + board.strategy + " search, " + board.status + ", " +
-                    std::to_string(board.rows.size()) + "/" + std::to_string(board.trials_total) +
-                    " trials done";
+  const bool asha = board.scheduler == "asha";
+  std::string out = board.file + ": " + board.strategy +
+                    (board.scheduler == "none" ? "" : " + " + board.scheduler) + " search, " +
+                    board.status + ", " + std::to_string(board.rows.size()) + "/" +
+                    std::to_string(board.trials_total) + " trials done";
   std::string counts;
   for (const auto& [status, n] : board.counts) {
     if (n == 0) continue;
@@ -333,6 +341,12 @@ std::string render_text(const Leaderboard& board) {
   const std::size_t loss = add_column("val_loss", true);
   const std::size_t best_epoch = add_column("best_epoch", true);
   const std::size_t epochs = add_column("epochs", true);
+  // ASHA: the highest rung a trial reached, so a pruned trial shows where it stopped.
+  const std::size_t rung = asha ? add_column("rung", true) : 0;
+  const bool has_test = std::any_of(board.rows.begin(), board.rows.end(), [](const SummaryRow& r) {
+    return std::isfinite(r.test_metric);
+  });
+  const std::size_t test = has_test ? add_column("test_" + board.metric, true) : 0;
   const std::size_t seconds = add_column("seconds", true);
   const std::size_t model = add_column("model", false);
 
@@ -349,6 +363,8 @@ std::string render_text(const Leaderboard& board) {
     columns[loss].cells.push_back(format("%.4f", row.best_val_loss));
     columns[best_epoch].cells.push_back(row.best_epoch >= 0 ? std::to_string(row.best_epoch) : "-");
     columns[epochs].cells.push_back(std::to_string(row.epochs_run));
+    if (asha) columns[rung].cells.push_back(row.rung >= 0 ? std::to_string(row.rung) : "-");
+    if (has_test) columns[test].cells.push_back(format("%.4f", row.test_metric));
     columns[seconds].cells.push_back(format("%.1f", row.seconds));
     columns[model].cells.push_back(entry.has_model ? "yes" : "no");
   }

@@ -58,6 +58,7 @@ std::vector<char> pack(const TrialAssignment& t) {
   w.put(e.min_delta);
   w.put<int32_t>(e.patience);
   w.put<uint8_t>(e.restore_best_weights);
+  w.put<uint8_t>(t.report_epochs);
   return std::move(w.bytes());
 }
 
@@ -90,6 +91,7 @@ TrialAssignment unpack_assignment(const std::vector<char>& bytes) {
   e.min_delta = r.get<double>();
   e.patience = r.get<int32_t>();
   e.restore_best_weights = r.get<uint8_t>() != 0;
+  t.report_epochs = r.get<uint8_t>() != 0;
   finish(r, "assignment");
   return t;
 }
@@ -105,6 +107,8 @@ std::vector<char> pack(const TrialOutcome& o) {
   w.put(o.best_value);
   static_assert(std::is_trivially_copyable_v<EpochRecord>);
   w.put_vector(o.history.epochs);
+  w.put(o.test_loss);
+  w.put(o.test_metric);
   w.put_floats(o.weights.data(), o.weights.size());
   return std::move(w.bytes());
 }
@@ -120,9 +124,43 @@ TrialOutcome unpack_outcome(const std::vector<char>& bytes) {
   o.best_epoch = r.get<int32_t>();
   o.best_value = r.get<double>();
   o.history.epochs = r.get_vector<EpochRecord>();
+  o.test_loss = r.get<double>();
+  o.test_metric = r.get<double>();
   o.weights = r.get_floats();
   finish(r, "result");
   return o;
+}
+
+std::vector<char> pack(const EpochReport& report) {
+  ByteWriter w;
+  w.put(report.trial_id);
+  w.put(report.record);
+  return std::move(w.bytes());
+}
+
+EpochReport unpack_epoch_report(const std::vector<char>& bytes) {
+  ByteReader r(bytes);
+  EpochReport report;
+  report.trial_id = r.get<int64_t>();
+  report.record = r.get<EpochRecord>();
+  finish(r, "epoch report");
+  return report;
+}
+
+std::vector<char> pack(const EpochVerdict& verdict) {
+  ByteWriter w;
+  w.put<uint8_t>(verdict.prune);
+  w.put_string(verdict.reason);
+  return std::move(w.bytes());
+}
+
+EpochVerdict unpack_verdict(const std::vector<char>& bytes) {
+  ByteReader r(bytes);
+  EpochVerdict verdict;
+  verdict.prune = r.get<uint8_t>() != 0;
+  verdict.reason = r.get_string();
+  finish(r, "verdict");
+  return verdict;
 }
 
 std::vector<char> pack(const PreparedData& data) {

@@ -13,6 +13,8 @@ enum class Tag : int {
   kAssign = 1,  ///< rank 0 -> worker: a TrialAssignment
   kResult = 2,  ///< worker -> rank 0: a TrialOutcome
   kStop = 3,    ///< rank 0 -> worker: no more trials, exit
+  kEpoch = 4,   ///< worker -> rank 0: an EpochReport; the worker waits for the verdict
+  kVerdict = 5  ///< rank 0 -> worker: the EpochVerdict on its last report
 };
 
 std::vector<char> pack(const TrialAssignment& trial);
@@ -20,6 +22,12 @@ TrialAssignment unpack_assignment(const std::vector<char>& bytes);
 
 std::vector<char> pack(const TrialOutcome& outcome);
 TrialOutcome unpack_outcome(const std::vector<char>& bytes);
+
+std::vector<char> pack(const EpochReport& report);
+EpochReport unpack_epoch_report(const std::vector<char>& bytes);
+
+std::vector<char> pack(const EpochVerdict& verdict);
+EpochVerdict unpack_verdict(const std::vector<char>& bytes);
 
 /// The prepared data set, broadcast once from rank 0 to every worker.
 std::vector<char> pack(const PreparedData& data);

@@ -89,6 +89,11 @@ void MpiSession::abort(int code) {
 MpiWorkerPool::MpiWorkerPool(int ranks, TrialFunction local_train)
     : ranks_(ranks), local_(1, std::move(local_train)) {}
 
+void MpiWorkerPool::set_judge(EpochJudge judge) {
+  judge_ = judge;
+  local_.set_judge(std::move(judge));
+}
+
 void MpiWorkerPool::assign(int worker, const TrialAssignment& trial) {
   if (worker == 0) {
     local_.assign(0, trial);
@@ -108,6 +113,14 @@ std::optional<TrialOutcome> MpiWorkerPool::wait_result(int& worker, double timeo
     }
     int flag = 0;
     MPI_Status status;
+    check(MPI_Iprobe(MPI_ANY_SOURCE, static_cast<int>(Tag::kEpoch), MPI_COMM_WORLD, &flag, &status),
+          "MPI_Iprobe");
+    if (flag) {  // a worker waits for its verdict: answer at once
+      const EpochReport report = unpack_epoch_report(receive(status));
+      send(pack(judge_ ? judge_(report) : EpochVerdict{}), status.MPI_SOURCE, Tag::kVerdict);
+      backoff = Backoff();
+      continue;
+    }
     check(
         MPI_Iprobe(MPI_ANY_SOURCE, static_cast<int>(Tag::kResult), MPI_COMM_WORLD, &flag, &status),
         "MPI_Iprobe");
@@ -132,7 +145,11 @@ void serve_trials(const TrialFunction& train) {
     const std::vector<char> bytes = receive(status);
     if (status.MPI_TAG == static_cast<int>(Tag::kStop)) return;
     const TrialAssignment trial = unpack_assignment(bytes);
-    send(pack(train(trial, rank)), 0, Tag::kResult);
+    const EpochJudge ask_rank0 = [](const EpochReport& report) {
+      send(pack(report), 0, Tag::kEpoch);
+      return unpack_verdict(receive(probe(0, static_cast<int>(Tag::kVerdict))));
+    };
+    send(pack(train(trial, rank, ask_rank0)), 0, Tag::kResult);
   }
 }
 

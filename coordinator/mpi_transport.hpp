@@ -36,15 +36,20 @@ class MpiWorkerPool final : public WorkerPool {
   int size() const override { return ranks_; }
   void assign(int worker, const TrialAssignment& trial) override;
   std::optional<TrialOutcome> wait_result(int& worker, double timeout_seconds) override;
+  /// Answers the local thread's reports directly and other ranks' reports while waiting in
+  /// wait_result().
+  void set_judge(EpochJudge judge) override;
   void stop_all() override;
 
  private:
   int ranks_;
+  EpochJudge judge_;
   ThreadWorkerPool local_;
   std::vector<char> buffer_;
 };
 
 /// Ranks >= 1: receive assignments from rank 0 and train them with `train` until told to stop.
+/// Epoch reports go to rank 0, which answers each with a verdict.
 void serve_trials(const TrialFunction& train);
 
 /// Sends `bytes` from rank 0 to every rank (others pass an empty vector and get the data).

@@ -46,7 +46,23 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
                                                    const std::string& data_fingerprint) {
   std::map<std::string, std::string> id;
   const SearchSettings& search = config.search;
-  id["search.strategy"] = search.strategy == SearchStrategy::kGrid ? "grid" : "random";
+  id["search.strategy"] = to_string(search.strategy);
+  if (search.strategy == SearchStrategy::kTpe) {
+    id["search.tpe.startup_trials"] = std::to_string(search.tpe.startup_trials);
+    id["search.tpe.gamma"] = number_text(search.tpe.gamma);
+    id["search.tpe.candidates"] = std::to_string(search.tpe.candidates);
+  }
+  const SchedulerSettings& s = search.scheduler;
+  id["search.scheduler"] = to_string(s.kind);
+  if (s.kind == SchedulerKind::kAsha) {
+    id["search.asha.reduction_factor"] = std::to_string(s.reduction_factor);
+    id["search.asha.min_epochs"] = std::to_string(s.min_epochs);
+    id["search.asha.max_epochs"] = std::to_string(s.max_epochs);
+    id["search.asha.grace"] = std::to_string(s.grace);
+  } else if (s.kind == SchedulerKind::kMedian) {
+    id["search.median.warmup_epochs"] = std::to_string(s.warmup_epochs);
+    id["search.median.min_trials"] = std::to_string(s.min_trials);
+  }
   id["search.trials"] = std::to_string(search.trials);
   id["search.seed"] = std::to_string(search.seed);
   id["search.keep_weights"] = std::to_string(search.keep_weights);

@@ -18,6 +18,7 @@
 #include "coordinator/mpi_transport.hpp"
 #include "coordinator/progress.hpp"
 #include "coordinator/resume_check.hpp"
+#include "coordinator/search_state.hpp"
 #include "core/config.hpp"
 #include "core/data_loader.hpp"
 #include "core/output_path.hpp"
@@ -129,19 +130,26 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
                            data.train.num_outputs(), data.train.num_classes, plan.fingerprint);
   const int64_t total = trial_count(config.search);
   const std::vector<int64_t> recorded = writer->recorded_trials();
+  SearchState state(config);
+  if (options.resume) state.replay(ResultsReader(output));
   std::vector<int64_t> ids;
   for (const int64_t id : all_trials(total))
     if (!std::binary_search(recorded.begin(), recorded.end(), id)) ids.push_back(id);
-  std::fprintf(stderr, "hpsearch run: %lld trials (%s) on %d rank%s, writing %s\n",
-               static_cast<long long>(total),
-               config.search.strategy == SearchStrategy::kGrid ? "grid" : "random", mpi.size(),
+  const SchedulerKind scheduler = config.search.scheduler.kind;
+  std::fprintf(stderr, "hpsearch run: %lld trials (%s%s%s) on %d rank%s, writing %s\n",
+               static_cast<long long>(total), to_string(config.search.strategy),
+               scheduler == SchedulerKind::kNone ? "" : " + ",
+               scheduler == SchedulerKind::kNone ? "" : to_string(scheduler), mpi.size(),
                mpi.size() == 1 ? "" : "s", output.c_str());
   if (options.resume)
     std::fprintf(stderr, "resuming: %zu trials recorded, %zu to run\n", recorded.size(),
                  ids.size());
 
-  MpiWorkerPool pool(
-      mpi.size(), [&data](const TrialAssignment& trial, int) { return run_trial(trial, data, 0); });
+  MpiWorkerPool pool(mpi.size(),
+                     [&data](const TrialAssignment& trial, int, const EpochJudge& judge) {
+                       return run_trial(trial, data, 0, judge);
+                     });
+  pool.set_judge([&state](const EpochReport& report) { return state.judge(report); });
   const EarlyStoppingConfig& watch = config.base.early_stopping;
   Progress progress(total, monitor_name(watch.monitor), maximizes(watch), stderr,
                     isatty(STDERR_FILENO) != 0, static_cast<int64_t>(recorded.size()));
@@ -149,9 +157,11 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
   const double cpu_start = thread_cpu_seconds();
   const auto wall_start = std::chrono::steady_clock::now();
   const DispatchReport report = dispatch_trials(
-      ids, [&config](int64_t id) { return make_trial(config, id); }, pool,
-      [&](const TrialAssignment& trial, const TrialOutcome& outcome, int running) {
-        writer->add(trial, trial_values(config.search, trial.trial_id), outcome);
+      ids, [&state](int64_t id) { return state.make(id); }, pool,
+      [&](const TrialAssignment& trial, const TrialOutcome& finished, int running) {
+        TrialOutcome outcome = finished;
+        const std::vector<ParamAssignment> values = state.finished(trial, outcome);
+        writer->add(trial, values, outcome);
         progress.finished(outcome, running);
       },
       [&writer] {
@@ -223,8 +233,8 @@ int run_search(const MpiSession& mpi, RunOptions options) {
   if (mpi.rank() != 0) {
     const PreparedData shared = unpack_data(bytes);
     bytes = {};
-    serve_trials([&shared](const TrialAssignment& trial, int rank) {
-      return run_trial(trial, shared, rank);
+    serve_trials([&shared](const TrialAssignment& trial, int rank, const EpochJudge& judge) {
+      return run_trial(trial, shared, rank, judge);
     });
     return kRunFinished;
   }
@@ -239,9 +249,21 @@ int check_search(const std::string& config_path, int show_trials) {
   std::printf("config: %s\n", config_path.c_str());
   std::printf(
       "strategy: %s, %lld trials, search seed %llu, keep_weights %s\n",
-      config.search.strategy == SearchStrategy::kGrid ? "grid" : "random",
-      static_cast<long long>(total), static_cast<unsigned long long>(config.search.seed),
+      to_string(config.search.strategy), static_cast<long long>(total),
+      static_cast<unsigned long long>(config.search.seed),
       config.search.keep_weights < 0 ? "all" : std::to_string(config.search.keep_weights).c_str());
+  const SchedulerSettings& scheduler = config.search.scheduler;
+  if (scheduler.kind == SchedulerKind::kAsha) {
+    std::string rungs;
+    const Scheduler asha(scheduler, true, config.base.training.max_epochs);
+    for (const int64_t r : asha.rungs()) rungs += (rungs.empty() ? "" : ", ") + std::to_string(r);
+    std::printf("scheduler: asha, reduction_factor %lld, rungs at %s epochs\n",
+                static_cast<long long>(scheduler.reduction_factor), rungs.c_str());
+  } else if (scheduler.kind == SchedulerKind::kMedian) {
+    std::printf("scheduler: median, warmup_epochs %lld, min_trials %lld\n",
+                static_cast<long long>(scheduler.warmup_epochs),
+                static_cast<long long>(scheduler.min_trials));
+  }
   const auto shape = [](const char* name, const Dataset& d) {
     std::printf("%s: %lld samples x %lld features%s\n", name, static_cast<long long>(d.size()),
                 static_cast<long long>(d.num_features()),
@@ -252,15 +274,21 @@ int check_search(const std::string& config_path, int show_trials) {
   shape("train", data.train);
   shape("validation", data.validation);
   if (data.test) shape("test", *data.test);
-  for (int64_t id = 0; id < std::min<int64_t>(total, show_trials); ++id) {
+  int64_t known = total;  // TPE's trials after its random start depend on results
+  if (config.search.strategy == SearchStrategy::kTpe)
+    known = std::min(total, config.search.tpe.startup_trials);
+  for (int64_t id = 0; id < std::min<int64_t>(known, show_trials); ++id) {
     std::printf("trial %lld:", static_cast<long long>(id));
     for (const auto& [name, value] : trial_values(config.search, id))
       std::printf(" %s=%s", name.c_str(), to_string(value).c_str());
     make_trial(config, id);  // the combination must be valid too
     std::printf("\n");
   }
-  if (total > show_trials)
-    std::printf("... %lld more\n", static_cast<long long>(total - show_trials));
+  if (known > show_trials)
+    std::printf("... %lld more\n", static_cast<long long>(known - show_trials));
+  if (known < total)
+    std::printf("... then %lld trials sampled by TPE from the results so far\n",
+                static_cast<long long>(total - known));
   return 0;
 }
 

@@ -61,7 +61,7 @@ void ThreadWorkerPool::serve(int worker) {
     }
     TrialOutcome outcome;
     try {
-      outcome = train_(trial, worker);
+      outcome = train_(trial, worker, judge_);
     } catch (const std::exception& e) {  // the trial function should not throw; be safe
       outcome.trial_id = trial.trial_id;
       outcome.status = TrialStatus::kFailed;

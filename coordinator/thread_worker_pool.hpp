@@ -23,6 +23,7 @@ class ThreadWorkerPool final : public WorkerPool {
   int size() const override { return static_cast<int>(threads_.size()); }
   void assign(int worker, const TrialAssignment& trial) override;
   std::optional<TrialOutcome> wait_result(int& worker, double timeout_seconds) override;
+  void set_judge(EpochJudge judge) override { judge_ = std::move(judge); }
   void stop_all() override;
 
   /// A finished outcome if one is waiting, without blocking.
@@ -32,6 +33,7 @@ class ThreadWorkerPool final : public WorkerPool {
   void serve(int worker);
 
   TrialFunction train_;
+  EpochJudge judge_;
   std::mutex mutex_;
   std::condition_variable work_ready_, result_ready_;
   std::vector<std::optional<TrialAssignment>> inbox_;

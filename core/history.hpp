@@ -28,7 +28,7 @@ enum class TrialStatus {
   kCompleted,     ///< ran max_epochs
   kEarlyStopped,  ///< early stopping ended it
   kDiverged,      ///< a loss became NaN or infinite
-  kStopped,       ///< the epoch callback asked it to stop (pruning, interruption)
+  kPruned,        ///< the epoch callback (a scheduler) stopped it
   kFailed,        ///< an error (bad data, bad config) prevented or ended it
 };
 

@@ -95,10 +95,6 @@ std::string describe(const ParamValue& value) {
   return format_layers(std::get<std::vector<int64_t>>(value));
 }
 
-const char* strategy_name(SearchStrategy strategy) {
-  return strategy == SearchStrategy::kGrid ? "grid" : "random";
-}
-
 const char* task_name(Task task) {
   return task == Task::kClassification ? "classification" : "regression";
 }
@@ -117,7 +113,7 @@ std::string trial_path(int64_t id) { return "/trials/" + std::to_string(id); }
 bool is_ranked(const TrialOutcome& outcome) {
   const bool finished_well = outcome.status == TrialStatus::kCompleted ||
                              outcome.status == TrialStatus::kEarlyStopped ||
-                             outcome.status == TrialStatus::kStopped;
+                             outcome.status == TrialStatus::kPruned;
   return finished_well && std::isfinite(outcome.best_value) && outcome.weights.size() > 0;
 }
 
@@ -141,7 +137,9 @@ std::vector<h5::Column> trailing_columns(const std::string& metric) {
       {"best_epoch", ColumnType::kInt64},         {"epochs_run", ColumnType::kInt64},
       {"best_val_loss", ColumnType::kFloat64},    {"best_val_" + metric, ColumnType::kFloat64},
       {"final_train_loss", ColumnType::kFloat64}, {"final_train_" + metric, ColumnType::kFloat64},
-      {"seconds", ColumnType::kFloat64},          {"rank", ColumnType::kInt64}};
+      {"seconds", ColumnType::kFloat64},          {"rank", ColumnType::kInt64},
+      {"test_loss", ColumnType::kFloat64},        {"test_" + metric, ColumnType::kFloat64},
+      {"finished_at", ColumnType::kFloat64},      {"rung", ColumnType::kInt64}};
 }
 
 h5::Column param_column(const ParamSpec& spec) {
@@ -247,6 +245,8 @@ struct ResultsWriter::Impl {
   std::vector<Ranked> ranked;  // every ranking trial, best first
   std::optional<int64_t> best;
   std::vector<int64_t> recorded;  // every recorded trial, in arrival order
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  double elapsed_before = 0.0;  // search time recorded before a resume (largest finished_at)
 
   std::string published;  // <path>: always a complete file
   std::string working;    // <path>.live: the file being written
@@ -349,7 +349,8 @@ ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config
       config.base.source_name.empty()
           ? std::string()
           : std::filesystem::absolute(config.base.source_name).parent_path().string());
-  root.write_attribute("strategy", strategy_name(config.search.strategy));
+  root.write_attribute("strategy", to_string(config.search.strategy));
+  root.write_attribute("scheduler", to_string(config.search.scheduler.kind));
   root.write_attribute("seed", static_cast<int64_t>(config.search.seed));
   root.write_attribute("ranks", int64_t{ranks});
   root.write_attribute("trials_total", config.search.trials);
@@ -395,9 +396,11 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
     const auto status = g.read_attribute<std::string>("status");
     const auto value = g.read_attribute<double>("best_value");
     s.recorded.push_back(id);
+    if (g.has_attribute("finished_at"))
+      s.elapsed_before = std::max(s.elapsed_before, g.read_attribute<double>("finished_at"));
     const bool ranks_well = status == to_string(TrialStatus::kCompleted) ||
                             status == to_string(TrialStatus::kEarlyStopped) ||
-                            status == to_string(TrialStatus::kStopped);
+                            status == to_string(TrialStatus::kPruned);
     if (ranks_well && std::isfinite(value)) s.ranked.push_back({value, id});
   }
   std::sort(s.recorded.begin(), s.recorded.end());
@@ -492,6 +495,13 @@ void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAss
           history.epochs.empty() ? nan : history.epochs.back().train_metric);
   row.set(0, "seconds", outcome.seconds);
   row.set(0, "rank", int64_t{outcome.rank});
+  row.set(0, "test_loss", outcome.test_loss);
+  row.set(0, "test_" + s.metric, outcome.test_metric);
+  const double finished_at =
+      s.elapsed_before +
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
+  row.set(0, "finished_at", finished_at);
+  row.set(0, "rung", outcome.rung);
 
   std::optional<Mlp> model;
   if (outcome.weights.size() > 0) model = s.network(trial, outcome.weights);
@@ -506,6 +516,10 @@ void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAss
   group.write_attribute("best_epoch", int64_t{outcome.best_epoch});
   group.write_attribute("best_value", outcome.best_value);
   group.write_attribute("epochs_run", static_cast<int64_t>(history.epochs.size()));
+  group.write_attribute("test_loss", outcome.test_loss);
+  group.write_attribute("test_" + s.metric, outcome.test_metric);
+  group.write_attribute("finished_at", finished_at);
+  group.write_attribute("rung", outcome.rung);
   write_hyperparameters(group, trial, params);
   h5::Group history_group = group.create_group("history");
   write_history(history_group, history, s.task);
@@ -653,6 +667,14 @@ std::vector<SummaryRow> ResultsReader::summary() const {
         row.seconds = table.get_double(i, name);
       } else if (name == "rank") {
         row.rank = table.get_int64(i, name);
+      } else if (name == "test_loss") {
+        row.test_loss = table.get_double(i, name);
+      } else if (starts_with(name, "test_")) {
+        row.test_metric = table.get_double(i, name);
+      } else if (name == "finished_at") {
+        row.finished_at = table.get_double(i, name);
+      } else if (name == "rung") {
+        row.rung = table.get_int64(i, name);
       } else if (column.type == h5::ColumnType::kFloat64) {
         row.params.emplace_back(name, table.get_double(i, name));
       } else if (column.type == h5::ColumnType::kInt64) {

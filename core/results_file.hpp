@@ -2,7 +2,8 @@
 // The search's single result file, written by rank 0 only. Layout (format_version 1):
 //
 //   /                 attributes: format "hpsearch-search", format_version, hpsearch_version,
-//                     config (YAML text), strategy (grid | random), seed, ranks, trials_total,
+//                     config (YAML text), strategy (grid | random | tpe), scheduler (none |
+//                     asha | median), seed, ranks, trials_total,
 //                     keep_weights, task, metric (accuracy | mae), monitor (val_loss |
 //                     val_accuracy), monitor_mode (min | max), start_time, end_time (ISO 8601
 //                     UTC; "" while running), status (running | finished | interrupted | ...),
@@ -15,20 +16,24 @@
 //                     choice] like "[256, 128]"), best_epoch int64, epochs_run int64,
 //                     best_val_loss, best_val_<metric> (at best_epoch; NaN without one),
 //                     final_train_loss, final_train_<metric> (last epoch; NaN without one),
-//                     seconds float64, rank int64 (the worker's MPI rank). Strings are
-//                     NUL-padded ASCII: h5py returns them as bytes.
+//                     seconds float64, rank int64 (the worker's MPI rank), test_loss,
+//                     test_<metric> (of the returned model on the config's test set, never
+//                     used for selection; NaN without one), finished_at float64 (seconds of
+//                     search time when rank 0 recorded it; resumes continue the count), rung
+//                     int64 (the highest ASHA rung the trial reached, -1 if none or without
+//                     ASHA). Strings are NUL-padded ASCII: h5py returns them as bytes.
 //   /trials/<id>/     attributes: trial, status, message, seed, rank, seconds, best_epoch,
-//                     best_value, epochs_run, and every hyperparameter (searched or not) by
-//                     name: learning_rate, batch_size, dropout, l1, l2, optimizer, activation,
-//                     momentum, max_epochs, patience, hidden (int64 array), plus layers/units
-//                     when searched
+//                     best_value, epochs_run, test_loss, test_<metric>, finished_at, rung, and
+//                     every hyperparameter (searched or not) by name: learning_rate, batch_size,
+//                     dropout, l1, l2, optimizer, activation, momentum, max_epochs, patience,
+//                     hidden (int64 array), plus layers/units when searched
 //   /trials/<id>/history   as write_history (core/model_io.hpp)
 //   /trials/<id>/model     as write_model: kept for the top keep_weights trials only (all when
 //                     keep_weights is -1); a trial that falls out loses its model link
 //   /best             soft link to /trials/<id> of the leading trial (absent until one ranks)
 //
 // Trials rank by best_value in monitor_mode's direction, ties to the smaller id; only trials
-// that completed, stopped early or were stopped, with a finite best_value and weights, rank.
+// that completed, stopped early or were pruned, with a finite best_value and weights, rank.
 //
 // Crash safety: HDF5 1.10 can leave a file unreadable when its writer is killed mid-write, so
 // the writer never modifies <path> in place. It works on <path>.live and publishes it: flush,
@@ -66,6 +71,10 @@ struct SummaryRow {
   double final_train_metric = 0.0;
   double seconds = 0.0;
   int64_t rank = 0;
+  double test_loss = 0.0;    ///< NaN without a test set
+  double test_metric = 0.0;  ///< NaN without a test set
+  double finished_at = 0.0;  ///< search seconds when it was recorded (resumes add up)
+  int64_t rung = -1;         ///< highest ASHA rung reached; -1 without ASHA
 };
 
 /// Writes a search's result file. Not copyable; closes the file on destruction.

@@ -95,6 +95,7 @@ enum class SeedStream : uint64_t {
   kDropout = 4,
   kTrialSeed = 5,    ///< search seed -> each trial's training seed
   kTrialSample = 6,  ///< search seed -> each random-search trial's hyperparameter draws
+  kTpeSample = 7,    ///< search seed -> each TPE trial's candidate draws
 };
 
 inline uint64_t derive_seed(uint64_t seed, SeedStream stream) {

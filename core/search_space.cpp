@@ -41,7 +41,11 @@ struct ParamDef {
 };
 
 const Choices<SearchStrategy> kStrategies = {{"grid", SearchStrategy::kGrid},
-                                             {"random", SearchStrategy::kRandom}};
+                                             {"random", SearchStrategy::kRandom},
+                                             {"tpe", SearchStrategy::kTpe}};
+const Choices<SchedulerKind> kSchedulers = {{"none", SchedulerKind::kNone},
+                                            {"asha", SchedulerKind::kAsha},
+                                            {"median", SchedulerKind::kMedian}};
 
 template <typename E>
 std::vector<std::string> names_of(const Choices<E>& choices) {
@@ -79,8 +83,8 @@ const std::vector<ParamDef> kParams = {
     {"patience", ValueKind::kInt, Bound::kNonNegative, kIntMax, {}},
 };
 
-const std::vector<std::string> kSearchKeys = {"strategy", "trials", "seed", "keep_weights",
-                                              "space"};
+const std::vector<std::string> kSearchKeys = {
+    "strategy", "trials", "seed", "keep_weights", "space", "scheduler", "asha", "median", "tpe"};
 const std::vector<std::string> kRangeKeys = {"uniform", "log_uniform", "int_uniform"};
 const Choices<ParamForm> kRangeForms = {{"uniform", ParamForm::kUniform},
                                         {"log_uniform", ParamForm::kLogUniform},
@@ -388,6 +392,61 @@ int64_t parse_keep_weights(const ConfigNode& node) {
   return value;
 }
 
+// The `tpe:` block: only with strategy tpe.
+void parse_tpe(const ConfigNode& search, SearchSettings& settings) {
+  const ConfigNode tpe = search.child("tpe");
+  if (!tpe.present()) return;
+  if (settings.strategy != SearchStrategy::kTpe) tpe.fail("only used with strategy: tpe");
+  tpe.check_keys({"startup_trials", "gamma", "candidates"});
+  TpeSettings& t = settings.tpe;
+  if (const ConfigNode n = tpe.child("startup_trials"); n.present())
+    t.startup_trials = n.as_int64(0);
+  if (const ConfigNode n = tpe.child("gamma"); n.present()) {
+    t.gamma = n.as_double();
+    if (!(t.gamma > 0.0 && t.gamma <= 1.0)) n.fail("must be in (0, 1], got " + describe(n));
+  }
+  if (const ConfigNode n = tpe.child("candidates"); n.present())
+    t.candidates = n.as_int64(1, 100000);
+}
+
+// `scheduler:` and its options block (`asha:` or `median:`, only with that scheduler).
+void parse_scheduler(const ConfigNode& search, const TrainConfig& base, SearchSettings& settings) {
+  SchedulerSettings& s = settings.scheduler;
+  if (const ConfigNode kind = search.child("scheduler"); kind.present())
+    s.kind = kind.as_choice(kSchedulers);
+  for (const auto& [name, kind] : kSchedulers) {
+    const ConfigNode block = search.child(name);
+    if (block.present() && kind != s.kind)
+      block.fail("only used with scheduler: " + name + " (scheduler is " + to_string(s.kind) + ")");
+  }
+  if (s.kind == SchedulerKind::kAsha) {
+    const ConfigNode asha = search.child("asha");
+    asha.check_keys({"reduction_factor", "min_epochs", "max_epochs", "grace"});
+    if (const ConfigNode n = asha.child("reduction_factor"); n.present())
+      s.reduction_factor = n.as_int64(2, 1000);
+    if (const ConfigNode n = asha.child("min_epochs"); n.present())
+      s.min_epochs = n.as_int64(1, kIntMax);
+    if (const ConfigNode n = asha.child("grace"); n.present()) s.grace = n.as_int64(0, 60);
+    s.max_epochs = base.training.max_epochs;
+    if (const ConfigNode n = asha.child("max_epochs"); n.present())
+      s.max_epochs = n.as_int64(1, kIntMax);
+    if (Scheduler(s, true, s.max_epochs).rungs().empty()) {
+      const ConfigNode where = asha.present() ? asha : search.child("scheduler");
+      where.fail("no ASHA rung below max_epochs " + std::to_string(s.max_epochs) +
+                 " (the first rung is min_epochs * reduction_factor^grace = " +
+                 std::to_string(s.min_epochs) + " * " + std::to_string(s.reduction_factor) + "^" +
+                 std::to_string(s.grace) + "), so no trial could ever be stopped");
+    }
+  } else if (s.kind == SchedulerKind::kMedian) {
+    const ConfigNode median = search.child("median");
+    median.check_keys({"warmup_epochs", "min_trials"});
+    if (const ConfigNode n = median.child("warmup_epochs"); n.present())
+      s.warmup_epochs = n.as_int64(0, kIntMax);
+    if (const ConfigNode n = median.child("min_trials"); n.present())
+      s.min_trials = n.as_int64(1, kIntMax);
+  }
+}
+
 SearchSettings parse_search(const ConfigNode& search, const TrainConfig& base) {
   search.check_keys(kSearchKeys);
   SearchSettings settings;
@@ -415,8 +474,7 @@ SearchSettings parse_search(const ConfigNode& search, const TrainConfig& base) {
                  " points, too many to number");
     settings.trials = *size;
   } else {
-    settings.trials =
-        search.require("trials", " (how many trials strategy: random runs)").as_int64();
+    settings.trials = search.require("trials", " (how many trials the search runs)").as_int64();
     if (settings.trials < 1) trials.fail("must be >= 1, got " + std::to_string(settings.trials));
   }
 
@@ -424,6 +482,8 @@ SearchSettings parse_search(const ConfigNode& search, const TrainConfig& base) {
   search.read("seed", settings.seed);
   if (const ConfigNode keep = search.child("keep_weights"); keep.present())
     settings.keep_weights = parse_keep_weights(keep);
+  parse_tpe(search, settings);
+  parse_scheduler(search, base, settings);
   return settings;
 }
 
@@ -473,8 +533,20 @@ SearchConfig load_search_config(const std::string& path) {
   return parse_search_config(read_config_file(path), path, config_dir_of(path));
 }
 
+const char* to_string(SearchStrategy strategy) {
+  switch (strategy) {
+    case SearchStrategy::kGrid:
+      return "grid";
+    case SearchStrategy::kRandom:
+      return "random";
+    case SearchStrategy::kTpe:
+      return "tpe";
+  }
+  return "?";
+}
+
 int64_t trial_count(const SearchSettings& search) {
-  if (search.strategy == SearchStrategy::kRandom) return search.trials;
+  if (search.strategy != SearchStrategy::kGrid) return search.trials;
   const std::optional<int64_t> size = grid_size(search.space);
   if (!size) throw std::overflow_error("trial_count(): the grid has more than 2^63 - 1 points");
   return *size;
@@ -500,13 +572,24 @@ std::vector<ParamAssignment> trial_values(const SearchSettings& search, int64_t 
       values.emplace_back(search.space[i].name, std::move(digits[i]));
     return values;
   }
-  Rng rng(
-      derive_seed(derive_seed(search.seed, SeedStream::kTrialSample), static_cast<uint64_t>(id)));
-  for (const ParamSpec& spec : search.space) values.emplace_back(spec.name, draw(spec, rng));
+  return random_values(search.space, search.seed, id);
+}
+
+std::vector<ParamAssignment> random_values(const std::vector<ParamSpec>& space, uint64_t seed,
+                                           int64_t id) {
+  std::vector<ParamAssignment> values;
+  values.reserve(space.size());
+  Rng rng(derive_seed(derive_seed(seed, SeedStream::kTrialSample), static_cast<uint64_t>(id)));
+  for (const ParamSpec& spec : space) values.emplace_back(spec.name, draw(spec, rng));
   return values;
 }
 
 TrialAssignment make_trial(const SearchConfig& config, int64_t id) {
+  return make_trial(config, id, trial_values(config.search, id));
+}
+
+TrialAssignment make_trial(const SearchConfig& config, int64_t id,
+                           const std::vector<ParamAssignment>& values) {
   const TrainConfig& base = config.base;
   TrialAssignment trial;
   trial.trial_id = id;
@@ -515,12 +598,13 @@ TrialAssignment make_trial(const SearchConfig& config, int64_t id) {
   trial.model = base.model;
   trial.training = base.training;
   trial.early_stopping = base.early_stopping;
+  trial.report_epochs = config.search.scheduler.kind != SchedulerKind::kNone;
 
   ModelConfig& model = trial.model;
   TrainingConfig& training = trial.training;
   std::optional<int64_t> layers, units;
   bool has_hidden = false;
-  for (const auto& [name, value] : trial_values(config.search, id)) {
+  for (const auto& [name, value] : values) {
     // Specs built by hand skip the parser's checks; a bad value must not reach a worker.
     const ParamDef* def = find_param(name);
     const auto fail = [&](const std::string& problem) {

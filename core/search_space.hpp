@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/scheduler.hpp"
 #include "core/trial.hpp"
 
 namespace hps {
@@ -27,15 +28,24 @@ struct ParamSpec {
   int line = 0;                     ///< YAML line, for messages
 };
 
-enum class SearchStrategy { kGrid, kRandom };
+enum class SearchStrategy { kGrid, kRandom, kTpe };
+
+/// The `search.tpe` options (core/tpe.hpp), with Optuna's TPESampler defaults.
+struct TpeSettings {
+  int64_t startup_trials = 10;  ///< random draws until this many trials have finished
+  double gamma = 0.1;           ///< share of finished trials in the "below" group (capped at 25)
+  int64_t candidates = 24;      ///< points drawn from l(x) per sample
+};
 
 /// The `search` block.
 struct SearchSettings {
   SearchStrategy strategy = SearchStrategy::kRandom;
-  int64_t trials = 0;            ///< random: how many; grid: the product's size (computed)
+  int64_t trials = 0;            ///< random, tpe: how many; grid: the product's size (computed)
   uint64_t seed = 0;             ///< default: the config's top-level seed
   int64_t keep_weights = 5;      ///< best weights kept for this many top trials; -1 = all
   std::vector<ParamSpec> space;  ///< in the order written
+  TpeSettings tpe;               ///< strategy tpe
+  SchedulerSettings scheduler;   ///< `scheduler:` and its `asha:` or `median:` block
 };
 
 /// A search file: a training config (the base every trial starts from) plus `search`.
@@ -53,16 +63,29 @@ SearchConfig load_search_config(const std::string& path);
 SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
                                  const std::string& base_dir);
 
+const char* to_string(SearchStrategy strategy);
+
 /// Number of trials the search runs (grid: product of the choice counts).
 int64_t trial_count(const SearchSettings& search);
 
 /// Hyperparameter values of trial `id`. Depends only on (search seed, id): grid trials
 /// enumerate the product with the last parameter varying fastest; random trials draw from
-/// an Rng seeded by derive_seed(derive_seed(seed, kTrialSample), id).
+/// an Rng seeded by derive_seed(derive_seed(seed, kTrialSample), id). For tpe these are the
+/// random draws its startup trials use (its later trials come from TpeSampler).
 std::vector<ParamAssignment> trial_values(const SearchSettings& search, int64_t id);
+
+/// Random-search draws for trial `id`: every parameter drawn independently from its form
+/// (choices uniformly, ranges uniformly or log-uniformly) by an Rng seeded by
+/// derive_seed(derive_seed(seed, kTrialSample), id). Random search uses it for every trial,
+/// TPE for its startup trials.
+std::vector<ParamAssignment> random_values(const std::vector<ParamSpec>& space, uint64_t seed,
+                                           int64_t id);
 
 /// The complete settings of trial `id`: the base config with its values applied and its
 /// training seed. Throws ConfigError if the combination is invalid.
 TrialAssignment make_trial(const SearchConfig& config, int64_t id);
+/// The same with given values (a sampler's, e.g. TPE's), in space order.
+TrialAssignment make_trial(const SearchConfig& config, int64_t id,
+                           const std::vector<ParamAssignment>& values);
 
 }  // namespace hps

@@ -65,8 +65,8 @@ const char* to_string(TrialStatus status) {
       return "early_stopped";
     case TrialStatus::kDiverged:
       return "diverged";
-    case TrialStatus::kStopped:
-      return "stopped";
+    case TrialStatus::kPruned:
+      return "pruned";
     case TrialStatus::kFailed:
       return "failed";
   }
@@ -200,8 +200,8 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
     }
     if (stopper.improved() && early_stopping.restore_best_weights) best_params = model.parameters();
     if (on_epoch && !on_epoch(record) && !stop) {
-      result.status = TrialStatus::kStopped;
-      result.message = "stopped by the scheduler after epoch " + std::to_string(epoch);
+      result.status = TrialStatus::kPruned;
+      result.message = "pruned by the scheduler after epoch " + std::to_string(epoch);
       stop = true;
     }
   }

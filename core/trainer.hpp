@@ -10,7 +10,7 @@
 namespace hps {
 
 /// Called after every epoch with its record; returning false stops training with status
-/// kStopped (the hook a scheduler uses to prune a trial).
+/// kPruned (the hook a scheduler uses to prune a trial).
 using EpochCallback = std::function<bool(const EpochRecord&)>;
 
 /// What one training run produced.

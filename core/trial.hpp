@@ -3,6 +3,8 @@
 // worker), trained by run_trial (worker/trial_runner), and reported back as a TrialOutcome
 // that rank 0 stores (core/results_file).
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <string>
 #include <utility>
 #include <variant>
@@ -29,7 +31,23 @@ struct TrialAssignment {
   ModelConfig model;
   TrainingConfig training;
   EarlyStoppingConfig early_stopping;
+  bool report_epochs = false;  ///< a scheduler watches it: report every epoch, obey the verdict
 };
+
+/// A worker's report after one epoch of a trial with report_epochs set.
+struct EpochReport {
+  int64_t trial_id = 0;
+  EpochRecord record;
+};
+
+/// The scheduler's answer to an EpochReport.
+struct EpochVerdict {
+  bool prune = false;
+  std::string reason;  ///< why it was pruned, for people
+};
+
+/// Answers a worker's EpochReport (the coordinator's scheduler, reached in-process or over MPI).
+using EpochJudge = std::function<EpochVerdict(const EpochReport&)>;
 
 /// What a worker reports for one trial.
 struct TrialOutcome {
@@ -41,7 +59,10 @@ struct TrialOutcome {
   int32_t best_epoch = -1;
   double best_value = 0.0;  ///< best monitored value (what early stopping watched)
   History history;
-  Vector weights;  ///< the returned model's parameters (best epoch's with restore); may be empty
+  double test_loss = std::numeric_limits<double>::quiet_NaN();    ///< of the returned model;
+  double test_metric = std::numeric_limits<double>::quiet_NaN();  ///< NaN without a test set
+  int64_t rung = -1;  ///< highest ASHA rung reached; set by the coordinator, -1 without ASHA
+  Vector weights;     ///< the returned model's parameters (best epoch's with restore); may be empty
 };
 
 /// Human-readable form of a value: 0.001, 128, "adam", [256, 128].

@@ -6,16 +6,31 @@
 namespace hps {
 
 TrialOutcome run_trial(const TrialAssignment& trial, const PreparedData& data, int rank,
-                       const EpochCallback& on_epoch) {
+                       const EpochJudge& judge) {
   const auto started = std::chrono::steady_clock::now();
   TrialOutcome outcome;
   outcome.trial_id = trial.trial_id;
   outcome.rank = rank;
+  std::string prune_reason;
+  EpochCallback on_epoch;
+  if (trial.report_epochs && judge)
+    on_epoch = [&](const EpochRecord& record) {
+      EpochVerdict verdict = judge(EpochReport{trial.trial_id, record});
+      if (verdict.prune) prune_reason = std::move(verdict.reason);
+      return !verdict.prune;
+    };
   try {
     TrainResult r = train_mlp(trial.model, trial.training, trial.early_stopping, data.train,
                               data.validation, trial.seed, on_epoch);
     outcome.status = r.status;
     outcome.message = std::move(r.message);
+    if (r.status == TrialStatus::kPruned && !prune_reason.empty())
+      outcome.message = std::move(prune_reason);
+    if (data.test && r.status != TrialStatus::kDiverged) {
+      const Evaluation test = evaluate(r.model, *data.test);
+      outcome.test_loss = test.loss;
+      outcome.test_metric = test.metric;
+    }
     outcome.best_epoch = r.best_epoch;
     outcome.best_value = r.best_value;
     outcome.history = std::move(r.history);

@@ -32,7 +32,9 @@ TrialOutcome sleeping_trial(const TrialAssignment& t, int worker, int millis) {
 }
 
 TEST(Dispatcher, EveryTrialIsReportedExactlyOnce) {
-  ThreadWorkerPool pool(3, [](const TrialAssignment& t, int w) { return sleeping_trial(t, w, 1); });
+  ThreadWorkerPool pool(3, [](const TrialAssignment& t, int w, const EpochJudge&) {
+    return sleeping_trial(t, w, 1);
+  });
   std::multiset<int64_t> seen;
   int max_running = 0;
   dispatch_trials(all_trials(25), plain_trial, pool,
@@ -50,7 +52,7 @@ TEST(Dispatcher, EveryTrialIsReportedExactlyOnce) {
 TEST(Dispatcher, ShortTrialsFlowAroundALongOne) {
   // Trial 0 runs long; with dynamic dispatch the other workers take every other trial
   // meanwhile instead of waiting for a static share.
-  ThreadWorkerPool pool(3, [](const TrialAssignment& t, int w) {
+  ThreadWorkerPool pool(3, [](const TrialAssignment& t, int w, const EpochJudge&) {
     return sleeping_trial(t, w, t.trial_id == 0 ? 400 : 5);
   });
   std::map<int, int> per_worker;
@@ -68,7 +70,7 @@ TEST(Dispatcher, ShortTrialsFlowAroundALongOne) {
 }
 
 TEST(Dispatcher, UnmakeableAndThrowingTrialsAreRecordedAsFailed) {
-  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w) -> TrialOutcome {
+  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w, const EpochJudge&) -> TrialOutcome {
     if (t.trial_id == 3) throw std::runtime_error("worker blew up");
     return sleeping_trial(t, w, 0);
   });
@@ -89,7 +91,9 @@ TEST(Dispatcher, UnmakeableAndThrowingTrialsAreRecordedAsFailed) {
 }
 
 TEST(Dispatcher, MoreWorkersThanTrialsAndNoTrials) {
-  ThreadWorkerPool pool(8, [](const TrialAssignment& t, int w) { return sleeping_trial(t, w, 0); });
+  ThreadWorkerPool pool(8, [](const TrialAssignment& t, int w, const EpochJudge&) {
+    return sleeping_trial(t, w, 0);
+  });
   int reported = 0;
   dispatch_trials(all_trials(3), plain_trial, pool,
                   [&](const TrialAssignment&, const TrialOutcome&, int) { ++reported; });
@@ -101,7 +105,7 @@ TEST(Dispatcher, MoreWorkersThanTrialsAndNoTrials) {
 
 TEST(Dispatcher, StopHandsOutNoMoreAndReportsWhatStillRuns) {
   // Worker 0 gets a trial that outlasts the grace period; the others finish quickly.
-  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w) {
+  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w, const EpochJudge&) {
     return sleeping_trial(t, w, t.trial_id == 0 ? 1500 : 20);
   });
   std::atomic<int> reported{0};
@@ -120,7 +124,9 @@ TEST(Dispatcher, StopHandsOutNoMoreAndReportsWhatStillRuns) {
 }
 
 TEST(Dispatcher, RunsOnlyTheGivenIds) {
-  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w) { return sleeping_trial(t, w, 0); });
+  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w, const EpochJudge&) {
+    return sleeping_trial(t, w, 0);
+  });
   std::set<int64_t> seen;
   const DispatchReport report = dispatch_trials(
       {1, 4, 7}, plain_trial, pool,

@@ -178,7 +178,7 @@ TEST(InspectCommand, JsonParsesAndHoldsTheLeaderboard) {
             path + "\n" +
                 "finished grid 8 6 5\n"
                 "[('completed', 2), ('diverged', 1), ('early_stopped', 2), ('failed', 1), "
-                "('stopped', 0)]\n"
+                "('pruned', 0)]\n"
                 "[(1, 5), (2, 1), (3, 3), (4, 0), (None, 2), (None, 4)]\n"
                 "early_stopped {'learning_rate': 0.001, 'optimizer': 'sgd', 'hidden': [4, 2]} "
                 "0.1 0.9 1 2 2.5 1 True\n"
@@ -191,7 +191,7 @@ TEST(InspectCommand, JsonTopLimitsTheLeaderboard) {
   const std::string json = render_leaderboard(ResultsReader(make_results(dir)), 1, true);
   EXPECT_THAT(json, HasSubstr("\"leaderboard\":[{\"rank\":1,\"trial\":5,"));
   EXPECT_THAT(json, Not(HasSubstr("\"trial\":1,")));
-  EXPECT_THAT(json, HasSubstr("\"counts\":{\"completed\":2,\"early_stopped\":2,\"stopped\":0,"
+  EXPECT_THAT(json, HasSubstr("\"counts\":{\"completed\":2,\"early_stopped\":2,\"pruned\":0,"
                               "\"diverged\":1,\"failed\":1}"));
 }
 

@@ -69,9 +69,10 @@ class InterruptResume : public ::testing::Test {
     ASSERT_NE(baseline_, nullptr) << "the uninterrupted baseline search failed";
   }
 
-  static CommandResult run(const std::string& out, const std::string& extra) {
-    return run_command(testing::mpirun_hpsearch(2) + " run " + dir_->file("search.yaml") +
-                       " --out " + out + " " + extra);
+  static CommandResult run(const std::string& out, const std::string& extra,
+                           const std::string& config = "search.yaml") {
+    return run_command(testing::mpirun_hpsearch(2) + " run " + dir_->file(config) + " --out " +
+                       out + " " + extra);
   }
   static std::map<int64_t, SummaryRow> rows(const std::string& path) {
     std::map<int64_t, SummaryRow> m;
@@ -82,11 +83,11 @@ class InterruptResume : public ::testing::Test {
     return m;
   }
   // Starts the search in the background; its exit code lands in <out>.rc.
-  static void start(const std::string& out) {
+  static void start(const std::string& out, const std::string& config = "search.yaml") {
     std::filesystem::remove(out + ".rc");
-    const std::string command = "(" + testing::mpirun_hpsearch(2) + " run " +
-                                dir_->file("search.yaml") + " --out " + out + " > " + out +
-                                ".log 2>&1; echo $? > " + out + ".rc) &";
+    const std::string command = "(" + testing::mpirun_hpsearch(2) + " run " + dir_->file(config) +
+                                " --out " + out + " > " + out + ".log 2>&1; echo $? > " + out +
+                                ".rc) &";
     ASSERT_EQ(std::system(command.c_str()), 0);
   }
   // Waits (bounded) until the published file holds at least `n` trials.
@@ -181,6 +182,35 @@ TEST_F(InterruptResume, KillNineLeavesAReadableFileAndResumeFinishesIt) {
 std::string file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// TPE + ASHA: the resumed search rebuilds TPE's observations and the rungs from the file
+// (SearchState tests pin that) and runs exactly the trials that are missing.
+TEST_F(InterruptResume, TpeWithAshaSurvivesSigtermAndResume) {
+  std::string tpe = kSearch;
+  tpe.replace(tpe.find("strategy: random"), 16,
+              "strategy: tpe\n  tpe: {startup_trials: 4}\n  scheduler: asha\n"
+              "  asha: {min_epochs: 1, reduction_factor: 3}");
+  write_text(dir_->file("tpe.yaml"), tpe);
+  const std::string out = dir_->file("tpe.h5");
+  start(out, "tpe.yaml");
+  ASSERT_GE(wait_for_rows(out, 5), 5u);
+  run_command("pkill -TERM -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + out + "'");
+  EXPECT_EQ(wait_for_exit(out), 4);
+  const size_t before = rows(out).size();
+  EXPECT_LT(before, 16u);
+  EXPECT_EQ(ResultsReader(out).attribute("status"), "interrupted");
+
+  const CommandResult resumed = run(out, "--resume", "tpe.yaml");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr("resuming: " + std::to_string(before) + " trials"));
+  const auto all = rows(out);  // also checks that no trial is recorded twice
+  ASSERT_EQ(all.size(), 16u);
+  for (int64_t id = 0; id < 16; ++id) EXPECT_EQ(all.count(id), 1u) << "trial " << id;
+  const ResultsReader reader(out);
+  EXPECT_EQ(reader.attribute("status"), "finished");
+  EXPECT_EQ(reader.integer_attribute("resumes"), 1);
+  EXPECT_EQ(reader.attribute("scheduler"), "asha");
 }
 
 TEST_F(InterruptResume, ResumeRefusesWhatItCannotContinueAndTouchesNothing) {

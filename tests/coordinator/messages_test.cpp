@@ -32,6 +32,7 @@ TEST(Messages, AssignmentRoundTrip) {
   t.early_stopping.min_delta = 0.001;
   t.early_stopping.patience = 9;
   t.early_stopping.restore_best_weights = false;
+  t.report_epochs = true;
 
   const TrialAssignment u = unpack_assignment(pack(t));
   EXPECT_EQ(u.trial_id, t.trial_id);
@@ -56,6 +57,7 @@ TEST(Messages, AssignmentRoundTrip) {
   EXPECT_EQ(u.early_stopping.min_delta, t.early_stopping.min_delta);
   EXPECT_EQ(u.early_stopping.patience, t.early_stopping.patience);
   EXPECT_EQ(u.early_stopping.restore_best_weights, t.early_stopping.restore_best_weights);
+  EXPECT_TRUE(u.report_epochs);
 
   TrialAssignment no_init = t;
   no_init.model.init.reset();
@@ -79,6 +81,8 @@ TEST(Messages, OutcomeRoundTrip) {
     r.seconds = 0.1 * e;
     o.history.epochs.push_back(r);
   }
+  o.test_loss = 0.25;
+  o.test_metric = 0.875;
   o.weights = Vector::LinSpaced(1000, -1.0f, 1.0f);
 
   const TrialOutcome p = unpack_outcome(pack(o));
@@ -92,10 +96,36 @@ TEST(Messages, OutcomeRoundTrip) {
   ASSERT_EQ(p.history.epochs.size(), 3u);
   EXPECT_EQ(p.history.epochs[2].val_metric, 2.5);
   EXPECT_EQ(p.history.epochs[1].train_loss, 0.5);
+  EXPECT_EQ(p.test_loss, 0.25);
+  EXPECT_EQ(p.test_metric, 0.875);
   EXPECT_TRUE(p.weights == o.weights);
 
   TrialOutcome empty;
   EXPECT_EQ(unpack_outcome(pack(empty)).weights.size(), 0);
+}
+
+TEST(Messages, EpochReportAndVerdictRoundTrip) {
+  EpochReport report;
+  report.trial_id = 17;
+  report.record.epoch = 4;
+  report.record.val_loss = 0.3;
+  report.record.val_metric = 0.91;
+  report.record.seconds = 1.5;
+  const EpochReport back = unpack_epoch_report(pack(report));
+  EXPECT_EQ(back.trial_id, 17);
+  EXPECT_EQ(back.record.epoch, 4);
+  EXPECT_EQ(back.record.val_loss, 0.3);
+  EXPECT_EQ(back.record.val_metric, 0.91);
+  EXPECT_EQ(back.record.seconds, 1.5);
+
+  const EpochVerdict verdict{true, "pruned at rung 1 (epoch 3)"};
+  const EpochVerdict v = unpack_verdict(pack(verdict));
+  EXPECT_TRUE(v.prune);
+  EXPECT_EQ(v.reason, verdict.reason);
+  EXPECT_FALSE(unpack_verdict(pack(EpochVerdict{})).prune);
+  std::vector<char> bytes = pack(verdict);
+  bytes.pop_back();
+  EXPECT_THROW(unpack_verdict(bytes), WireError);
 }
 
 TEST(Messages, PreparedDataRoundTrip) {

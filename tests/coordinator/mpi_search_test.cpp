@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/model_io.hpp"
 #include "core/results_file.hpp"
 #include "core/rng.hpp"
 #include "test_util.hpp"
@@ -119,6 +120,76 @@ TEST_F(MpiSearch, SameSummaryWithOneTwoAndThreeRanks) {
       EXPECT_EQ(other.best_epoch, row.best_epoch) << "trial " << id;
     }
   }
+}
+
+// TPE sampling with ASHA over real ranks: epoch reports travel to rank 0 and back.
+const char* kTpeAshaSearch = R"(seed: 4
+data:
+  task: classification
+  validation_fraction: 0.25
+  train: {format: csv, path: train.csv, label_column: label}
+model: {hidden: [16]}
+training: {optimizer: adam, batch_size: 32, max_epochs: 9}
+early_stopping: {monitor: val_accuracy, patience: 4}
+search:
+  strategy: tpe
+  trials: 14
+  tpe: {startup_trials: 4}
+  scheduler: asha
+  asha: {reduction_factor: 3, min_epochs: 1}
+  space:
+    learning_rate: {log_uniform: [1.0e-4, 3.0e-2]}
+    hidden: [[4], [16, 8]]
+    dropout: {uniform: [0.0, 0.3]}
+)";
+
+TEST_F(MpiSearch, TpeWithAshaPrunesAtRungsAndIsReproducibleOnOneRank) {
+  write_text(dir_.file("tpe.yaml"), kTpeAshaSearch);
+  const auto search = [&](int ranks, const std::string& out) {
+    const CommandResult r =
+        shell(mpirun(ranks) + " run " + dir_.file("tpe.yaml") + " --out " + dir_.file(out));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("(tpe + asha)"));
+    return ResultsReader(dir_.file(out)).summary();
+  };
+  // -np 1: one trial at a time, so the sequence of points and verdicts repeats exactly.
+  const auto a = search(1, "a.h5");
+  const auto b = search(1, "b.h5");
+  ASSERT_EQ(a.size(), 14u);
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].trial, b[i].trial);
+    EXPECT_EQ(a[i].params, b[i].params) << "trial " << a[i].trial;
+    EXPECT_EQ(a[i].status, b[i].status) << "trial " << a[i].trial;
+    EXPECT_EQ(a[i].best_val_metric, b[i].best_val_metric) << "trial " << a[i].trial;
+  }
+  // -np 2: every trial once; pruned ones stop exactly at a rung (1 or 3 epochs) and keep their
+  // history, and their message says why.
+  const auto rows = search(2, "np2.h5");
+  ASSERT_EQ(rows.size(), 14u);
+  std::set<int64_t> ids;
+  int pruned = 0;
+  const ResultsReader reader(dir_.file("np2.h5"));
+  for (const SummaryRow& row : rows) {
+    ids.insert(row.trial);
+    if (row.status != "pruned") continue;
+    ++pruned;
+    EXPECT_THAT(row.epochs_run, ::testing::AnyOf(1, 3)) << "trial " << row.trial;
+    EXPECT_EQ(row.rung, row.epochs_run == 1 ? 0 : 1) << "trial " << row.trial;
+    const h5::Group group = reader.trial_group(row.trial);
+    EXPECT_THAT(group.read_attribute<std::string>("message"), HasSubstr("pruned at rung"));
+    EXPECT_EQ(read_history(group.open_group("history")).epochs.size(),
+              static_cast<size_t>(row.epochs_run));
+  }
+  EXPECT_EQ(ids.size(), 14u);
+  EXPECT_GT(pruned, 0);
+  EXPECT_EQ(reader.attribute("strategy"), "tpe");
+  EXPECT_EQ(reader.attribute("scheduler"), "asha");
+  const CommandResult inspect =
+      shell(std::string(HPSEARCH_BINARY) + " inspect " + dir_.file("np2.h5"));
+  EXPECT_EQ(inspect.exit_code, 0);
+  EXPECT_THAT(inspect.output, HasSubstr("tpe + asha search"));
+  EXPECT_THAT(inspect.output, HasSubstr(" rung "));
 }
 
 TEST_F(MpiSearch, DivergedTrialsAreRecordedAndTheSearchGoesOn) {

@@ -311,7 +311,7 @@ TEST(ResultsFile, KeepWeightsAllAndNone) {
       add(*writer, make_trial(0, 0.5));
       add(*writer, make_trial(1, 0.0, TrialStatus::kFailed));
       add(*writer, make_trial(2, 0.2));
-      add(*writer, make_trial(3, 0.9, TrialStatus::kStopped));
+      add(*writer, make_trial(3, 0.9, TrialStatus::kPruned));
     }
   }
   EXPECT_THAT(models(all, 4), ElementsAre(0, 2, 3));
@@ -579,7 +579,8 @@ TEST(ResultsFile, H5pyAndH5dumpReadTheFile) {
       "    s = f['summary']\n"
       "    expected = ('trial', 'status', 'learning_rate', 'batch_size', 'optimizer', 'hidden',\n"
       "                'best_epoch', 'epochs_run', 'best_val_loss', 'best_val_accuracy',\n"
-      "                'final_train_loss', 'final_train_accuracy', 'seconds', 'rank')\n"
+      "                'final_train_loss', 'final_train_accuracy', 'seconds', 'rank',\n"
+      "                'test_loss', 'test_accuracy', 'finished_at', 'rung')\n"
       "    assert s.dtype.names == expected, s.dtype.names\n"
       "    assert s.shape == (3,), s.shape\n"
       "    assert s['trial'].tolist() == [0, 1, 2]\n"

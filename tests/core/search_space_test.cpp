@@ -452,8 +452,9 @@ TEST_F(SearchSpace, RejectsMissingSearchSpaceOrStrategy) {
               HasSubstr(at(6) + "search: missing required key 'space'"));
   EXPECT_THAT(error(kData + "search:\n  trials: 3\n  space:\n    dropout: 0.1\n"),
               HasSubstr(at(6) + "search: missing required key 'strategy'"));
-  EXPECT_THAT(error(kData + "search:\n  strategy: bayes\n  space:\n    dropout: 0.1\n"),
-              HasSubstr(at(7) + "search.strategy: must be one of: grid, random (got 'bayes')"));
+  EXPECT_THAT(
+      error(kData + "search:\n  strategy: bayes\n  space:\n    dropout: 0.1\n"),
+      HasSubstr(at(7) + "search.strategy: must be one of: grid, random, tpe (got 'bayes')"));
   EXPECT_THAT(error(kData + "search:\n  strategy: grid\n  space: {}\n"),
               HasSubstr(at(8) + "search.space: no parameters to search"));
   EXPECT_THAT(error(kData + "search: [1]\n"),

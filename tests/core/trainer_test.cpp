@@ -124,7 +124,7 @@ TEST(Trainer, CallbackCanStopTraining) {
         ++calls;
         return rec.epoch < 2;
       });
-  EXPECT_EQ(r.status, TrialStatus::kStopped);
+  EXPECT_EQ(r.status, TrialStatus::kPruned);
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(r.history.epochs.size(), 3u);
 }

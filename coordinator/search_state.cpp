@@ -1,0 +1,101 @@
+#include "coordinator/search_state.hpp"
+
+#include <cmath>
+#include <utility>
+
+#include "core/early_stopping.hpp"
+#include "core/model_io.hpp"
+
+namespace hps {
+
+SearchState::SearchState(const SearchConfig& config)
+    : config_(config), maximize_(maximizes(config.base.early_stopping)) {
+  const SearchSettings& search = config.search;
+  if (search.strategy == SearchStrategy::kTpe)
+    tpe_.emplace(search.space, search.tpe, search.seed, maximize_);
+  if (search.scheduler.kind != SchedulerKind::kNone)
+    scheduler_.emplace(search.scheduler, maximize_, config.base.training.max_epochs);
+}
+
+void SearchState::observe(int64_t id, const std::vector<ParamAssignment>& values,
+                          const std::string& status, double best_value, int64_t epochs) {
+  if (!tpe_) return;
+  TpeObservation o;
+  o.trial_id = id;
+  o.params = values;
+  o.value = best_value;
+  o.usable = (status == to_string(TrialStatus::kCompleted) ||
+              status == to_string(TrialStatus::kEarlyStopped) ||
+              status == to_string(TrialStatus::kPruned)) &&
+             std::isfinite(best_value);
+  o.pruned = status == to_string(TrialStatus::kPruned);
+  o.epochs = epochs;
+  tpe_->observe(std::move(o));
+}
+
+void SearchState::replay(const ResultsReader& recorded) {
+  const bool watch_loss = config_.base.early_stopping.monitor == Monitor::kValLoss;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const SummaryRow& row : recorded.summary()) {
+    const h5::Group group = recorded.trial_group(row.trial);
+    const auto best_value = group.read_attribute<double>("best_value");
+    if (row.status != to_string(TrialStatus::kFailed))
+      observe(row.trial, row.params, row.status, best_value, row.epochs_run);
+    if (scheduler_ && group.has_link("history")) {
+      const History history = read_history(group.open_group("history"));
+      std::vector<double> values;
+      for (const EpochRecord& e : history.epochs)
+        values.push_back(watch_loss ? e.val_loss : e.val_metric);
+      scheduler_->replay(row.trial, values);
+    }
+  }
+}
+
+TrialAssignment SearchState::make(int64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<ParamAssignment> values;
+  if (tpe_) {
+    std::vector<std::vector<ParamAssignment>> points;
+    points.reserve(running_.size());
+    for (const auto& [other, point] : running_) points.push_back(point);
+    values = tpe_->sample(id, points);
+  } else {
+    values = trial_values(config_.search, id);
+  }
+  running_[id] = values;
+  return make_trial(config_, id, values);
+}
+
+EpochVerdict SearchState::judge(const EpochReport& report) {
+  if (!scheduler_) return {};
+  const EpochRecord& r = report.record;
+  const double value =
+      config_.base.early_stopping.monitor == Monitor::kValLoss ? r.val_loss : r.val_metric;
+  std::lock_guard<std::mutex> lock(mutex_);
+  PruneDecision d = scheduler_->report(report.trial_id, r.epoch, value);
+  return {d.prune, std::move(d.reason)};
+}
+
+std::vector<ParamAssignment> SearchState::finished(const TrialAssignment& trial,
+                                                   TrialOutcome& outcome) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<ParamAssignment> values;
+  if (const auto it = running_.find(trial.trial_id); it != running_.end()) {
+    values = std::move(it->second);
+    running_.erase(it);
+  } else {
+    values = trial_values(config_.search, trial.trial_id);
+  }
+  if (scheduler_) outcome.rung = scheduler_->rung_of(trial.trial_id);
+  if (outcome.status != TrialStatus::kFailed)
+    observe(trial.trial_id, values, to_string(outcome.status), outcome.best_value,
+            static_cast<int64_t>(outcome.history.epochs.size()));
+  return values;
+}
+
+size_t SearchState::running() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return running_.size();
+}
+
+}  // namespace hps

@@ -1,0 +1,56 @@
+#pragma once
+// The coordinator's search state: where a trial is born (make: TPE or the grid/random draws),
+// how its epochs are judged (judge: the ASHA or median scheduler), and what is learned when it
+// finishes (finished: TPE's observations, the trial's rung). One object on rank 0; make() and
+// finished() run on the dispatching thread, judge() also on rank 0's training thread, so the
+// state is guarded by a mutex.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "core/results_file.hpp"
+#include "core/scheduler.hpp"
+#include "core/search_space.hpp"
+#include "core/tpe.hpp"
+
+namespace hps {
+
+class SearchState {
+ public:
+  explicit SearchState(const SearchConfig& config);
+
+  /// Rebuilds what a resumed search had learned from its recorded trials: TPE's observations
+  /// and the scheduler's rung values (from each trial's history).
+  void replay(const ResultsReader& recorded);
+
+  /// Trial `id`'s assignment: TPE's point given the trials now running, or trial_values().
+  /// The trial counts as running until finished(). Throws ConfigError for an invalid
+  /// combination (the trial then counts as failed: call finished() with its outcome).
+  TrialAssignment make(int64_t id);
+
+  /// The scheduler's verdict on one epoch report (always "continue" without a scheduler).
+  EpochVerdict judge(const EpochReport& report);
+
+  /// Records that `trial` finished: sets outcome.rung, tells TPE. Returns the trial's
+  /// hyperparameter values in space order (for the result file).
+  std::vector<ParamAssignment> finished(const TrialAssignment& trial, TrialOutcome& outcome);
+
+  /// Trials made but not finished, with their values (what TPE's constant liar sees).
+  size_t running() const;
+
+ private:
+  void observe(int64_t id, const std::vector<ParamAssignment>& values, const std::string& status,
+               double best_value, int64_t epochs);
+
+  const SearchConfig& config_;
+  bool maximize_;
+  mutable std::mutex mutex_;
+  std::optional<TpeSampler> tpe_;
+  std::optional<Scheduler> scheduler_;
+  std::map<int64_t, std::vector<ParamAssignment>> running_;
+};
+
+}  // namespace hps

@@ -1,0 +1,474 @@
+#include "core/tpe.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "core/rng.hpp"
+
+namespace hps {
+namespace {
+
+/// How the sampler sees one parameter. Numeric dimensions live in an internal space: the
+/// value itself (uniform), its log (log_uniform), or the integer widened to
+/// [low - 0.5, high + 0.5] so each integer owns an equal share of the range (int_uniform).
+struct Dim {
+  enum class Kind { kFixed, kCategorical, kNumeric, kConstant };
+  Kind kind = Kind::kFixed;
+  double lo = 0.0, hi = 0.0;  ///< kNumeric, kConstant: the internal range
+  std::size_t choices = 0;    ///< kCategorical: how many
+};
+
+/// A point in the internal space, one slot per parameter: the internal value of a numeric
+/// parameter, the index of a choice, and 0 for fixed ones.
+using Point = std::vector<double>;
+
+constexpr double kLogSqrtTwoPi = 0.91893853320467274178032973640562;
+constexpr double kInvSqrtTwo = 0.70710678118654752440084436210485;
+/// Largest number of observations in the "below" group, as in Optuna's default gamma.
+constexpr int64_t kMaxBelow = 25;
+/// Near duplicates: numeric values closer than this share of their internal range.
+constexpr double kDuplicateShare = 0.01;
+/// Candidate rounds drawn from l(x), then from the prior, before giving up on avoiding
+/// running points.
+constexpr int kRoundsFromBelow = 20;
+constexpr int kRoundsFromPrior = 20;
+
+std::string form_name(ParamForm form) {
+  switch (form) {
+    case ParamForm::kFixed:
+      return "fixed";
+    case ParamForm::kChoice:
+      return "choice";
+    case ParamForm::kUniform:
+      return "uniform";
+    case ParamForm::kLogUniform:
+      return "log_uniform";
+    case ParamForm::kIntUniform:
+      return "int_uniform";
+  }
+  return "unknown";
+}
+
+std::vector<Dim> make_dims(const std::vector<ParamSpec>& space) {
+  std::vector<Dim> dims;
+  dims.reserve(space.size());
+  for (const ParamSpec& spec : space) {
+    const auto fail = [&spec](const std::string& what) {
+      throw std::invalid_argument("TpeSampler::TpeSampler(): parameter '" + spec.name + "' (" +
+                                  form_name(spec.form) + ") " + what);
+    };
+    Dim dim;
+    switch (spec.form) {
+      case ParamForm::kFixed:
+        if (spec.choices.size() != 1) fail("needs exactly one value");
+        dim.kind = Dim::Kind::kFixed;
+        break;
+      case ParamForm::kChoice:
+        if (spec.choices.empty()) fail("has no choices");
+        dim.kind = Dim::Kind::kCategorical;
+        dim.choices = spec.choices.size();
+        break;
+      case ParamForm::kUniform:
+      case ParamForm::kLogUniform:
+      case ParamForm::kIntUniform: {
+        if (!std::isfinite(spec.low) || !std::isfinite(spec.high) || spec.low > spec.high)
+          fail("needs finite bounds with low <= high");
+        if (spec.form == ParamForm::kLogUniform && spec.low <= 0.0) fail("needs low > 0");
+        if (spec.form == ParamForm::kIntUniform &&
+            (spec.low != std::round(spec.low) || spec.high != std::round(spec.high)))
+          fail("needs integer bounds");
+        dim.lo = spec.low;
+        dim.hi = spec.high;
+        if (spec.form == ParamForm::kLogUniform) {
+          dim.lo = std::log(spec.low);
+          dim.hi = std::log(spec.high);
+        } else if (spec.form == ParamForm::kIntUniform) {
+          dim.lo -= 0.5;
+          dim.hi += 0.5;
+        }
+        dim.kind = dim.hi > dim.lo ? Dim::Kind::kNumeric : Dim::Kind::kConstant;
+        break;
+      }
+    }
+    dims.push_back(dim);
+  }
+  return dims;
+}
+
+/// Maps `params` into the internal space, checking that they belong to `space`. `where()`
+/// names the caller and the point for messages (built only when one is thrown).
+template <typename Where>
+Point encode(const std::vector<ParamSpec>& space, const std::vector<ParamAssignment>& params,
+             const Where& where) {
+  if (params.size() != space.size())
+    throw std::invalid_argument(where() + " has " + std::to_string(params.size()) +
+                                " parameters, the search space " + std::to_string(space.size()));
+  Point point(space.size(), 0.0);
+  for (std::size_t i = 0; i < space.size(); ++i) {
+    const ParamSpec& spec = space[i];
+    const auto& [name, value] = params[i];
+    const auto fail = [&](const std::string& what) {
+      throw std::invalid_argument(where() + ": parameter " + std::to_string(i) + " ('" + name +
+                                  "') " + what);
+    };
+    if (name != spec.name) fail("should be '" + spec.name + "' (the search space's order)");
+    switch (spec.form) {
+      case ParamForm::kFixed:
+        if (value != spec.choices[0])
+          fail("is " + to_string(value) + ", the space fixes it at " + to_string(spec.choices[0]));
+        break;
+      case ParamForm::kChoice: {
+        const auto found = std::find(spec.choices.begin(), spec.choices.end(), value);
+        if (found == spec.choices.end())
+          fail("is " + to_string(value) + ", which is not one of its choices");
+        point[i] = static_cast<double>(found - spec.choices.begin());
+        break;
+      }
+      case ParamForm::kUniform:
+      case ParamForm::kLogUniform: {
+        const double* real = std::get_if<double>(&value);
+        if (real == nullptr) fail("should be a real number, is " + to_string(value));
+        // A hair of slack for values that went through text on the way here.
+        const double slack = 1e-9 * std::max({std::abs(spec.low), std::abs(spec.high), 1e-300});
+        if (!(*real >= spec.low - slack && *real <= spec.high + slack))
+          fail("is " + to_string(value) + ", outside [" + to_string(spec.low) + ", " +
+               to_string(spec.high) + "]");
+        const double clamped = std::clamp(*real, spec.low, spec.high);
+        point[i] = spec.form == ParamForm::kLogUniform ? std::log(clamped) : clamped;
+        break;
+      }
+      case ParamForm::kIntUniform: {
+        const int64_t* integer = std::get_if<int64_t>(&value);
+        if (integer == nullptr) fail("should be an integer, is " + to_string(value));
+        const auto real = static_cast<double>(*integer);
+        if (real < spec.low || real > spec.high)
+          fail("is " + to_string(value) + ", outside [" +
+               to_string(static_cast<int64_t>(spec.low)) + ", " +
+               to_string(static_cast<int64_t>(spec.high)) + "]");
+        point[i] = real;
+        break;
+      }
+    }
+  }
+  return point;
+}
+
+/// The parameter values of an internal point, with the types random_values gives.
+std::vector<ParamAssignment> decode(const std::vector<ParamSpec>& space, const Point& point) {
+  std::vector<ParamAssignment> params;
+  params.reserve(space.size());
+  for (std::size_t i = 0; i < space.size(); ++i) {
+    const ParamSpec& spec = space[i];
+    switch (spec.form) {
+      case ParamForm::kFixed:
+        params.emplace_back(spec.name, spec.choices[0]);
+        break;
+      case ParamForm::kChoice:
+        params.emplace_back(spec.name, spec.choices[static_cast<std::size_t>(point[i])]);
+        break;
+      case ParamForm::kUniform:
+        params.emplace_back(spec.name, std::clamp(point[i], spec.low, spec.high));
+        break;
+      case ParamForm::kLogUniform:
+        params.emplace_back(spec.name, std::clamp(std::exp(point[i]), spec.low, spec.high));
+        break;
+      case ParamForm::kIntUniform:
+        params.emplace_back(spec.name, static_cast<int64_t>(point[i]));
+        break;
+    }
+  }
+  return params;
+}
+
+bool near_duplicate_points(const std::vector<Dim>& dims, const Point& a, const Point& b) {
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    const Dim& dim = dims[i];
+    if (dim.kind == Dim::Kind::kCategorical && a[i] != b[i]) return false;
+    if (dim.kind == Dim::Kind::kNumeric &&
+        std::abs(a[i] - b[i]) > kDuplicateShare * (dim.hi - dim.lo))
+      return false;
+  }
+  return true;
+}
+
+/// Standard normal CDF. erfc keeps the far lower tail accurate.
+double normal_cdf(double z) { return 0.5 * std::erfc(-z * kInvSqrtTwo); }
+
+/// log(Phi(b) - Phi(a)) for a < b, the mass a normal keeps after truncation, in terms of the
+/// upper tail when the interval lies above the mean, where the difference of CDFs near 1
+/// would lose the digits.
+double log_truncated_mass(double a, double b) {
+  const double mass = a > 0.0 ? normal_cdf(-a) - normal_cdf(-b) : normal_cdf(b) - normal_cdf(a);
+  return std::log(std::max(mass, std::numeric_limits<double>::min()));
+}
+
+/// A normal(mu, sigma) draw truncated to [lo, hi]: by rejection, which accepts at least about
+/// half the draws for the kernels built here, with a uniform draw as a safety net.
+double truncated_normal(Rng& rng, double mu, double sigma, double lo, double hi) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const double x = mu + sigma * rng.normal();
+    if (x >= lo && x <= hi) return x;
+  }
+  return lo + rng.uniform() * (hi - lo);
+}
+
+/// A Parzen estimator over the internal space: one kernel per point plus a prior kernel
+/// (the last), all with equal weight. Numeric kernels are truncated normals, categorical ones
+/// put 1 + eps on the point's choice and eps on every choice (eps = 1 / kernels); the prior is
+/// a wide normal on numeric dimensions and uniform on categorical ones.
+class ParzenEstimator {
+ public:
+  ParzenEstimator(const std::vector<Dim>& dims, const std::vector<const Point*>& points)
+      : dims_(dims), kernels_(points.size() + 1) {
+    for (std::size_t i = 0; i < dims.size(); ++i) {
+      if (dims[i].kind == Dim::Kind::kNumeric) numeric_.push_back(i);
+      if (dims[i].kind == Dim::Kind::kCategorical) categorical_.push_back(i);
+    }
+    std::size_t searched = 0;
+    for (const Dim& dim : dims) searched += dim.kind == Dim::Kind::kFixed ? 0 : 1;
+
+    // Scott's rule in Optuna's multivariate form, floored so that kernels never collapse.
+    const auto n = static_cast<double>(points.size());
+    const double bandwidth =
+        0.2 * std::pow(std::max(n, 1.0), -1.0 / (static_cast<double>(searched) + 4.0));
+    const double floor_share = 1.0 / std::min(100.0, 1.0 + n);
+    const double eps = 1.0 / static_cast<double>(kernels_);
+
+    mu_.resize(kernels_ * numeric_.size());
+    sigma_.resize(kernels_ * numeric_.size());
+    choice_.resize(kernels_ * categorical_.size());
+    constant_.assign(kernels_, -std::log(static_cast<double>(kernels_)));
+
+    for (std::size_t k = 0; k < kernels_; ++k) {
+      const bool prior = k == points.size();
+      for (std::size_t m = 0; m < numeric_.size(); ++m) {
+        const Dim& dim = dims[numeric_[m]];
+        const double width = dim.hi - dim.lo;
+        const double mu = prior ? 0.5 * (dim.lo + dim.hi) : (*points[k])[numeric_[m]];
+        const double sigma = prior ? width : width * std::max(bandwidth, floor_share);
+        mu_[k * numeric_.size() + m] = mu;
+        sigma_[k * numeric_.size() + m] = sigma;
+        constant_[k] -= std::log(sigma) + kLogSqrtTwoPi +
+                        log_truncated_mass((dim.lo - mu) / sigma, (dim.hi - mu) / sigma);
+      }
+      for (std::size_t c = 0; c < categorical_.size(); ++c) {
+        const auto count = static_cast<double>(dims[categorical_[c]].choices);
+        if (prior) {
+          choice_[k * categorical_.size() + c] = -1.0;
+          constant_[k] -= std::log(count);
+        } else {
+          choice_[k * categorical_.size() + c] = (*points[k])[categorical_[c]];
+          constant_[k] += std::log(eps / (1.0 + count * eps));
+        }
+      }
+    }
+    hit_bonus_ = std::log((1.0 + eps) / eps);
+    eps_ = eps;
+  }
+
+  /// log of the estimator's density at `x`.
+  double log_density(const Point& x) const {
+    terms_.resize(kernels_);
+    double largest = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < kernels_; ++k) {
+      double term = constant_[k];
+      const double* mu = &mu_[k * numeric_.size()];
+      const double* sigma = &sigma_[k * numeric_.size()];
+      for (std::size_t m = 0; m < numeric_.size(); ++m) {
+        const double z = (x[numeric_[m]] - mu[m]) / sigma[m];
+        term -= 0.5 * z * z;
+      }
+      const double* choice = &choice_[k * categorical_.size()];
+      for (std::size_t c = 0; c < categorical_.size(); ++c)
+        if (choice[c] == x[categorical_[c]]) term += hit_bonus_;
+      terms_[k] = term;
+      largest = std::max(largest, term);
+    }
+    double sum = 0.0;
+    for (const double term : terms_) sum += std::exp(term - largest);
+    return largest + std::log(sum);
+  }
+
+  /// One draw: a kernel chosen by weight, then every dimension from that kernel.
+  Point draw(Rng& rng) const {
+    const auto k = static_cast<std::size_t>(rng.below(kernels_));
+    Point x(dims_.size(), 0.0);
+    for (std::size_t i = 0; i < dims_.size(); ++i)
+      if (dims_[i].kind == Dim::Kind::kConstant) x[i] = dims_[i].lo;
+    for (std::size_t m = 0; m < numeric_.size(); ++m) {
+      const Dim& dim = dims_[numeric_[m]];
+      x[numeric_[m]] = truncated_normal(rng, mu_[k * numeric_.size() + m],
+                                        sigma_[k * numeric_.size() + m], dim.lo, dim.hi);
+    }
+    for (std::size_t c = 0; c < categorical_.size(); ++c) {
+      const std::size_t count = dims_[categorical_[c]].choices;
+      const double own = choice_[k * categorical_.size() + c];
+      if (own < 0.0) {
+        x[categorical_[c]] = static_cast<double>(rng.below(count));
+        continue;
+      }
+      // Mass 1 on the own choice, then eps on each choice (the own one included).
+      const double u = rng.uniform() * (1.0 + static_cast<double>(count) * eps_);
+      x[categorical_[c]] = u < 1.0 ? own
+                                   : static_cast<double>(std::min(
+                                         static_cast<std::size_t>((u - 1.0) / eps_), count - 1));
+    }
+    return x;
+  }
+
+ private:
+  const std::vector<Dim>& dims_;
+  std::size_t kernels_;
+  std::vector<std::size_t> numeric_, categorical_;  ///< indices into dims_
+  std::vector<double> mu_, sigma_;                  ///< kernel-major, numeric_.size() per kernel
+  std::vector<double> choice_;    ///< kernel-major; the choice index, -1 for the prior
+  std::vector<double> constant_;  ///< log weight + normalizers + categorical misses
+  double hit_bonus_ = 0.0;        ///< log of a point kernel's mass on its choice over another's
+  double eps_ = 0.0;              ///< a point kernel's mass on every choice, before normalizing
+  mutable std::vector<double> terms_;
+};
+
+/// A random_values-like draw in the internal space: every dimension uniform over its range.
+Point draw_uniform(const std::vector<Dim>& dims, Rng& rng) {
+  Point x(dims.size(), 0.0);
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    const Dim& dim = dims[i];
+    if (dim.kind == Dim::Kind::kCategorical) x[i] = static_cast<double>(rng.below(dim.choices));
+    if (dim.kind == Dim::Kind::kNumeric) x[i] = dim.lo + rng.uniform() * (dim.hi - dim.lo);
+    if (dim.kind == Dim::Kind::kConstant) x[i] = dim.lo;
+  }
+  return x;
+}
+
+/// Integers are scored where they land: rounded and kept inside their range.
+void snap(const std::vector<ParamSpec>& space, const std::vector<Dim>& dims, Point& x) {
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i].kind == Dim::Kind::kNumeric || dims[i].kind == Dim::Kind::kConstant) {
+      x[i] = std::clamp(x[i], dims[i].lo, dims[i].hi);
+      if (space[i].form == ParamForm::kIntUniform)
+        x[i] = std::clamp(std::round(x[i]), space[i].low, space[i].high);
+    }
+  }
+}
+
+}  // namespace
+
+TpeSampler::TpeSampler(std::vector<ParamSpec> space, TpeSettings settings, uint64_t seed,
+                       bool maximize)
+    : space_(std::move(space)), settings_(settings), seed_(seed), maximize_(maximize) {
+  if (settings_.startup_trials < 0)
+    throw std::invalid_argument("TpeSampler::TpeSampler(): startup_trials must be >= 0");
+  if (!(settings_.gamma > 0.0 && settings_.gamma <= 1.0))
+    throw std::invalid_argument("TpeSampler::TpeSampler(): gamma must be in (0, 1]");
+  if (settings_.candidates < 1)
+    throw std::invalid_argument("TpeSampler::TpeSampler(): candidates must be >= 1");
+  make_dims(space_);  // checks the space
+}
+
+void TpeSampler::observe(TpeObservation observation) {
+  encode(space_, observation.params, [&observation] {
+    return "TpeSampler::observe(): trial " + std::to_string(observation.trial_id);
+  });
+  observations_.push_back(std::move(observation));
+}
+
+int64_t TpeSampler::observed() const { return static_cast<int64_t>(observations_.size()); }
+
+std::vector<ParamAssignment> TpeSampler::sample(
+    int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const {
+  if (observed() < settings_.startup_trials) return random_values(space_, seed_, id);
+
+  const std::vector<Dim> dims = make_dims(space_);
+  const auto usable = [](const TpeObservation& o) { return o.usable && std::isfinite(o.value); };
+  std::vector<const TpeObservation*> ranked;
+  ranked.reserve(observations_.size());
+  for (const TpeObservation& o : observations_) ranked.push_back(&o);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [&](const TpeObservation* a, const TpeObservation* b) {
+                     const bool usable_a = usable(*a), usable_b = usable(*b);
+                     if (usable_a != usable_b) return usable_a;
+                     if (usable_a) {
+                       if (a->pruned != b->pruned) return !a->pruned;
+                       if (a->pruned && a->epochs != b->epochs) return a->epochs > b->epochs;
+                       if (a->value != b->value)
+                         return maximize_ ? a->value > b->value : a->value < b->value;
+                     }
+                     return a->trial_id < b->trial_id;
+                   });
+
+  const auto n = static_cast<int64_t>(ranked.size());
+  // The slack keeps gamma * n = 3.0000000000000004 (0.1 * 30) from rounding up to 4.
+  int64_t below_count =
+      static_cast<int64_t>(std::ceil(settings_.gamma * static_cast<double>(n) - 1e-9));
+  below_count = std::max<int64_t>(std::min(below_count, kMaxBelow), 1);
+  // Failed trials tell nothing about where good points are: with too few usable trials the
+  // below group is smaller (with none, l(x) is the prior alone).
+  const auto usable_count = static_cast<int64_t>(std::count_if(
+      ranked.begin(), ranked.end(), [&](const TpeObservation* o) { return usable(*o); }));
+  below_count = std::min(below_count, usable_count);
+
+  std::vector<Point> observed_points;
+  observed_points.reserve(ranked.size());
+  for (const TpeObservation* o : ranked)
+    observed_points.push_back(encode(space_, o->params, [o] {
+      return "TpeSampler::sample(): trial " + std::to_string(o->trial_id);
+    }));
+  std::vector<Point> running_points;
+  running_points.reserve(running.size());
+  for (std::size_t r = 0; r < running.size(); ++r)
+    running_points.push_back(encode(space_, running[r], [r] {
+      return "TpeSampler::sample(): running point " + std::to_string(r);
+    }));
+
+  std::vector<const Point*> below, above;
+  for (int64_t i = 0; i < n; ++i)
+    (i < below_count ? below : above).push_back(&observed_points[static_cast<std::size_t>(i)]);
+  for (const Point& point : running_points) above.push_back(&point);
+  const ParzenEstimator l(dims, below);
+  const ParzenEstimator g(dims, above);
+
+  Rng rng(derive_seed(derive_seed(seed_, SeedStream::kTpeSample), static_cast<uint64_t>(id)));
+  const auto per_round = static_cast<std::size_t>(settings_.candidates);
+  Point best_any;  // the best candidate, duplicate or not
+  double best_any_score = -std::numeric_limits<double>::infinity();
+  for (int round = 0; round < kRoundsFromBelow + kRoundsFromPrior; ++round) {
+    Point best;
+    double best_score = -std::numeric_limits<double>::infinity();
+    bool found = false;
+    for (std::size_t c = 0; c < per_round; ++c) {
+      Point x = round < kRoundsFromBelow ? l.draw(rng) : draw_uniform(dims, rng);
+      snap(space_, dims, x);
+      const double score = l.log_density(x) - g.log_density(x);
+      if ((round == 0 && c == 0) || score > best_any_score) {
+        best_any = x;
+        best_any_score = score;
+      }
+      const bool duplicate =
+          std::any_of(running_points.begin(), running_points.end(),
+                      [&](const Point& p) { return near_duplicate_points(dims, x, p); });
+      if (!duplicate && (!found || score > best_score)) {
+        best = std::move(x);
+        best_score = score;
+        found = true;
+      }
+    }
+    if (found) return decode(space_, best);
+  }
+  // Every point of the space is (near) running, e.g. a few choices all in flight.
+  return decode(space_, best_any);
+}
+
+bool TpeSampler::near_duplicate(const std::vector<ParamAssignment>& a,
+                                const std::vector<ParamAssignment>& b) const {
+  const std::vector<Dim> dims = make_dims(space_);
+  return near_duplicate_points(
+      dims, encode(space_, a, [] { return std::string("TpeSampler::near_duplicate(): a"); }),
+      encode(space_, b, [] { return std::string("TpeSampler::near_duplicate(): b"); }));
+}
+
+}  // namespace hps

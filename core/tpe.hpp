@@ -1,0 +1,68 @@
+#pragma once
+// The Tree-structured Parzen Estimator sampler (Bergstra et al., NeurIPS 2011), in the
+// multivariate form of Optuna's TPESampler(multivariate=True, constant_liar=True).
+//
+// Finished trials are split into the best gamma share ("below", at most 25 trials, at least 1)
+// and the rest ("above"). Each group gets a Parzen estimator: a mixture with one kernel per
+// trial plus a prior kernel over the whole space. A numeric parameter's kernel is a normal
+// truncated to its range (in log space for log_uniform, on [low - 0.5, high + 0.5] for
+// int_uniform, rounded back), a choice parameter's kernel puts most of its mass on the trial's
+// choice. `candidates` points are drawn from the below estimator l(x) and the one with the
+// largest log l(x) - log g(x) is returned. Trials still running count as "above" at their
+// points (the constant liar), so parallel workers are steered away from each other, and a
+// candidate that is a near duplicate of a running trial is never returned when another
+// candidate is not.
+#include <cstdint>
+#include <vector>
+
+#include "core/search_space.hpp"
+#include "core/trial.hpp"
+
+namespace hps {
+
+/// TpeSettings (the `search.tpe` options) are in core/search_space.hpp.
+
+/// One finished trial as TPE ranks it. Better trials come first: trials that ran to the end
+/// (completed or stopped early) rank above pruned ones, pruned trials that ran more epochs
+/// above those that ran fewer, and within each of these by value; failed and diverged trials
+/// (`usable` false) rank last. Ties go to the smaller id.
+struct TpeObservation {
+  int64_t trial_id = 0;
+  std::vector<ParamAssignment> params;  ///< in space order, as trial_values returns them
+  double value = 0.0;                   ///< the trial's best monitored value
+  bool usable = true;                   ///< false for failed and diverged trials
+  bool pruned = false;                  ///< a scheduler stopped it
+  int64_t epochs = 0;                   ///< epochs it ran
+};
+
+class TpeSampler {
+ public:
+  /// `maximize`: whether larger values are better (val_accuracy) or smaller (val_loss).
+  TpeSampler(std::vector<ParamSpec> space, TpeSettings settings, uint64_t seed, bool maximize);
+
+  /// Records a finished trial. Order of calls does not matter for ranking (ties break by id).
+  void observe(TpeObservation observation);
+  /// Number of trials observed so far.
+  int64_t observed() const;
+
+  /// Hyperparameters for trial `id`, given the points of trials still running. Until
+  /// startup_trials trials have been observed: random_values(space, seed, id). After that a TPE
+  /// draw from an Rng seeded by derive_seed(derive_seed(seed, kTpeSample), id), so the same
+  /// observations, running points and id always give the same point.
+  std::vector<ParamAssignment> sample(
+      int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const;
+
+  /// Whether two points are near duplicates: every choice equal and every numeric value within
+  /// 1% of its range (in the sampler's internal space: log for log_uniform).
+  bool near_duplicate(const std::vector<ParamAssignment>& a,
+                      const std::vector<ParamAssignment>& b) const;
+
+ private:
+  std::vector<ParamSpec> space_;
+  TpeSettings settings_;
+  uint64_t seed_;
+  bool maximize_;
+  std::vector<TpeObservation> observations_;
+};
+
+}  // namespace hps

@@ -1,0 +1,168 @@
+// SearchState: how trials are born (TPE or draws), judged (ASHA) and learned from, and how a
+// resumed search rebuilds that state from its result file.
+#include "coordinator/search_state.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/results_file.hpp"
+#include "core/tpe.hpp"
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using testing::TempDir;
+
+SearchConfig tpe_asha_config(int64_t startup = 4) {
+  static const TempDir dir;  // the parser checks that the data file exists; nothing reads it
+  testing::write_text(dir.file("train.csv"), "x,label\n0,0\n");
+  return parse_search_config(R"(seed: 9
+data:
+  task: classification
+  num_classes: 3
+  train: {format: csv, path: train.csv, label_column: label}
+model: {hidden: [8]}
+training: {optimizer: adam, max_epochs: 9}
+early_stopping: {monitor: val_accuracy, patience: 3}
+search:
+  strategy: tpe
+  trials: 40
+  tpe: {startup_trials: )" + std::to_string(startup) +
+                                 R"(}
+  scheduler: asha
+  space:
+    learning_rate: {log_uniform: [1.0e-4, 1.0e-1]}
+    dropout: {uniform: [0.0, 0.5]}
+    hidden: [[8], [16], [16, 8]]
+)",
+                             "search.yaml", dir.file(""));
+}
+
+// A deterministic stand-in for training: accuracy peaks at learning_rate 1e-2, dropout 0.2.
+TrialOutcome fake_outcome(const TrialAssignment& trial) {
+  TrialOutcome o;
+  o.trial_id = trial.trial_id;
+  o.status = TrialStatus::kCompleted;
+  const double lr = trial.training.optimizer.learning_rate;
+  const double score =
+      0.9 - 0.05 * std::pow(std::log10(lr) + 2.0, 2) - 0.5 * std::pow(trial.model.dropout - 0.2, 2);
+  for (int e = 0; e < 3; ++e) {
+    EpochRecord r;
+    r.epoch = e;
+    r.val_metric = score - 0.01 * (2 - e);
+    r.val_loss = 1.0 - r.val_metric;
+    o.history.epochs.push_back(r);
+  }
+  o.best_epoch = 2;
+  o.best_value = score;
+  return o;
+}
+
+std::vector<std::vector<ParamAssignment>> run_sequentially(const SearchConfig& config, int n) {
+  SearchState state(config);
+  std::vector<std::vector<ParamAssignment>> made;
+  for (int64_t id = 0; id < n; ++id) {
+    const TrialAssignment trial = state.make(id);
+    TrialOutcome outcome = fake_outcome(trial);
+    made.push_back(state.finished(trial, outcome));
+  }
+  return made;
+}
+
+TEST(SearchState, TpeSequenceIsReproducibleWithOneWorker) {
+  const SearchConfig config = tpe_asha_config();
+  const auto a = run_sequentially(config, 15);
+  const auto b = run_sequentially(config, 15);
+  EXPECT_EQ(a, b);
+  // After the random start, points come from TPE, not from the random draws.
+  EXPECT_EQ(a[2], trial_values(config.search, 2));
+  EXPECT_NE(a[10], trial_values(config.search, 10));
+}
+
+TEST(SearchState, NoNearDuplicatesAmongTrialsInFlight) {
+  const SearchConfig config = tpe_asha_config();
+  SearchState state(config);
+  for (int64_t id = 0; id < 8; ++id) {  // finish 8, so TPE is past its random start
+    const TrialAssignment trial = state.make(id);
+    TrialOutcome outcome = fake_outcome(trial);
+    state.finished(trial, outcome);
+  }
+  // 16 workers each take a trial before any reports back.
+  std::vector<TrialAssignment> made;
+  for (int64_t id = 8; id < 24; ++id) made.push_back(state.make(id));
+  EXPECT_EQ(state.running(), 16u);
+  std::vector<std::vector<ParamAssignment>> points;
+  for (const TrialAssignment& trial : made) {
+    TrialOutcome failed;  // to read back each trial's values; failed trials teach TPE nothing
+    failed.trial_id = trial.trial_id;
+    failed.status = TrialStatus::kFailed;
+    points.push_back(state.finished(trial, failed));
+  }
+  const TpeSampler tpe(config.search.space, config.search.tpe, 0, true);
+  for (size_t i = 0; i < points.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      EXPECT_FALSE(tpe.near_duplicate(points[i], points[j]))
+          << "trials " << i + 8 << " and " << j + 8 << " were in flight together";
+}
+
+TEST(SearchState, AshaJudgesReportsAndTheOutcomeCarriesTheRung) {
+  const SearchConfig config = tpe_asha_config();  // max_epochs 9: rungs 1 and 3
+  SearchState state(config);
+  const TrialAssignment a = state.make(0);
+  const TrialAssignment b = state.make(1);
+  EXPECT_TRUE(a.report_epochs);
+  EpochRecord r;
+  r.epoch = 0;
+  r.val_metric = 0.8;
+  EXPECT_FALSE(state.judge({0, r}).prune);
+  r.val_metric = 0.7;
+  const EpochVerdict verdict = state.judge({1, r});
+  EXPECT_TRUE(verdict.prune);
+  EXPECT_THAT(verdict.reason, ::testing::HasSubstr("rung 0"));
+  TrialOutcome pruned;
+  pruned.trial_id = 1;
+  pruned.status = TrialStatus::kPruned;
+  pruned.best_value = 0.7;
+  pruned.history.epochs.push_back(r);
+  state.finished(b, pruned);
+  EXPECT_EQ(pruned.rung, 0);
+}
+
+TEST(SearchState, ResumeReplaysTpeObservationsAndAshaRungs) {
+  TempDir dir;
+  const SearchConfig config = tpe_asha_config(/*startup=*/3);
+  const std::string path = dir.file("search.h5");
+  {
+    SearchState state(config);
+    Scaler scaler;
+    ResultsWriter writer(path, config, 1, scaler, 4, 3, 3);
+    for (int64_t id = 0; id < 3; ++id) {
+      const TrialAssignment trial = state.make(id);
+      TrialOutcome outcome = fake_outcome(trial);
+      writer.add(trial, state.finished(trial, outcome), outcome);
+    }
+    writer.finish("interrupted", 0.0);
+  }
+  SearchState fresh(config);
+  SearchState resumed(config);
+  resumed.replay(ResultsReader(path));
+  // TPE has its 3 startup observations back: trial 3 is a TPE point, not a random draw.
+  EXPECT_EQ(fresh.make(3).training.optimizer.learning_rate,
+            make_trial(config, 3).training.optimizer.learning_rate);
+  EXPECT_NE(resumed.make(3).training.optimizer.learning_rate,
+            make_trial(config, 3).training.optimizer.learning_rate);
+  // ASHA's rung 0 holds the three recorded values: a poor newcomer is pruned at once.
+  EpochRecord r;
+  r.epoch = 0;
+  r.val_metric = 0.0;
+  EXPECT_TRUE(resumed.judge({3, r}).prune);
+  EXPECT_FALSE(fresh.judge({3, r}).prune) << "first at the rung";
+}
+
+}  // namespace
+}  // namespace hps
