@@ -16,7 +16,8 @@ std::vector<int64_t> all_trials(int64_t total) {
 
 DispatchReport dispatch_trials(const std::vector<int64_t>& ids, const TrialMaker& make,
                                WorkerPool& pool, const ResultSink& on_result,
-                               const StopRequest& stop, double grace_seconds) {
+                               const StopRequest& stop, double grace_seconds,
+                               const StopRequest& no_new_trials) {
   using Clock = std::chrono::steady_clock;
   constexpr double kStopPollSeconds = 0.1;
   size_t next = 0;
@@ -28,6 +29,10 @@ DispatchReport dispatch_trials(const std::vector<int64_t>& ids, const TrialMaker
   // Gives `worker` the next trial that can be made; trials that cannot are reported failed.
   const auto start_next = [&](int worker) {
     while (next < ids.size() && !report.interrupted) {
+      if (no_new_trials && no_new_trials()) {
+        report.out_of_time = true;
+        return;
+      }
       const int64_t id = ids[next++];
       TrialAssignment trial;
       try {

@@ -19,6 +19,7 @@ using StopRequest = std::function<bool()>;
 /// How a dispatch ended.
 struct DispatchReport {
   bool interrupted = false;
+  bool out_of_time = false;         ///< `no_new_trials` turned true: trials were left unstarted
   std::vector<int64_t> unfinished;  ///< trials still running when it gave up waiting
 };
 
@@ -27,9 +28,12 @@ struct DispatchReport {
 /// different lengths keep every worker busy. A trial whose assignment cannot be made is
 /// reported as failed without running. When `stop` turns true, no more trials are handed
 /// out and running ones get `grace_seconds` to report; the rest are returned as unfinished.
+/// Once `no_new_trials` turns true (a time limit), no more trials start, and the running ones
+/// finish and are reported as usual (Optuna's `timeout` semantics).
 DispatchReport dispatch_trials(const std::vector<int64_t>& ids, const TrialMaker& make,
                                WorkerPool& pool, const ResultSink& on_result,
-                               const StopRequest& stop = {}, double grace_seconds = 5.0);
+                               const StopRequest& stop = {}, double grace_seconds = 5.0,
+                               const StopRequest& no_new_trials = {});
 
 /// The ids 0..total-1.
 std::vector<int64_t> all_trials(int64_t total);

@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
   run->add_option("--grace", run_options.grace_seconds,
                   "seconds running trials may finish after SIGTERM/SIGUSR1 (default 5)")
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--time-limit", run_options.time_limit_seconds,
+                  "seconds of search after which no trial starts; running ones finish, the "
+                  "file is closed as time_limit (resumable), exit code 0")
+      ->check(CLI::PositiveNumber);
 
   int show_trials = 5;
   CLI::App* check =

@@ -168,7 +168,12 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
         writer->publish_if_due();
         return g_stop_signal != 0;
       },
-      options.grace_seconds);
+      options.grace_seconds,
+      [&] {
+        return options.time_limit_seconds > 0 &&
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start)
+                       .count() >= options.time_limit_seconds;
+      });
   progress.close();
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -189,6 +194,17 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
     return kRunInterrupted;
   }
   pool.stop_all();
+  if (report.out_of_time) {
+    const size_t recorded_now = writer->recorded_trials().size();
+    writer->finish("time_limit", cpu_share);
+    std::printf(
+        "time limit of %s reached: %zu of %lld trials recorded in %s (hpsearch inspect %s); "
+        "run more with: hpsearch run %s --out %s --resume\n",
+        Progress::format_duration(options.time_limit_seconds).c_str(), recorded_now,
+        static_cast<long long>(total), output.c_str(), output.c_str(), options.config.c_str(),
+        output.c_str());
+    return kRunFinished;
+  }
   writer->finish("finished", cpu_share);
   std::printf("finished %lld trials; results in %s (hpsearch inspect %s)\n",
               static_cast<long long>(total), output.c_str(), output.c_str());

@@ -15,17 +15,20 @@ enum RunExit : int {
 /// Options of `hpsearch run`.
 struct RunOptions {
   std::string config;
-  std::string output;          ///< default results/<config stem>.h5
-  bool force = false;          ///< replace an existing result file
-  bool resume = false;         ///< continue the search recorded in output
-  double grace_seconds = 5.0;  ///< after a stop signal, how long running trials may finish
+  std::string output;               ///< default results/<config stem>.h5
+  bool force = false;               ///< replace an existing result file
+  bool resume = false;              ///< continue the search recorded in output
+  double grace_seconds = 5.0;       ///< after a stop signal, how long running trials may finish
+  double time_limit_seconds = 0.0;  ///< > 0: no trial starts after this much search time
 };
 
 /// `hpsearch run`, on every rank of the job. Rank 0 takes the output's lock, reads and checks
 /// the config and the data (and, with resume, the recorded search), broadcasts the prepared
 /// data, writes the result file and dispatches trials to every rank including itself; the
 /// others serve trials. On SIGTERM or SIGUSR1 rank 0 stops dispatching, gives running trials
-/// grace_seconds, closes the file as "interrupted" and ends the job with kRunInterrupted.
+/// grace_seconds, closes the file as "interrupted" and ends the job with kRunInterrupted. Past
+/// time_limit_seconds no trial starts; running ones finish, the file is closed as "time_limit"
+/// (resumable) and the exit code is kRunFinished.
 int run_search(const MpiSession& mpi, RunOptions options);
 
 /// `hpsearch check CONFIG`: validates the config and the data without training and prints

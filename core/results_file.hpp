@@ -6,8 +6,8 @@
 //                     asha | median), seed, ranks, trials_total,
 //                     keep_weights, task, metric (accuracy | mae), monitor (val_loss |
 //                     val_accuracy), monitor_mode (min | max), start_time, end_time (ISO 8601
-//                     UTC; "" while running), status (running | finished | interrupted | ...),
-//                     coordinator_cpu_share (float64; NaN until finish)
+//                     UTC; "" while running), status (running | finished | interrupted |
+//                     time_limit), coordinator_cpu_share (float64; NaN until finish)
 //   /summary          table (1-D compound dataset, chunked, unlimited), one row per finished
 //                     trial in arrival order: trial int64, status string[16], one column per
 //                     searched hyperparameter in space order (learning_rate, dropout, l1, l2,

@@ -192,6 +192,55 @@ TEST_F(MpiSearch, TpeWithAshaPrunesAtRungsAndIsReproducibleOnOneRank) {
   EXPECT_THAT(inspect.output, HasSubstr(" rung "));
 }
 
+TEST_F(MpiSearch, MedianRuleStopsTrialsBelowTheMedian) {
+  std::string median = kRandomSearch;
+  median.replace(median.find("trials: 7"), 9,
+                 "trials: 12\n  scheduler: median\n  median: {warmup_epochs: 1, min_trials: 2}");
+  write_text(dir_.file("median.yaml"), median);
+  const std::string out = dir_.file("median.h5");
+  const CommandResult r = shell(mpirun(2) + " run " + dir_.file("median.yaml") + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int pruned = 0;
+  const ResultsReader reader(out);
+  for (const SummaryRow& row : reader.summary()) {
+    if (row.status != "pruned") continue;
+    ++pruned;
+    EXPECT_GE(row.epochs_run, 2) << "warm-up: never before the second epoch";
+    EXPECT_EQ(row.rung, -1);
+    EXPECT_THAT(reader.trial_group(row.trial).read_attribute<std::string>("message"),
+                HasSubstr("is worse than the median"));
+  }
+  EXPECT_GT(pruned, 0);
+  EXPECT_EQ(reader.attribute("scheduler"), "median");
+}
+
+// --time-limit: no trial starts after it, running ones finish, exit 0, and --resume goes on.
+TEST_F(MpiSearch, TimeLimitStopsStartingTrialsAndResumeGoesOn) {
+  std::string many = kRandomSearch;
+  many.replace(many.find("trials: 7"), 9, "trials: 5000");
+  write_text(dir_.file("many.yaml"), many);
+  const std::string out = dir_.file("limited.h5");
+  const std::string command = mpirun(2) + " run " + dir_.file("many.yaml") + " --out " + out;
+  const CommandResult first = shell(command + " --time-limit 1");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_THAT(first.output, HasSubstr("time limit of"));
+  size_t recorded = 0;
+  {
+    const ResultsReader reader(out);
+    EXPECT_EQ(reader.attribute("status"), "time_limit");
+    recorded = reader.summary().size();
+    EXPECT_GT(recorded, 0u);
+    EXPECT_LT(recorded, 5000u);
+  }
+  const CommandResult more = shell(command + " --resume --time-limit 1");
+  ASSERT_EQ(more.exit_code, 0) << more.output;
+  const ResultsReader reader(out);
+  EXPECT_GT(reader.summary().size(), recorded);
+  EXPECT_EQ(reader.integer_attribute("resumes"), 1);
+  const CommandResult bad = shell(command + " --force --time-limit 0");
+  EXPECT_NE(bad.exit_code, 0);
+}
+
 TEST_F(MpiSearch, DivergedTrialsAreRecordedAndTheSearchGoesOn) {
   write_text(dir_.file("grid.yaml"), R"(seed: 1
 data:
