@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Side-by-side search benchmark: the same Fashion-MNIST search space under the same wall-clock
+# budget, run one after the other (they share the cores) by
+#   random       hpsearch random search        (configs/search_benchmark_random.yaml)
+#   random_asha  hpsearch random search + ASHA (configs/search_benchmark_random_asha.yaml)
+#   tpe_asha     hpsearch TPE + ASHA           (configs/search_benchmark_tpe_asha.yaml)
+#   optuna       Optuna TPE + median pruner with PyTorch (scripts/optuna_search.py)
+# each with 2 processes (mpirun -np 2, or 2 Optuna workers), then compares the incumbents over
+# time (scripts/search_benchmark.py). Outputs in results/search_benchmark/: <run>.h5 and
+# <run>.log, optuna/, search_benchmark.md and search_benchmark.png.
+#
+# Usage: scripts/search_benchmark.sh [MINUTES]      budget per run, default 20 (fractions allowed)
+#        ONLY="tpe_asha optuna" scripts/search_benchmark.sh [MINUTES]
+#            runs only those; the comparison then takes every output present in
+#            results/search_benchmark, older ones included.
+#        SEED=12 scripts/search_benchmark.sh [MINUTES]
+#            every run with search seed 12 instead of the configs' 11 (the hpsearch configs are
+#            copied with the seed changed); outputs in results/search_benchmark/seed12/.
+# hpsearch runs get SIGUSR1 at the budget (timeout --signal=USR1, SIGKILL 60 s later); exit
+# codes 0, 4 and 124 are expected. Optuna enforces the budget itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+minutes="${1:-20}"
+budget=$(awk -v m="$minutes" 'BEGIN { if (m + 0 <= 0) exit 1; printf "%d", m * 60 + 0.5 }') ||
+  { echo "search_benchmark: MINUTES must be a positive number, got '$minutes'" >&2; exit 2; }
+all_runs="random random_asha tpe_asha optuna"
+runs="${ONLY:-$all_runs}"
+for name in $runs; do
+  case " $all_runs " in
+    *" $name "*) ;;
+    *) echo "search_benchmark: unknown run '$name' in ONLY (known: $all_runs)" >&2; exit 2 ;;
+  esac
+done
+
+scripts/install_deps.sh python3-optuna python3-torch libopenblas0-openmp python3-matplotlib \
+  python3-h5py
+scripts/build.sh >/dev/null
+source scripts/env.sh
+out=results/search_benchmark
+seed=11
+if [ -n "${SEED:-}" ]; then
+  [[ "$SEED" =~ ^[0-9]+$ ]] || { echo "search_benchmark: SEED must be a number, got '$SEED'" >&2; exit 2; }
+  seed="$SEED"
+  out="$out/seed$seed"
+fi
+mkdir -p "$out"
+
+starting() { echo "search_benchmark: $(date '+%F %T') starting $1, budget ${budget} s"; }
+
+run_hpsearch() {
+  local name="$1" log="$out/$1.log" rc=0
+  starting "$name"
+  local config="configs/search_benchmark_${name}.yaml"
+  if [ "$seed" != 11 ]; then
+    sed "s/^seed: 11$/seed: $seed/" "$config" > "$out/${name}.yaml"
+    config="$out/${name}.yaml"
+  fi
+  timeout --signal=USR1 --kill-after=60 "${budget}s" \
+    mpirun -np 2 build/hpsearch run "$config" \
+    --out "$out/${name}.h5" --force > "$log" 2>&1 || rc=$?
+  case "$rc" in
+    0 | 4 | 124) ;;
+    *)
+      echo "search_benchmark: $name failed with exit code $rc; the end of $log:" >&2
+      tail -n 20 "$log" >&2
+      exit 1
+      ;;
+  esac
+}
+
+run_optuna() {
+  starting optuna
+  rm -rf "$out/optuna"
+  /usr/bin/python3 scripts/optuna_search.py --out "$out/optuna" --budget "$budget" --workers 2 \
+    --seed "$seed"
+}
+
+for name in $runs; do
+  if [ "$name" = optuna ]; then run_optuna; else run_hpsearch "$name"; fi
+done
+
+declare -A labels=([random]="random" [random_asha]="random + ASHA" [tpe_asha]="TPE + ASHA")
+compare=()
+for name in random random_asha tpe_asha; do
+  if [ -f "$out/$name.h5" ]; then compare+=("${labels[$name]}=$out/$name.h5"); fi
+done
+if [ -f "$out/optuna/trials.csv" ]; then
+  compare+=("Optuna TPE + median (PyTorch)=$out/optuna")
+fi
+if [ ${#compare[@]} -eq 0 ]; then
+  echo "search_benchmark: no results in $out to compare" >&2
+  exit 1
+fi
+/usr/bin/python3 scripts/search_benchmark.py --budget "$budget" \
+  --png "$out/search_benchmark.png" --markdown "$out/search_benchmark.md" "${compare[@]}"
+echo "search_benchmark: wrote $out/search_benchmark.md and $out/search_benchmark.png"
