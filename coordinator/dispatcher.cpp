@@ -67,7 +67,7 @@ DispatchReport dispatch_trials(const std::vector<int64_t>& ids, const TrialMaker
       timeout = std::min(timeout, left);
     }
     int worker = -1;
-    const std::optional<TrialOutcome> outcome = pool.wait_result(worker, timeout);
+    std::optional<TrialOutcome> outcome = pool.wait_result(worker, timeout);
     if (!outcome) continue;
     --running;
     const auto it = in_flight.find(outcome->trial_id);

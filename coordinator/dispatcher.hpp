@@ -10,9 +10,10 @@ namespace hps {
 
 /// Makes trial `id`'s assignment; may throw (an invalid combination of hyperparameters).
 using TrialMaker = std::function<TrialAssignment(int64_t id)>;
-/// Receives every finished trial, in arrival order; `running` counts trials still out.
+/// Receives every finished trial, in arrival order; `running` counts trials still out. The
+/// outcome is the sink's to annotate (the coordinator adds the trial's rung) before storing it.
 using ResultSink =
-    std::function<void(const TrialAssignment& trial, const TrialOutcome& outcome, int running)>;
+    std::function<void(const TrialAssignment& trial, TrialOutcome& outcome, int running)>;
 /// Polled while waiting: true once the search should stop (a signal arrived).
 using StopRequest = std::function<bool()>;
 

@@ -158,8 +158,7 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
   const auto wall_start = std::chrono::steady_clock::now();
   const DispatchReport report = dispatch_trials(
       ids, [&state](int64_t id) { return state.make(id); }, pool,
-      [&](const TrialAssignment& trial, const TrialOutcome& finished, int running) {
-        TrialOutcome outcome = finished;
+      [&](const TrialAssignment& trial, TrialOutcome& outcome, int running) {
         const std::vector<ParamAssignment> values = state.finished(trial, outcome);
         writer->add(trial, values, outcome);
         progress.finished(outcome, running);

@@ -1,6 +1,8 @@
 #include "coordinator/search_state.hpp"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "core/early_stopping.hpp"
@@ -79,13 +81,12 @@ EpochVerdict SearchState::judge(const EpochReport& report) {
 std::vector<ParamAssignment> SearchState::finished(const TrialAssignment& trial,
                                                    TrialOutcome& outcome) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<ParamAssignment> values;
-  if (const auto it = running_.find(trial.trial_id); it != running_.end()) {
-    values = std::move(it->second);
-    running_.erase(it);
-  } else {
-    values = trial_values(config_.search, trial.trial_id);
-  }
+  const auto it = running_.find(trial.trial_id);
+  if (it == running_.end())
+    throw std::logic_error("SearchState::finished(): trial " + std::to_string(trial.trial_id) +
+                           " was not made by make()");
+  std::vector<ParamAssignment> values = std::move(it->second);
+  running_.erase(it);
   if (scheduler_) outcome.rung = scheduler_->rung_of(trial.trial_id);
   if (outcome.status != TrialStatus::kFailed)
     observe(trial.trial_id, values, to_string(outcome.status), outcome.best_value,

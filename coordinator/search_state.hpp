@@ -6,7 +6,6 @@
 // state is guarded by a mutex.
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -34,11 +33,11 @@ class SearchState {
   /// The scheduler's verdict on one epoch report (always "continue" without a scheduler).
   EpochVerdict judge(const EpochReport& report);
 
-  /// Records that `trial` finished: sets outcome.rung, tells TPE. Returns the trial's
-  /// hyperparameter values in space order (for the result file).
+  /// Records that `trial`, made by make(), finished: sets outcome.rung, tells TPE. Returns the
+  /// trial's hyperparameter values in space order (for the result file).
   std::vector<ParamAssignment> finished(const TrialAssignment& trial, TrialOutcome& outcome);
 
-  /// Trials made but not finished, with their values (what TPE's constant liar sees).
+  /// How many trials were made and have not finished (TPE's constant liar sees their points).
   size_t running() const;
 
  private:
