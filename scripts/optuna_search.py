@@ -1,13 +1,19 @@
 #!/usr/bin/python3
 """The Optuna + PyTorch peer of an hpsearch search, for scripts/search_benchmark.sh.
 
-Searches the space of configs/fashion_mnist_search.yaml on Fashion-MNIST with Optuna's TPE
+Searches the space of an hpsearch config (its search.space) on Fashion-MNIST with Optuna's TPE
 sampler and median pruner, training PyTorch MLPs in parallel worker processes, under a hard
 wall-clock budget.
 
 Usage:
-  /usr/bin/python3 scripts/optuna_search.py --out DIR --budget SECONDS [--workers 2]
-      [--seed 11] [--max-epochs 60] [--patience 8] [--train-limit N]
+  /usr/bin/python3 scripts/optuna_search.py --config CONFIG --out DIR --budget SECONDS
+      [--workers 2] [--seed 11] [--train-limit N]
+
+From CONFIG (an hpsearch YAML file, e.g. configs/search_benchmark_tpe_asha.yaml) it takes
+search.space, training.max_epochs and early_stopping.patience (defaults 50 and 5, as in
+hpsearch). The space must give the six hyperparameters hidden, learning_rate, batch_size,
+dropout, l1 and l2, each as a list of choices ("hidden" choices are lists of widths),
+{uniform: [lo, hi]}, {log_uniform: [lo, hi]}, {int_uniform: [lo, hi]} or a single value.
 
 The launcher creates the study in DIR/journal.log (DIR must not hold one already), writes
 DIR/start_time (time.time() as the workers start), starts --workers worker processes (this
@@ -39,9 +45,9 @@ with Optuna 3.1's defaults otherwise:
     same epoch (pruned trials do not enter the median).
 JournalStorage is experimental in Optuna 3.1; its ExperimentalWarning is silenced here.
 
-Search space (configs/fashion_mnist_search.yaml): hidden one of 256, 512, 256-128, 512-256,
-1024-512, 512-256-128; learning_rate log-uniform [2e-4, 3e-3]; batch_size one of 64, 128, 256;
-dropout uniform [0.2, 0.5]; l1 log-uniform [1e-3, 1]; l2 log-uniform [1e-2, 30].
+Search space: CONFIG's, mapped to suggest_categorical (choices; "hidden" as strings such as
+"512-256"), suggest_float (uniform), suggest_float(log=True) (log_uniform) and suggest_int
+(int_uniform).
 
 Each trial trains a ReLU MLP (784-hidden-10, He initialization: kaiming_normal_ with
 nonlinearity="relu" on the weights, zero biases, as hpsearch does) with inverted dropout after
@@ -49,8 +55,8 @@ every hidden ReLU; Adam with PyTorch's defaults (betas 0.9/0.999, eps 1e-8); mea
 cross-entropy plus l1/n * sum|w| + l2/(2n) * sum w^2 over the weight matrices (not the
 biases), n = training samples (54,000), applied as its gradient l1/n * sign(w) + l2/n * w;
 mini-batches of a fresh permutation each epoch (tensors indexed directly, no DataLoader), one
-thread per worker. Up to --max-epochs epochs; after each, the validation accuracy is reported
-to the pruner, and training stops after --patience epochs without improvement, keeping the
+thread per worker. Up to max_epochs epochs; after each, the validation accuracy is reported
+to the pruner, and training stops after patience epochs without improvement, keeping the
 best epoch's weights. A trial whose training loss turns non-finite fails (it returns NaN).
 Trial user attributes: val_accuracy (best), test_accuracy (of the best weights), epochs (run),
 best_epoch, finished_at (seconds since DIR/start_time); set for pruned trials too.
@@ -74,15 +80,76 @@ os.environ["OPENBLAS_NUM_THREADS"] = "1"
 import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 import torch  # noqa: E402
+import yaml  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"
 STUDY_NAME = "fashion_mnist"
 VALIDATION_FRACTION = 0.1
-HIDDEN_CHOICES = ["256", "512", "256-128", "512-256", "1024-512", "512-256-128"]
 PARAMS = ["hidden", "learning_rate", "batch_size", "dropout", "l1", "l2"]
 STOP_GRACE_S = 10
 
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+# ---------------------------------------------------------------------------------------------
+# Search space and settings from the hpsearch config
+
+
+class Settings:
+    """What the study takes from an hpsearch config: the space, max_epochs and patience."""
+
+    def __init__(self, path):
+        try:
+            with open(path) as f:
+                config = yaml.safe_load(f)
+        except (OSError, yaml.YAMLError) as error:
+            raise SystemExit(f"optuna_search: cannot read {path}: {error}")
+        where = f"optuna_search: {path}"
+        space = ((config or {}).get("search") or {}).get("space")
+        if not isinstance(space, dict):
+            raise SystemExit(f"{where}: no search.space mapping")
+        unknown = sorted(set(space) - set(PARAMS))
+        missing = [name for name in PARAMS if name not in space]
+        if unknown or missing:
+            raise SystemExit(f"{where}: search.space must give exactly {', '.join(PARAMS)}"
+                             f" (unknown: {unknown or 'none'}, missing: {missing or 'none'})")
+        self.space = {name: self.parse(where, name, space[name]) for name in PARAMS}
+        self.max_epochs = int((config.get("training") or {}).get("max_epochs", 50))
+        self.patience = int((config.get("early_stopping") or {}).get("patience", 5))
+
+    @staticmethod
+    def parse(where, name, value):
+        if isinstance(value, list):
+            if not value:
+                raise SystemExit(f"{where}: search.space.{name} has no choices")
+            if name == "hidden":
+                return ("choice", ["-".join(str(int(w)) for w in (v if isinstance(v, list)
+                                                                  else [v])) for v in value])
+            return ("choice", value)
+        if isinstance(value, dict):
+            if len(value) == 1:
+                form, bounds = next(iter(value.items()))
+                if form in ("uniform", "log_uniform", "int_uniform") and \
+                        isinstance(bounds, list) and len(bounds) == 2:
+                    return (form, [float(b) for b in bounds])
+            raise SystemExit(f"{where}: search.space.{name}: expected one of uniform, "
+                             f"log_uniform, int_uniform with [lo, hi], got {value}")
+        return ("choice", ["-".join(str(int(w)) for w in value)] if name == "hidden"
+                else [value])
+
+    def suggest(self, trial):
+        """The trial's values of PARAMS; hidden as a list of widths."""
+        values = {}
+        for name, (form, args) in self.space.items():
+            if form == "choice":
+                values[name] = trial.suggest_categorical(name, args)
+            elif form == "int_uniform":
+                values[name] = trial.suggest_int(name, int(args[0]), int(args[1]))
+            else:
+                values[name] = trial.suggest_float(name, args[0], args[1],
+                                                   log=form == "log_uniform")
+        values["hidden"] = [int(w) for w in str(values["hidden"]).split("-")]
+        return values
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,18 +253,17 @@ def accuracy(model, x, y):
 class Objective:
     """Trains one trial's network; see the module docstring."""
 
-    def __init__(self, data, args, start_time):
+    def __init__(self, data, args, settings, start_time):
         self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test = data
         self.args = args
+        self.settings = settings
         self.start_time = start_time
 
     def __call__(self, trial):
-        hidden = [int(w) for w in trial.suggest_categorical("hidden", HIDDEN_CHOICES).split("-")]
-        learning_rate = trial.suggest_float("learning_rate", 2e-4, 3e-3, log=True)
-        batch_size = trial.suggest_categorical("batch_size", [64, 128, 256])
-        dropout = trial.suggest_float("dropout", 0.2, 0.5)
-        l1 = trial.suggest_float("l1", 1e-3, 1.0, log=True)
-        l2 = trial.suggest_float("l2", 1e-2, 30.0, log=True)
+        values = self.settings.suggest(trial)
+        hidden, learning_rate = values["hidden"], float(values["learning_rate"])
+        batch_size, dropout = int(values["batch_size"]), float(values["dropout"])
+        l1, l2 = float(values["l1"]), float(values["l2"])
 
         torch.manual_seed(self.args.seed * 1_000_003 + trial.number)
         model = build_mlp(self.x_train.shape[1], hidden, 10, dropout)
@@ -206,7 +272,7 @@ class Objective:
 
         best = {"val_accuracy": -math.inf, "epoch": 0, "state": None}
         epochs = 0
-        for epoch in range(1, self.args.max_epochs + 1):
+        for epoch in range(1, self.settings.max_epochs + 1):
             loss = train_epoch(model, optimizer, self.x_train, self.y_train, batch_size,
                                l1 / n, l2 / n)
             epochs = epoch
@@ -222,7 +288,7 @@ class Objective:
             if trial.should_prune():
                 self.finish(trial, model, best, epochs)
                 raise optuna.TrialPruned()
-            if epoch - best["epoch"] >= self.args.patience:
+            if epoch - best["epoch"] >= self.settings.patience:
                 break
         self.finish(trial, model, best, epochs)
         return best["val_accuracy"]
@@ -263,7 +329,7 @@ def run_worker(args):
     start_time = float((Path(args.out) / "start_time").read_text())
     data = load_data(args.seed, args.train_limit)
     study = open_study(args.out, args.seed + args.worker_index)
-    study.optimize(Objective(data, args, start_time), catch=(Exception,))
+    study.optimize(Objective(data, args, Settings(args.config), start_time), catch=(Exception,))
 
 
 def stop(workers):
@@ -281,9 +347,8 @@ def stop(workers):
 
 
 def worker_command(args, index):
-    command = [sys.executable, os.path.abspath(__file__), "--out", str(args.out),
-               "--budget", str(args.budget), "--seed", str(args.seed),
-               "--max-epochs", str(args.max_epochs), "--patience", str(args.patience),
+    command = [sys.executable, os.path.abspath(__file__), "--config", str(args.config),
+               "--out", str(args.out), "--budget", str(args.budget), "--seed", str(args.seed),
                "--worker-index", str(index)]
     if args.train_limit is not None:
         command += ["--train-limit", str(args.train_limit)]
@@ -362,6 +427,8 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         epilog="See the module docstring for the data, study and training details.")
+    parser.add_argument("--config", required=True, type=Path,
+                        help="hpsearch config: search.space, max_epochs, patience")
     parser.add_argument("--out", required=True, type=Path,
                         help="output directory (journal.log, start_time, trials.csv, logs)")
     parser.add_argument("--budget", required=True, type=float,
@@ -369,9 +436,6 @@ def main():
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--seed", type=int, default=11,
                         help="split seed; worker i's TPE seed is seed + i (default 11)")
-    parser.add_argument("--max-epochs", type=int, default=60)
-    parser.add_argument("--patience", type=int, default=8,
-                        help="early stopping: epochs without a better val accuracy (default 8)")
     parser.add_argument("--train-limit", type=int,
                         help="use only the first N training images (smoke tests)")
     parser.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
@@ -382,6 +446,7 @@ def main():
         run_worker(args)
         return
 
+    Settings(args.config)  # a bad config fails here, before anything is written
     args.out.mkdir(parents=True, exist_ok=True)
     if journal_path(args.out).exists():
         sys.exit(f"optuna_search: {journal_path(args.out)} exists; remove {args.out} first")

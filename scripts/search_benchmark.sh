@@ -4,7 +4,8 @@
 #   random       hpsearch random search        (configs/search_benchmark_random.yaml)
 #   random_asha  hpsearch random search + ASHA (configs/search_benchmark_random_asha.yaml)
 #   tpe_asha     hpsearch TPE + ASHA           (configs/search_benchmark_tpe_asha.yaml)
-#   optuna       Optuna TPE + median pruner with PyTorch (scripts/optuna_search.py)
+#   optuna       Optuna TPE + median pruner with PyTorch (scripts/optuna_search.py, on the
+#                space, max_epochs and patience of the tpe_asha config)
 # each with 2 processes (mpirun -np 2, or 2 Optuna workers), then compares the incumbents over
 # time (scripts/search_benchmark.py). Outputs in results/search_benchmark/: <run>.h5 and
 # <run>.log, optuna/, search_benchmark.md and search_benchmark.png.
@@ -14,8 +15,12 @@
 #            runs only those; the comparison then takes every output present in
 #            results/search_benchmark, older ones included.
 #        SEED=12 scripts/search_benchmark.sh [MINUTES]
-#            every run with search seed 12 instead of the configs' 11 (the hpsearch configs are
-#            copied with the seed changed); outputs in results/search_benchmark/seed12/.
+#            every run with search seed 12 instead of the configs' 11; outputs in
+#            results/search_benchmark/seed12/.
+#        SPACE=curated scripts/search_benchmark.sh [MINUTES]
+#            the narrow space of configs/fashion_mnist_search.yaml instead of the configs' wide
+#            one; outputs in results/search_benchmark/curated/ (and .../curated/seed12/ ...).
+# The configs the runs used (seed and space applied) are written to the output folder.
 # hpsearch runs get SIGUSR1 at the budget (timeout --signal=USR1, SIGKILL 60 s later); exit
 # codes 0, 4 and 124 are expected. Optuna enforces the budget itself.
 set -euo pipefail
@@ -38,6 +43,11 @@ scripts/install_deps.sh python3-optuna python3-torch libopenblas0-openmp python3
 scripts/build.sh >/dev/null
 source scripts/env.sh
 out=results/search_benchmark
+case "${SPACE:-wide}" in
+  wide) ;;
+  curated) out="$out/curated" ;;
+  *) echo "search_benchmark: SPACE must be wide or curated, got '$SPACE'" >&2; exit 2 ;;
+esac
 seed=11
 if [ -n "${SEED:-}" ]; then
   [[ "$SEED" =~ ^[0-9]+$ ]] || { echo "search_benchmark: SEED must be a number, got '$SEED'" >&2; exit 2; }
@@ -46,16 +56,32 @@ if [ -n "${SEED:-}" ]; then
 fi
 mkdir -p "$out"
 
+# $out/<run>.yaml: configs/search_benchmark_<run>.yaml with the seed and, for SPACE=curated,
+# the search space of configs/fashion_mnist_search.yaml.
+make_config() {
+  /usr/bin/python3 - "configs/search_benchmark_$1.yaml" "$out/$1.yaml" "$seed" "${SPACE:-wide}" <<'EOF'
+import sys
+import yaml
+source, target, seed, space = sys.argv[1:]
+with open(source) as f:
+    config = yaml.safe_load(f)
+config["seed"] = int(seed)
+if space == "curated":
+    with open("configs/fashion_mnist_search.yaml") as f:
+        config["search"]["space"] = yaml.safe_load(f)["search"]["space"]
+with open(target, "w") as f:
+    f.write(f"# Written by scripts/search_benchmark.sh from {source}: seed {seed}, {space} space\n")
+    yaml.safe_dump(config, f, sort_keys=False, default_flow_style=None)
+EOF
+}
+for name in random random_asha tpe_asha; do make_config "$name"; done
+
 starting() { echo "search_benchmark: $(date '+%F %T') starting $1, budget ${budget} s"; }
 
 run_hpsearch() {
   local name="$1" log="$out/$1.log" rc=0
   starting "$name"
-  local config="configs/search_benchmark_${name}.yaml"
-  if [ "$seed" != 11 ]; then
-    sed "s/^seed: 11$/seed: $seed/" "$config" > "$out/${name}.yaml"
-    config="$out/${name}.yaml"
-  fi
+  local config="$out/${name}.yaml"
   timeout --signal=USR1 --kill-after=60 "${budget}s" \
     mpirun -np 2 build/hpsearch run "$config" \
     --out "$out/${name}.h5" --force > "$log" 2>&1 || rc=$?
@@ -72,8 +98,8 @@ run_hpsearch() {
 run_optuna() {
   starting optuna
   rm -rf "$out/optuna"
-  /usr/bin/python3 scripts/optuna_search.py --out "$out/optuna" --budget "$budget" --workers 2 \
-    --seed "$seed"
+  /usr/bin/python3 scripts/optuna_search.py --config "$out/tpe_asha.yaml" --out "$out/optuna" \
+    --budget "$budget" --workers 2 --seed "$seed"
 }
 
 for name in $runs; do
