@@ -156,6 +156,9 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
 
   const double cpu_start = thread_cpu_seconds();
   const auto wall_start = std::chrono::steady_clock::now();
+  const auto elapsed_seconds = [wall_start] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  };
   const DispatchReport report = dispatch_trials(
       ids, [&state](int64_t id) { return state.make(id); }, pool,
       [&](const TrialAssignment& trial, TrialOutcome& outcome, int running) {
@@ -169,13 +172,10 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
       },
       options.grace_seconds,
       [&] {
-        return options.time_limit_seconds > 0 &&
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start)
-                       .count() >= options.time_limit_seconds;
+        return options.time_limit_seconds > 0 && elapsed_seconds() >= options.time_limit_seconds;
       });
   progress.close();
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const double wall = elapsed_seconds();
   const double cpu_share = wall > 0 ? (thread_cpu_seconds() - cpu_start) / wall : 0.0;
 
   if (report.interrupted) {

@@ -105,7 +105,9 @@ class Settings:
         except (OSError, yaml.YAMLError) as error:
             raise SystemExit(f"optuna_search: cannot read {path}: {error}")
         where = f"optuna_search: {path}"
-        space = ((config or {}).get("search") or {}).get("space")
+        if not isinstance(config, dict):
+            raise SystemExit(f"{where}: not a YAML mapping (an hpsearch config?)")
+        space = (config.get("search") or {}).get("space")
         if not isinstance(space, dict):
             raise SystemExit(f"{where}: no search.space mapping")
         unknown = sorted(set(space) - set(PARAMS))
@@ -119,23 +121,24 @@ class Settings:
 
     @staticmethod
     def parse(where, name, value):
-        if isinstance(value, list):
-            if not value:
-                raise SystemExit(f"{where}: search.space.{name} has no choices")
-            if name == "hidden":
-                return ("choice", ["-".join(str(int(w)) for w in (v if isinstance(v, list)
-                                                                  else [v])) for v in value])
-            return ("choice", value)
-        if isinstance(value, dict):
-            if len(value) == 1:
-                form, bounds = next(iter(value.items()))
-                if form in ("uniform", "log_uniform", "int_uniform") and \
-                        isinstance(bounds, list) and len(bounds) == 2:
-                    return (form, [float(b) for b in bounds])
-            raise SystemExit(f"{where}: search.space.{name}: expected one of uniform, "
-                             f"log_uniform, int_uniform with [lo, hi], got {value}")
-        return ("choice", ["-".join(str(int(w)) for w in value)] if name == "hidden"
-                else [value])
+        """(form, arguments): ("choice", values) or (range form, [lo, hi])."""
+        def layout(widths):  # one "hidden" choice as a string, e.g. "512-256"
+            return "-".join(str(int(w)) for w in (widths if isinstance(widths, list)
+                                                  else [widths]))
+        try:
+            if isinstance(value, dict):
+                if len(value) == 1:
+                    form, bounds = next(iter(value.items()))
+                    if form in ("uniform", "log_uniform", "int_uniform") and \
+                            isinstance(bounds, list) and len(bounds) == 2:
+                        return (form, [float(b) for b in bounds])
+                raise ValueError("expected uniform, log_uniform or int_uniform with [lo, hi]")
+            choices = value if isinstance(value, list) else [value]
+            if not choices:
+                raise ValueError("no choices")
+            return ("choice", [layout(v) for v in choices] if name == "hidden" else choices)
+        except (TypeError, ValueError) as error:
+            raise SystemExit(f"{where}: search.space.{name}: {error} (got {value})")
 
     def suggest(self, trial):
         """The trial's values of PARAMS; hidden as a list of widths."""

@@ -17,7 +17,8 @@ trials count with their best value, failed or diverged trials and unfinished one
 run the table gives the trials finished in the budget (how many of them pruned), the
 incumbent's validation accuracy and its test accuracy at 5, 10 and 20 minutes and at the
 budget (checkpoints past the budget are left out), and the first time the incumbent's test
-accuracy reaches 0.89 and 0.895. The test accuracy is that of the incumbent trial's
+accuracy reaches 0.89 and 0.895 (with "held from T" when a later incumbent fell below the
+target again: T is when it reached the target for good). The test accuracy is that of the incumbent trial's
 best-validation weights; it plays no part in choosing the incumbent.
 
 The PNG has two panels: the incumbent's validation accuracy (left) and its test accuracy
@@ -136,6 +137,28 @@ def first_reaching(steps, target):
     return next((step.at for step in steps if step.test >= target), None)
 
 
+def held_from(steps, target):
+    """When the incumbent's test accuracy reached `target` and never fell below it again."""
+    held = None
+    for step in steps:
+        if step.test >= target:
+            held = step.at if held is None else held
+        else:
+            held = None
+    return held
+
+
+def reaching_text(steps, target):
+    first, held = first_reaching(steps, target), held_from(steps, target)
+    if first is None:
+        return "not within budget"
+    if held is None:
+        return f"{minutes_text(first)} (then below it)"
+    if held != first:
+        return f"{minutes_text(first)} (held from {minutes_text(held)})"
+    return minutes_text(first)
+
+
 # ---------------------------------------------------------------------------------------------
 # Output
 
@@ -171,9 +194,7 @@ def markdown_table(runs, budget):
             step = incumbent_at(steps, t)
             cells.append(f"{accuracy_text(step.val)} / {accuracy_text(step.test)}" if step
                          else "—")
-        for target in TARGETS:
-            at = first_reaching(steps, target)
-            cells.append(minutes_text(at) if at is not None else "not within budget")
+        cells += [reaching_text(steps, target) for target in TARGETS]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
