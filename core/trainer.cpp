@@ -159,15 +159,18 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
         loss = mean_squared_error(out, yb.leftCols(b), pass.output_gradient());
         metric_sum += sum_absolute_error(out, yb.leftCols(b)) / static_cast<double>(yb.rows());
       }
-      const double pen = penalty.value(model);
-      if (!std::isfinite(loss) || !std::isfinite(pen)) {
+      if (!std::isfinite(loss)) {
+        bad = true;
+        break;
+      }
+      pass.backward(model, xv, grad);
+      const double pen = penalty.add_gradient(model, grad);
+      if (!std::isfinite(pen)) {
         bad = true;
         break;
       }
       loss_sum += loss * static_cast<double>(b);
       penalty_sum += pen * static_cast<double>(b);
-      pass.backward(model, xv, grad);
-      penalty.add_gradient(model, grad);
       optimizer->step(model.parameters(), grad);
     }
     if (bad || !finite(model.parameters())) {

@@ -152,6 +152,40 @@ TEST(WeightPenalty, ValueFollowsFormulaAndSkipsBiases) {
   EXPECT_FLOAT_EQ(model.bias_view(grad, 0)[0], 0.0f);
 }
 
+TEST(WeightPenalty, OnePassGradientAndValueMatchTheFormula) {
+  // Layers of 3000 x 7 and 5 x 3000 weights: several blocks of the one-pass loop, and a last
+  // block that is not full. Some weights exactly zero: sign(0) = 0.
+  Mlp model(MlpShape{7, {3000}, 5, Activation::kRelu});
+  Rng rng(21);
+  model.initialize(Initialization::kHe, rng);
+  for (Index i = 0; i < model.num_parameters(); i += 97) model.parameters()[i] = 0.0f;
+  const double l1_strength = 3.0, l2_strength = 40.0;
+  const Index n = 1000;
+  for (const auto& [l1, l2] : {std::pair{l1_strength, 0.0}, std::pair{0.0, l2_strength},
+                               std::pair{l1_strength, l2_strength}}) {
+    const WeightPenalty penalty(l1, l2, n);
+    Vector grad = Vector::Constant(model.num_parameters(), 0.25f);
+    const double value = penalty.add_gradient(model, grad);
+    EXPECT_NEAR(value, penalty.value(model), 1e-6 * penalty.value(model)) << l1 << " " << l2;
+    for (Index layer = 0; layer < model.num_layers(); ++layer) {
+      const auto w = model.weight(layer);
+      const auto g = model.weight_view(grad, layer);
+      for (Index i = 0; i < w.size(); ++i) {
+        const float wi = w.data()[i];
+        const float sign = wi > 0.0f ? 1.0f : (wi < 0.0f ? -1.0f : 0.0f);
+        const float expected =
+            0.25f + static_cast<float>(l1 / n) * sign + static_cast<float>(l2 / n) * wi;
+        ASSERT_NEAR(g.data()[i], expected, 1e-6f) << "layer " << layer << " weight " << i;
+      }
+      EXPECT_TRUE((model.bias_view(grad, layer).array() == 0.25f).all()) << "layer " << layer;
+    }
+  }
+  const WeightPenalty off(0.0, 0.0, n);
+  Vector grad = Vector::Constant(model.num_parameters(), 0.25f);
+  EXPECT_EQ(off.add_gradient(model, grad), 0.0);
+  EXPECT_TRUE((grad.array() == 0.25f).all());
+}
+
 TEST(Dropout, TrainingExpectationMatchesEvaluation) {
   // With one hidden layer the output is linear in the dropped activations, so inverted
   // dropout makes the training-mode mean equal the evaluation output.
