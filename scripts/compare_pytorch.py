@@ -98,6 +98,11 @@ def hpsearch_benchmark(build_dir):
     return runs
 
 
+def flops_per_sample(train_epoch):
+    """Training FLOPs per sample, as the benchmark counts them (flops / samples_per_s)."""
+    return train_epoch["flops"] / train_epoch["samples_per_s"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default="build")
@@ -136,6 +141,11 @@ def main():
         "speedup_vs_dataloader": med(hps_rates) / med(loader_rates),
         "gemm_limited_fraction": med(gemm_fraction),
         "gemm_gflops": runs["BM_GemmSequence"]["flops"] / 1e9,
+        "fma_peak_gflops": runs["BM_FmaPeak"]["flops"] / 1e9,
+        # What 3x PyTorch's rate would ask of the core: the whole step (products, Adam,
+        # activations, dropout, softmax, gather) at this share of its multiply-add peak.
+        "peak_share_needed_for_3x": 3 * med(torch_rates) * flops_per_sample(epoch)
+        / runs["BM_FmaPeak"]["flops"],
         "data_pipeline_share": med(pipeline_share),
         "repeats": args.repeats,
     }
@@ -150,6 +160,9 @@ def main():
     print(f"| hpsearch / PyTorch with DataLoader | {result['speedup_vs_dataloader']:.2f}x |")
     print(f"| single-core GEMM rate at these shapes | {result['gemm_gflops']:.1f} GFLOP/s |")
     print(f"| hpsearch share of the GEMM-limited rate | {100 * result['gemm_limited_fraction']:.0f}% |")
+    print(f"| single-core float32 multiply-add peak | {result['fma_peak_gflops']:.1f} GFLOP/s |")
+    print(f"| share of that peak 3x PyTorch would need | "
+          f"{100 * result['peak_share_needed_for_3x']:.0f}% |")
     print(f"| data pipeline (shuffle + gather) share of a step | "
           f"{100 * result['data_pipeline_share']:.1f}% |")
     if args.json:

@@ -5,9 +5,13 @@
 //                    the GEMM-limited rate this machine's single core can reach
 //   BM_ShuffleGather only the data pipeline of a step (shuffle share + column gather)
 //   BM_SmallBatchEpoch one epoch of a 784-1024-10 network at batch 32, without and with L1/L2
+//   BM_FmaPeak       the core's float32 multiply-add peak: independent FMAs on registers of
+//                    the widest vector this build targets, no memory traffic; no GEMM and no
+//                    training step can run faster than this
 // scripts/compare_pytorch.py runs this with --benchmark_format=json and derives the ratios.
 #include <benchmark/benchmark.h>
 
+#include <Eigen/Core>
 #include <cstdlib>
 #include <filesystem>
 #include <numeric>
@@ -150,6 +154,29 @@ void BM_GemmSequence(benchmark::State& state) {
       benchmark::Counter(samples * flops_per_sample(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_GemmSequence)->MinTime(2.0)->UseRealTime();
+
+void BM_FmaPeak(benchmark::State& state) {
+  using Packet = Eigen::internal::packet_traits<float>::type;
+  constexpr int kLanes = static_cast<int>(sizeof(Packet) / sizeof(float));
+  // Enough independent chains to cover the FMA latency on both pipes of current cores.
+  constexpr int kChains = 12;
+  constexpr long kRounds = 1 << 20;
+  Packet acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = Eigen::internal::pset1<Packet>(1.0f + 1e-7f * c);
+  const Packet mul = Eigen::internal::pset1<Packet>(0.9999999f);
+  const Packet add = Eigen::internal::pset1<Packet>(1e-8f);
+  for (auto _ : state) {
+    for (long r = 0; r < kRounds; ++r) {
+      for (int c = 0; c < kChains; ++c) acc[c] = Eigen::internal::pmadd(acc[c], mul, add);
+    }
+    for (int c = 0; c < kChains; ++c) benchmark::DoNotOptimize(acc[c]);
+  }
+  const double fmas = static_cast<double>(kRounds) * kChains * kLanes;
+  state.counters["flops"] = benchmark::Counter(2.0 * fmas * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+  state.SetLabel(std::to_string(32 * kLanes) + "-bit vectors");
+}
+BENCHMARK(BM_FmaPeak)->MinTime(1.0)->UseRealTime();
 
 void BM_ShuffleGather(benchmark::State& state) {
   const Dataset& train = training_data();
