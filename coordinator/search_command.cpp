@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -46,12 +48,25 @@ PreparedData prepare(const SearchConfig& config) {
 }
 
 // Set by SIGTERM/SIGUSR1 on every rank. Rank 0 acts on it; the others keep training while
-// rank 0 gives running trials their grace period, and die at the next signal (mpirun's
-// SIGTERM when rank 0 ends the job), so the job ends without waiting for SIGKILL.
+// rank 0 gives running trials their grace period, and die at a later signal (mpirun's SIGTERM
+// when rank 0 ends the job), so the job ends without waiting for SIGKILL. "Later" means a
+// second or more after the first: one request often arrives twice within milliseconds
+// (`timeout` signals both mpirun and its process group, and mpirun forwards its copy; Slurm
+// signals every process of a step while mpirun forwards too), and a worker that died at the
+// copy would make mpirun abort the job before rank 0 closed the result file.
 volatile std::sig_atomic_t g_stop_signal = 0;
 volatile std::sig_atomic_t g_worker_rank = 0;
+std::atomic<int64_t> g_first_stop_ns{0};
+static_assert(std::atomic<int64_t>::is_always_lock_free, "used in a signal handler");
+constexpr int64_t kRepeatAfterNs = 1'000'000'000;
+
 extern "C" void record_stop_signal(int signal) {
-  if (g_worker_rank != 0 && g_stop_signal != 0) {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe
+  const int64_t ns = static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  if (g_stop_signal == 0) {
+    g_first_stop_ns.store(ns);
+  } else if (g_worker_rank != 0 && ns - g_first_stop_ns.load() >= kRepeatAfterNs) {
     std::signal(signal, SIG_DFL);  // both async-signal-safe
     std::raise(signal);
   }
