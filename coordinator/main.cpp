@@ -1,7 +1,9 @@
 // hpsearch: the command line. Each subcommand is a thin shell over core/ and worker/; this is
 // the only place that prints to the user and chooses exit codes.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -32,6 +34,24 @@ std::string describe_network(const TrainConfig& config) {
   return s + "] " + to_string(config.model.activation) + ", " +
          to_string(config.training.optimizer.kind) + ", dropout " +
          std::to_string(config.model.dropout).substr(0, 4);
+}
+
+// Seconds in [0, a year] (above 0 when `positive`). CLI11's own number checks let "nan"
+// through, and a huge value would overflow the deadline it becomes.
+CLI::Validator seconds(bool positive) {
+  constexpr double kYear = 365.0 * 24 * 3600;
+  const std::string range = std::string(positive ? "(0, " : "[0, ") + "31536000] seconds";
+  return CLI::Validator(
+      [positive, range](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        const bool parsed = !text.empty() && end == text.c_str() + text.size();
+        if (!parsed || !std::isfinite(value) || value < 0 || (positive && value == 0) ||
+            value > kYear)
+          return "must be a number in " + range + ", got '" + text + "'";
+        return std::string();
+      },
+      "SECONDS in " + range);
 }
 
 std::string default_output(const std::string& config_path) {
@@ -94,11 +114,11 @@ int main(int argc, char** argv) {
                 "continue the search recorded in the output file (after an interruption)");
   run->add_option("--grace", run_options.grace_seconds,
                   "seconds running trials may finish after SIGTERM/SIGUSR1 (default 5)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds(false));
   run->add_option("--time-limit", run_options.time_limit_seconds,
                   "seconds of search after which no trial starts; running ones finish, the "
                   "file is closed as time_limit (resumable), exit code 0")
-      ->check(CLI::PositiveNumber);
+      ->check(seconds(true));
 
   int show_trials = 5;
   CLI::App* check =

@@ -22,13 +22,14 @@ struct LoadedTrial {
   StoredModel stored;
   int64_t id = 0;
   std::optional<SummaryRow> row;
+  History history;
 };
 
-LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial) {
+LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, DataFiles files) {
   const ResultsReader reader(file);
   LoadedTrial t;
   t.config = parse_search_config(reader.attribute("config"), file + " (stored config)",
-                                 reader.attribute("config_dir"));
+                                 reader.attribute("config_dir"), files);
   if (trial) {
     t.id = *trial;
   } else {
@@ -45,6 +46,7 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial) {
                              " has no stored weights (only the top keep_weights trials keep "
                              "theirs; hpsearch inspect shows which)");
   t.stored = read_model(reader.trial_group(t.id).open_group("model"));
+  t.history = read_history(reader.trial_group(t.id).open_group("history"));
   return t;
 }
 
@@ -62,7 +64,7 @@ std::string csv_number(double v) {
 }  // namespace
 
 int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
-  const LoadedTrial t = load_trial(file, trial);
+  const LoadedTrial t = load_trial(file, trial, DataFiles::kCheck);
   const DataConfig& data = t.config.base.data;
   const Task task = t.stored.task;
   std::printf("trial %lld%s\n", static_cast<long long>(t.id), trial ? "" : " (the best)");
@@ -74,14 +76,28 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
   t.stored.scaler.apply(split.validation.x);
   const Evaluation val = evaluate(t.stored.model, split.validation);
   print_evaluation("validation", split.validation.size(), val, task);
-  std::printf(" (stored: loss %.4f, %s %.4f)\n", t.row->best_val_loss, metric_name(task),
-              t.row->best_val_metric);
+  // The stored weights are the best epoch's with restore_best_weights, else the last epoch's.
+  if (t.config.base.early_stopping.restore_best_weights || t.history.epochs.empty()) {
+    std::printf(" (stored: loss %.4f, %s %.4f)\n", t.row->best_val_loss, metric_name(task),
+                t.row->best_val_metric);
+  } else {
+    const EpochRecord& last = t.history.epochs.back();
+    std::printf(" (stored, last epoch: loss %.4f, %s %.4f)\n", last.val_loss, metric_name(task),
+                last.val_metric);
+  }
 
   if (!data.test) {
     std::printf("test: the config names no test set\n");
     return 0;
   }
   Dataset test = load_dataset(*data.test, task, t.stored.num_classes);
+  align_features(test.x, test.feature_names, all.feature_names, test.source);
+  if (test.num_features() != t.stored.model.shape().inputs ||
+      test.num_outputs() != t.stored.model.shape().outputs)
+    throw DataError(test.source + ": " + std::to_string(test.num_features()) + " features and " +
+                    std::to_string(test.num_outputs()) + " outputs, but the model of trial " +
+                    std::to_string(t.id) + " has " + std::to_string(t.stored.model.shape().inputs) +
+                    " and " + std::to_string(t.stored.model.shape().outputs));
   t.stored.scaler.apply(test.x);
   print_evaluation("test", test.size(), evaluate(t.stored.model, test), task);
   std::printf("\n");
@@ -91,9 +107,14 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
 int predict_result(const std::string& file, const std::string& data, const std::string& out,
                    std::optional<int64_t> trial, bool force) {
   check_output_path(out, force);
-  const LoadedTrial t = load_trial(file, trial);
+  // The stored weights, scaler and feature names are all predict needs: the training data
+  // may have moved since.
+  const LoadedTrial t = load_trial(file, trial, DataFiles::kSkip);
   const DataSource& source = t.config.base.data.train;
-  Matrix x = load_csv_features(data, source.format == DataFormat::kCsv ? source.label_column : "");
+  std::vector<std::string> names;
+  Matrix x =
+      load_csv_features(data, source.format == DataFormat::kCsv ? source.label_column : "", &names);
+  align_features(x, names, t.stored.feature_names, data);
   const Index inputs = t.stored.model.shape().inputs;
   if (x.rows() != inputs)
     throw DataError(data + ": " + std::to_string(x.rows()) +

@@ -139,10 +139,11 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
   std::unique_ptr<ResultsWriter> writer =
       options.resume ? ResultsWriter::resume(output, config, mpi.size(), data.scaler,
                                              data.train.num_features(), data.train.num_outputs(),
-                                             data.train.num_classes)
+                                             data.train.num_classes, data.train.feature_names)
                      : std::make_unique<ResultsWriter>(
                            output, config, mpi.size(), data.scaler, data.train.num_features(),
-                           data.train.num_outputs(), data.train.num_classes, plan.fingerprint);
+                           data.train.num_outputs(), data.train.num_classes, plan.fingerprint,
+                           data.train.feature_names);
   const int64_t total = trial_count(config.search);
   const std::vector<int64_t> recorded = writer->recorded_trials();
   SearchState state(config);

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "core/config_parser.hpp"
+#include "core/dataset.hpp"
 #include "core/yaml_util.hpp"
 
 namespace hps {
@@ -213,13 +214,15 @@ void check_source_files(const DataSource& source, const std::string& path, const
 
 }  // namespace
 
-void validate_train_config(const TrainConfig& config, const KeyLines& lines) {
+void validate_train_config(const TrainConfig& config, const KeyLines& lines, DataFiles files) {
   const Checker c(lines);
 
   const DataConfig& data = config.data;
   if (data.task == Task::kClassification) {
-    c.check(data.num_classes == 0 || data.num_classes >= 2, "data.num_classes",
-            "must be >= 2 for classification, or 0 to infer it from the labels, got " +
+    c.check(data.num_classes == 0 || (data.num_classes >= 2 && data.num_classes <= kMaxClasses),
+            "data.num_classes",
+            "must be in [2, " + std::to_string(kMaxClasses) +
+                "] for classification, or 0 to infer it from the labels, got " +
                 std::to_string(data.num_classes));
   } else {
     c.check(data.num_classes == 0, "data.num_classes",
@@ -259,6 +262,7 @@ void validate_train_config(const TrainConfig& config, const KeyLines& lines) {
   c.at_least(early_stopping.patience, 0, "early_stopping.patience");
 
   // Last, so that mistakes in the file itself are reported before the state of the disk.
+  if (files == DataFiles::kSkip) return;
   check_source_files(data.train, "data.train", c);
   if (data.test) check_source_files(*data.test, "data.test", c);
 }
@@ -278,7 +282,11 @@ const Choices<OptimizerKind>& optimizer_choices() {
 
 TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& source_name,
                                     const std::string& base_dir,
-                                    const std::vector<std::string>& extra_top_level_keys) {
+                                    const std::vector<std::string>& extra_top_level_keys,
+                                    DataFiles files) {
+  // Indexes every key first, which also refuses a recursive or exploding document before
+  // anything walks it.
+  const KeyLines lines(root, source_name);
   const ConfigNode top(root, source_name);
   std::vector<std::string> known = kTopLevelKeys;
   known.insert(known.end(), extra_top_level_keys.begin(), extra_top_level_keys.end());
@@ -292,7 +300,7 @@ TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& s
   config.training = parse_training(top.child("training"));
   config.early_stopping = parse_early_stopping(top.child("early_stopping"));
 
-  validate_train_config(config, KeyLines(root, source_name));
+  validate_train_config(config, lines, files);
   return config;
 }
 

@@ -63,6 +63,10 @@ struct TrainConfig {
   std::string text;         ///< the YAML text as given, stored with results
 };
 
+/// Whether validating a config checks that its data files exist. kSkip is for configs read
+/// back from a result file to use its stored weights (predict), which need no data.
+enum class DataFiles { kCheck, kSkip };
+
 /// Parses and validates a training config from YAML text. Relative data paths are resolved
 /// against `base_dir`. Throws ConfigError.
 TrainConfig parse_train_config(const std::string& yaml_text, const std::string& source_name,

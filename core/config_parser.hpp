@@ -22,11 +22,13 @@ const Choices<OptimizerKind>& optimizer_choices();
 /// text: the caller has the text. Throws ConfigError.
 TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& source_name,
                                     const std::string& base_dir,
-                                    const std::vector<std::string>& extra_top_level_keys = {});
+                                    const std::vector<std::string>& extra_top_level_keys = {},
+                                    DataFiles files = DataFiles::kCheck);
 
-/// Checks the values of `config` (ranges, combinations, that data files exist); `lines` says
-/// where each key was written so an error names "<file>:<line>: <key.path>: <problem>".
-/// Throws ConfigError.
-void validate_train_config(const TrainConfig& config, const KeyLines& lines);
+/// Checks the values of `config` (ranges, combinations, and with DataFiles::kCheck that data
+/// files exist); `lines` says where each key was written so an error names
+/// "<file>:<line>: <key.path>: <problem>". Throws ConfigError.
+void validate_train_config(const TrainConfig& config, const KeyLines& lines,
+                           DataFiles files = DataFiles::kCheck);
 
 }  // namespace hps

@@ -181,6 +181,7 @@ struct CsvTable {
   Matrix x;
   std::vector<double> targets;
   bool has_label = false;
+  std::vector<std::string> feature_names;
 };
 
 CsvTable read_csv_table(const std::string& path, const std::string& label_column,
@@ -276,6 +277,8 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
   table.x = Eigen::Map<const Matrix>(values.data(), static_cast<Index>(features), samples);
   table.targets = std::move(targets);
   table.has_label = has_label;
+  for (size_t c = 0; c < columns; ++c)
+    if (c != label_index) table.feature_names.push_back(header[c]);
   return table;
 }
 
@@ -284,11 +287,16 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
 Dataset load_csv(const std::string& path, const std::string& label_column, Task task,
                  int num_classes, Index max_samples) {
   CsvTable table = read_csv_table(path, label_column, true, task, num_classes, max_samples);
-  return make_checked_dataset(std::move(table.x), table.targets, 1, task, num_classes, path);
+  Dataset out = make_checked_dataset(std::move(table.x), table.targets, 1, task, num_classes, path);
+  out.feature_names = std::move(table.feature_names);
+  return out;
 }
 
-Matrix load_csv_features(const std::string& path, const std::string& label_column) {
-  return read_csv_table(path, label_column, false, Task::kRegression, 0, 0).x;
+Matrix load_csv_features(const std::string& path, const std::string& label_column,
+                         std::vector<std::string>* names) {
+  CsvTable table = read_csv_table(path, label_column, false, Task::kRegression, 0, 0);
+  if (names) *names = std::move(table.feature_names);
+  return std::move(table.x);
 }
 
 }  // namespace hps

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -41,8 +42,6 @@ const char* non_finite_word(double v) { return std::isnan(v) ? "NaN" : "infinite
 /// Turns checked class labels into int32 and settles num_classes.
 void check_class_labels(const std::vector<double>& targets, int num_classes,
                         const std::string& source, Dataset& out) {
-  // Labels become int32 and num_classes = max + 1 must still be an int.
-  constexpr double kLargest = std::numeric_limits<int32_t>::max() - 1;
   out.labels.resize(targets.size());
   int32_t largest = -1;
   for (size_t s = 0; s < targets.size(); ++s) {
@@ -56,12 +55,20 @@ void check_class_labels(const std::vector<double>& targets, int num_classes,
                        std::to_string(num_classes) + ")");
     if (v < 0)
       fail(source, "label " + format_number(v) + where + " is negative; class indices start at 0");
-    if (v > kLargest) fail(source, "label " + format_number(v) + where + " is too large");
+    if (v >= kMaxClasses)
+      fail(source, "label " + format_number(v) + where + " is larger than " +
+                       std::to_string(kMaxClasses - 1) + ", the largest class index (at most " +
+                       std::to_string(kMaxClasses) +
+                       " classes); is the label column the class index?");
     const auto label = static_cast<int32_t>(v);
     out.labels[s] = label;
     if (label > largest) largest = label;
   }
   out.num_classes = num_classes > 0 ? num_classes : largest + 1;
+  if (out.num_classes < 2)
+    fail(source, "all " + std::to_string(targets.size()) +
+                     " labels are 0: classification needs at least 2 classes (check the label "
+                     "column, and max_samples if the file is sorted by label)");
 }
 
 void check_regression_targets(const std::vector<double>& targets, Index outputs, Index samples,
@@ -140,6 +147,44 @@ Dataset load_dataset(const DataSource& source, Task task, int num_classes) {
   }
   throw std::invalid_argument("load_dataset(): unknown data format " +
                               std::to_string(static_cast<int>(source.format)));
+}
+
+void align_features(Matrix& x, const std::vector<std::string>& names,
+                    const std::vector<std::string>& expected, const std::string& source) {
+  if (names.empty() || expected.empty() || names == expected) return;
+  auto quoted = [](const std::vector<std::string>& list) {
+    std::string text;
+    for (const auto& name : list) text += (text.empty() ? "'" : ", '") + name + "'";
+    return text;
+  };
+  std::map<std::string, Index> row_of;
+  for (size_t r = 0; r < names.size(); ++r)
+    if (!row_of.emplace(names[r], static_cast<Index>(r)).second)
+      fail(source, "feature column '" + names[r] +
+                       "' appears more than once, so columns cannot be matched by name");
+  std::vector<std::string> missing, extra;
+  std::vector<Index> order;
+  for (const auto& name : expected) {
+    const auto found = row_of.find(name);
+    if (found == row_of.end()) {
+      missing.push_back(name);
+    } else {
+      order.push_back(found->second);
+      row_of.erase(found);
+    }
+  }
+  for (const auto& name : names)
+    if (row_of.count(name)) extra.push_back(name);
+  if (!missing.empty() || !extra.empty())
+    fail(source, "feature columns do not match the training data's (" + quoted(expected) + ")" +
+                     (missing.empty() ? "" : "; missing " + quoted(missing)) +
+                     (extra.empty() ? "" : "; not in the training data " + quoted(extra)));
+  if (x.rows() != static_cast<Index>(names.size()))
+    throw std::invalid_argument("align_features(): " + source + " has " + std::to_string(x.rows()) +
+                                " feature rows for " + std::to_string(names.size()) + " names");
+  Matrix reordered(x.rows(), x.cols());
+  for (Index r = 0; r < x.rows(); ++r) reordered.row(r) = x.row(order[static_cast<size_t>(r)]);
+  x = std::move(reordered);
 }
 
 }  // namespace hps

@@ -1,6 +1,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/dataset.hpp"
 
@@ -43,7 +44,17 @@ Dataset load_csv(const std::string& path, const std::string& label_column, Task 
 
 /// The features of a CSV file with a header row, for prediction: every column except
 /// `label_column`, which may be absent (unlabelled data). Same checks as load_csv.
-Matrix load_csv_features(const std::string& path, const std::string& label_column);
+/// `names`, when given, receives the feature columns' names.
+Matrix load_csv_features(const std::string& path, const std::string& label_column,
+                         std::vector<std::string>* names = nullptr);
+
+/// Puts the feature rows of `x`, named `names`, in the order of `expected` (the names the
+/// model was trained with), so a CSV with the same columns in another order is read by name.
+/// Either list empty (a format without names, or a model stored before names were kept):
+/// `x` stays as it is, matched by position. Throws DataError naming `source` and the columns
+/// when a name is missing, extra or repeated.
+void align_features(Matrix& x, const std::vector<std::string>& names,
+                    const std::vector<std::string>& expected, const std::string& source);
 
 /// HDF5 file with a features dataset (samples x features, any numeric type) and a labels
 /// dataset (samples, or samples x outputs for regression).

@@ -22,10 +22,16 @@ PreparedData prepare_data(const DataConfig& config, uint64_t split_seed) {
   if (config.test) {
     // The test set must use the same class range as training.
     out.test = load_dataset(*config.test, config.task, out.train.num_classes);
+    align_features(out.test->x, out.test->feature_names, out.train.feature_names, out.test->source);
+    if (!out.test->feature_names.empty()) out.test->feature_names = out.train.feature_names;
     if (out.test->num_features() != out.train.num_features())
       throw DataError(out.test->source + ": " + std::to_string(out.test->num_features()) +
                       " features, but the training data has " +
                       std::to_string(out.train.num_features()));
+    if (out.test->num_outputs() != out.train.num_outputs())
+      throw DataError(out.test->source + ": " + std::to_string(out.test->num_outputs()) +
+                      " targets per sample, but the training data (" + out.train.source + ") has " +
+                      std::to_string(out.train.num_outputs()));
   }
   out.scaler = Scaler::fit(config.scaling, out.train.x);
   out.scaler.apply(out.train.x);

@@ -21,6 +21,7 @@ Dataset Dataset::subset(const std::vector<Index>& indices) const {
   out.task = task;
   out.num_classes = num_classes;
   out.source = source;
+  out.feature_names = feature_names;
   out.x.resize(x.rows(), count);
   if (!labels.empty()) out.labels.resize(indices.size());
   if (y.rows() > 0) out.y.resize(y.rows(), count);

@@ -7,6 +7,10 @@
 
 namespace hps {
 
+/// The most classes a classification data set may have. A larger label is far more often a
+/// wrong label column (an id, a year) than a real class, and would size the output layer.
+constexpr int kMaxClasses = 100000;
+
 /// An in-memory data set: one sample per column of `x`.
 /// Classification sets fill `labels` (class indices in [0, num_classes)); regression sets
 /// fill `y` (targets x samples). The other target member stays empty.
@@ -17,6 +21,8 @@ struct Dataset {
   Matrix y;                     ///< regression targets, outputs x samples
   int num_classes = 0;          ///< classification only
   std::string source;           ///< where it came from, for messages
+  /// One name per feature row when the format has names (CSV headers); empty otherwise.
+  std::vector<std::string> feature_names;
 
   Index size() const { return x.cols(); }
   Index num_features() const { return x.rows(); }

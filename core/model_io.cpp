@@ -123,6 +123,18 @@ void write_model(h5::Group& group, const StoredModel& stored) {
   group.write_attribute("task", name_of(kTasks, stored.task));
   group.write_attribute("num_classes", static_cast<int64_t>(stored.num_classes));
   group.write_attribute("num_layers", static_cast<int64_t>(shape.num_layers()));
+  if (!stored.feature_names.empty()) {
+    if (static_cast<Index>(stored.feature_names.size()) != shape.inputs)
+      throw std::invalid_argument("write_model(): " + std::to_string(stored.feature_names.size()) +
+                                  " feature names for " + std::to_string(shape.inputs) + " inputs");
+    std::string names;
+    for (const auto& name : stored.feature_names) {
+      if (name.find('\n') != std::string::npos)
+        throw std::invalid_argument("write_model(): feature name '" + name + "' holds a newline");
+      names += (names.empty() ? "" : "\n") + name;
+    }
+    group.write_attribute("feature_names", names);
+  }
 
   for (Index l = 0; l < shape.num_layers(); ++l) {
     h5::Group layer = group.create_group(layer_name(l));
@@ -178,6 +190,17 @@ StoredModel read_model(const h5::Group& group) {
   }
 
   stored.scaler = read_scaler(group.open_group("scaler"), shape.inputs);
+  if (group.has_attribute("feature_names")) {
+    const auto names = group.read_attribute<std::string>("feature_names");
+    size_t start = 0;
+    for (size_t end; (end = names.find('\n', start)) != std::string::npos; start = end + 1)
+      stored.feature_names.push_back(names.substr(start, end - start));
+    stored.feature_names.push_back(names.substr(start));
+    if (static_cast<Index>(stored.feature_names.size()) != shape.inputs)
+      throw h5::Error(group.describe() + ": attribute 'feature_names' names " +
+                      std::to_string(stored.feature_names.size()) +
+                      " features, but the network has " + std::to_string(shape.inputs) + " inputs");
+  }
   return stored;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include <string>
+#include <vector>
 
 #include "core/hdf5_file.hpp"
 #include "core/history.hpp"
@@ -14,10 +15,13 @@ struct StoredModel {
   Scaler scaler;
   Task task = Task::kClassification;
   int num_classes = 0;
+  /// The training data's feature (column) names, one per input; empty when it had none.
+  std::vector<std::string> feature_names;
 };
 
 /// Writes `stored` into `group`: attributes inputs, outputs, hidden (int64 array), activation,
-/// task, num_classes, num_layers; datasets layer_<i>/weight (outputs x inputs, row-major so
+/// task, num_classes, num_layers, and feature_names (one string, the names separated by
+/// newlines; only when there are names); datasets layer_<i>/weight (outputs x inputs, row-major so
 /// numpy's W @ x works on a column x) and layer_<i>/bias; scaler/ with attribute kind and
 /// datasets offset and factor (raw x -> (x - offset) * factor).
 void write_model(h5::Group& group, const StoredModel& stored);

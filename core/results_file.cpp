@@ -239,6 +239,7 @@ struct ResultsWriter::Impl {
   bool maximize;
   int64_t keep_weights;
   Scaler scaler;
+  std::vector<std::string> feature_names;
   Index num_features;
   Index num_outputs;
   int num_classes;
@@ -324,7 +325,8 @@ std::pair<h5::TableLayout, std::vector<std::string>> summary_layout_for(
 
 ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config, int ranks,
                              const Scaler& scaler, Index num_features, Index num_outputs,
-                             int num_classes, const std::string& data_fingerprint) {
+                             int num_classes, const std::string& data_fingerprint,
+                             std::vector<std::string> feature_names) {
   check_sizes(path, scaler, num_features, num_outputs);
   if (std::filesystem::exists(path))
     throw h5::Error(path + ": already exists; a result file is never replaced by a new search");
@@ -333,6 +335,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config
   std::filesystem::remove(working);  // left by a killed search: <path> is what counts
   impl_ = std::make_unique<Impl>(h5::File::create(working, h5::FileLocking::kOff), config, scaler,
                                  num_features, num_outputs, num_classes);
+  impl_->feature_names = std::move(feature_names);
   impl_->summary_layout = std::move(layout);
   impl_->searched = std::move(searched);
   impl_->published = path;
@@ -374,7 +377,8 @@ ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config
 std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
                                                      const SearchConfig& config, int ranks,
                                                      const Scaler& scaler, Index num_features,
-                                                     Index num_outputs, int num_classes) {
+                                                     Index num_outputs, int num_classes,
+                                                     std::vector<std::string> feature_names) {
   check_sizes(path, scaler, num_features, num_outputs);
   auto [layout, searched] = summary_layout_for(config);
   const std::string working = path + ".live";
@@ -383,6 +387,7 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
   writer->impl_ = std::make_unique<Impl>(h5::File::open(working, true, h5::FileLocking::kOff),
                                          config, scaler, num_features, num_outputs, num_classes);
   Impl& s = *writer->impl_;
+  s.feature_names = std::move(feature_names);
   s.summary_layout = std::move(layout);
   s.searched = std::move(searched);
   s.published = path;
@@ -535,7 +540,8 @@ void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAss
     s.ranked.insert(s.ranked.begin() + static_cast<std::ptrdiff_t>(position), entry);
     if (s.keeps(position)) {
       h5::Group model_group = group.create_group("model");
-      write_model(model_group, StoredModel{std::move(*model), s.scaler, s.task, s.num_classes});
+      write_model(model_group,
+                  StoredModel{std::move(*model), s.scaler, s.task, s.num_classes, s.feature_names});
       // The trial now just past the kept ones had weights until this one arrived.
       if (s.keep_weights >= 0 && s.ranked.size() > static_cast<std::size_t>(s.keep_weights)) {
         const int64_t dropped = s.ranked[static_cast<std::size_t>(s.keep_weights)].id;

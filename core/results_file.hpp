@@ -83,17 +83,20 @@ class ResultsWriter {
   /// Creates `path` (it must not exist: the caller handles --force) and writes the root
   /// attributes with status "running". Stored models have `num_features` inputs and
   /// `num_outputs` outputs (num_classes for classification) and carry `scaler`, which is empty
-  /// or has num_features entries. Throws std::invalid_argument for sizes that do not fit and
-  /// for a hyperparameter name it does not know, h5::Error when the file cannot be created.
+  /// or has num_features entries, and `feature_names` (empty when the data has none). Throws
+  /// std::invalid_argument for sizes that do not fit and for a hyperparameter name it does not
+  /// know, h5::Error when the file cannot be created.
   ResultsWriter(const std::string& path, const SearchConfig& config, int ranks,
                 const Scaler& scaler, Index num_features, Index num_outputs, int num_classes,
-                const std::string& data_fingerprint = "");
+                const std::string& data_fingerprint = "",
+                std::vector<std::string> feature_names = {});
   /// Continues the search recorded in `path` (which the caller has checked matches `config`
   /// and the data): its trials stay recorded, ranking and /best carry on, status is set back
   /// to running. recorded_trials() lists what need not run again.
   static std::unique_ptr<ResultsWriter> resume(const std::string& path, const SearchConfig& config,
                                                int ranks, const Scaler& scaler, Index num_features,
-                                               Index num_outputs, int num_classes);
+                                               Index num_outputs, int num_classes,
+                                               std::vector<std::string> feature_names = {});
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;
   ResultsWriter& operator=(const ResultsWriter&) = delete;

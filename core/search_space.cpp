@@ -472,10 +472,16 @@ SearchSettings parse_search(const ConfigNode& search, const TrainConfig& base) {
     if (!size)
       space.fail("the grid has " + grid_product_text(settings.space, size) +
                  " points, too many to number");
+    if (*size > kMaxTrials)
+      space.fail("the grid has " + grid_product_text(settings.space, size) +
+                 " points; one search runs at most " + std::to_string(kMaxTrials) + " trials");
     settings.trials = *size;
   } else {
     settings.trials = search.require("trials", " (how many trials the search runs)").as_int64();
     if (settings.trials < 1) trials.fail("must be >= 1, got " + std::to_string(settings.trials));
+    if (settings.trials > kMaxTrials)
+      trials.fail("must be at most " + std::to_string(kMaxTrials) +
+                  " (the most trials one search runs), got " + std::to_string(settings.trials));
   }
 
   settings.seed = base.seed;
@@ -517,10 +523,10 @@ ParamValue draw(const ParamSpec& spec, Rng& rng) {
 }  // namespace
 
 SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
-                                 const std::string& base_dir) {
+                                 const std::string& base_dir, DataFiles files) {
   const YAML::Node root = parse_yaml(yaml_text, source_name);
   SearchConfig config;
-  config.base = parse_train_config_node(root, source_name, base_dir, {"search"});
+  config.base = parse_train_config_node(root, source_name, base_dir, {"search"}, files);
   config.base.text = yaml_text;
   const ConfigNode top(root, source_name);
   config.search = parse_search(

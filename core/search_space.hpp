@@ -37,6 +37,10 @@ struct TpeSettings {
   int64_t candidates = 24;      ///< points drawn from l(x) per sample
 };
 
+/// The most trials one search runs (`trials`, or the grid's size): the coordinator lists every
+/// pending trial, and the result file gets a row for each.
+constexpr int64_t kMaxTrials = 10'000'000;
+
 /// The `search` block.
 struct SearchSettings {
   SearchStrategy strategy = SearchStrategy::kRandom;
@@ -60,8 +64,9 @@ struct SearchConfig {
 /// choice lists, continuous ranges with strategy grid. Throws ConfigError naming the key and
 /// its line.
 SearchConfig load_search_config(const std::string& path);
+/// `files` kSkip: for a config stored in a result file, whose data may have moved since.
 SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
-                                 const std::string& base_dir);
+                                 const std::string& base_dir, DataFiles files = DataFiles::kCheck);
 
 const char* to_string(SearchStrategy strategy);
 

@@ -280,23 +280,36 @@ std::vector<int64_t> ConfigNode::as_int64_list(int64_t min, int64_t max) const {
 
 KeyLines::KeyLines(const YAML::Node& root, std::string source_name)
     : source_name_(std::move(source_name)), root_line_(line_of(root, 1)) {
-  index(root, "");
+  index(root, "", 0);
 }
 
-void KeyLines::index(const YAML::Node& node, const std::string& path) {
+void KeyLines::index(const YAML::Node& node, const std::string& path, int depth) {
   const int parent_line = path.empty() ? root_line_ : lines_.at(path);
+  // An alias inside the node it names (x: &a [*a]) makes the document infinite, and aliases
+  // of aliases make it exponential: no config needs more than a few levels or this many keys.
+  constexpr int kMaxDepth = 32;
+  constexpr std::size_t kMaxEntries = 200000;
+  if (depth > kMaxDepth)
+    throw_config_error(source_name_, parent_line, path,
+                       "nested more than " + std::to_string(kMaxDepth) +
+                           " levels deep (an alias used inside the node it names?)");
+  if (lines_.size() > kMaxEntries)
+    throw_config_error(source_name_, parent_line, path,
+                       "the document expands to more than " + std::to_string(kMaxEntries) +
+                           " keys and list items (aliases of aliases?)");
   if (node.IsMap()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       if (!it->first.IsScalar()) continue;
       const std::string child = path.empty() ? it->first.Scalar() : path + "." + it->first.Scalar();
       // A duplicate key keeps its first line, matching the value ConfigNode::child() reads.
-      if (lines_.emplace(child, line_of(it->first, parent_line)).second) index(it->second, child);
+      if (lines_.emplace(child, line_of(it->first, parent_line)).second)
+        index(it->second, child, depth + 1);
     }
   } else if (node.IsSequence()) {
     for (std::size_t i = 0; i < node.size(); ++i) {
       const std::string child = path + "[" + std::to_string(i) + "]";
       lines_.emplace(child, line_of(node[i], parent_line));
-      index(node[i], child);
+      index(node[i], child, depth + 1);
     }
   }
 }

@@ -190,7 +190,7 @@ class KeyLines {
   [[noreturn]] void fail(const std::string& path, const std::string& problem) const;
 
  private:
-  void index(const YAML::Node& node, const std::string& path);
+  void index(const YAML::Node& node, const std::string& path, int depth);
 
   std::string source_name_;
   std::unordered_map<std::string, int> lines_;

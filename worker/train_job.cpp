@@ -39,7 +39,8 @@ TrainJobResult run_train_job(const TrainConfig& config, const std::string& outpu
 
   const std::string partial = temporary_path_for(output_path);
   try {
-    write_train_output(partial, config, result, data.scaler, data.train.num_classes);
+    write_train_output(partial, config, result, data.scaler, data.train.num_classes,
+                       data.train.feature_names);
     fs::rename(partial, output_path);
   } catch (...) {
     std::error_code ec;
@@ -50,7 +51,8 @@ TrainJobResult run_train_job(const TrainConfig& config, const std::string& outpu
 }
 
 void write_train_output(const std::string& path, const TrainConfig& config,
-                        const TrainJobResult& result, const Scaler& scaler, int num_classes) {
+                        const TrainJobResult& result, const Scaler& scaler, int num_classes,
+                        const std::vector<std::string>& feature_names) {
   const Task task = config.data.task;
   const std::string metric = metric_name(task);
   h5::File file = h5::File::create(path);
@@ -79,7 +81,7 @@ void write_train_output(const std::string& path, const TrainConfig& config,
   }
 
   h5::Group model = root.create_group("model");
-  write_model(model, StoredModel{result.training.model, scaler, task, num_classes});
+  write_model(model, StoredModel{result.training.model, scaler, task, num_classes, feature_names});
   h5::Group history = root.create_group("history");
   write_history(history, result.training.history, task);
   file.flush();

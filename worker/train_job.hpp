@@ -1,6 +1,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/data_pipeline.hpp"
@@ -33,9 +34,11 @@ TrainJobResult run_train_job(const TrainConfig& config, const std::string& outpu
 ///                status, message, best_epoch, epochs_run, task, metric
 ///   /metrics     attributes val_loss, val_<metric>, train_samples, validation_samples and,
 ///                with a test set, test_loss, test_<metric>, test_samples
-///   /model       the network and its feature scaler (see write_model)
+///   /model       the network, its feature scaler and the training data's feature names
+///                (see write_model)
 ///   /history     per-epoch learning curves (see write_history)
 void write_train_output(const std::string& path, const TrainConfig& config,
-                        const TrainJobResult& result, const Scaler& scaler, int num_classes);
+                        const TrainJobResult& result, const Scaler& scaler, int num_classes,
+                        const std::vector<std::string>& feature_names = {});
 
 }  // namespace hps

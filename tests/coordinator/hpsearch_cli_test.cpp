@@ -96,6 +96,23 @@ TEST(HpsearchCli, BadDataIsAnErrorNamingTheFile) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("out.h5")));
 }
 
+TEST(HpsearchCli, GraceAndTimeLimitMustBeFiniteSeconds) {
+  // NaN passes "< 0" checks, and a huge value would overflow the deadline it becomes: both
+  // would have dropped running trials at once instead of waiting.
+  for (const std::string bad : {"--grace nan", "--grace 1e10", "--grace -1", "--grace soon"}) {
+    const CommandResult run = hpsearch("run search.yaml " + bad);
+    EXPECT_NE(run.exit_code, 0) << bad;
+    EXPECT_THAT(run.output, HasSubstr("must be a number in [0, 31536000] seconds, got '" +
+                                      bad.substr(bad.find(' ') + 1) + "'"));
+  }
+  for (const std::string bad : {"--time-limit nan", "--time-limit 0", "--time-limit inf"}) {
+    const CommandResult run = hpsearch("run search.yaml " + bad);
+    EXPECT_NE(run.exit_code, 0) << bad;
+    EXPECT_THAT(run.output, HasSubstr("must be a number in (0, 31536000] seconds, got '" +
+                                      bad.substr(bad.find(' ') + 1) + "'"));
+  }
+}
+
 TEST(HpsearchCli, MissingConfigFile) {
   const CommandResult run = hpsearch("train /nonexistent/run.yaml");
   EXPECT_NE(run.exit_code, 0);

@@ -9,9 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "core/model_io.hpp"
 #include "core/results_file.hpp"
@@ -331,6 +334,68 @@ TEST_F(MpiSearch, InspectEvaluateAndPredictReadTheResult) {
                                     " --out " + dir_.file("p.csv"));
   EXPECT_NE(again.exit_code, 0);
   EXPECT_THAT(again.output, HasSubstr("already exists"));
+
+  // Columns are matched by name: the same data with its columns reversed predicts the same.
+  {
+    std::ifstream in(dir_.file("train.csv"));
+    std::ofstream reversed(dir_.file("reversed.csv")), renamed(dir_.file("renamed.csv"));
+    bool header_line = true;
+    while (std::getline(in, line)) {
+      std::vector<std::string> fields;
+      std::stringstream split(line);
+      for (std::string field; std::getline(split, field, ',');) fields.push_back(field);
+      for (size_t i = fields.size(); i-- > 0;) reversed << fields[i] << (i ? "," : "\n");
+      if (header_line) fields[0] = "g1";
+      for (size_t i = 0; i < fields.size(); ++i) renamed << (i ? "," : "") << fields[i];
+      renamed << "\n";
+      header_line = false;
+    }
+  }
+  const auto read_all = [](const std::string& path) {
+    std::ifstream f(path);
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  };
+  const CommandResult by_name = shell(bin + " predict " + out + " --data " +
+                                      dir_.file("reversed.csv") + " --out " + dir_.file("r.csv"));
+  ASSERT_EQ(by_name.exit_code, 0) << by_name.output;
+  EXPECT_EQ(read_all(dir_.file("r.csv")), read_all(dir_.file("p.csv")));
+  const CommandResult wrong = shell(bin + " predict " + out + " --data " +
+                                    dir_.file("renamed.csv") + " --out " + dir_.file("w.csv"));
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_THAT(wrong.output, HasSubstr("renamed.csv: feature columns do not match the training "
+                                      "data's ('f1', 'f2', 'f3', 'f4'); missing 'f1'; not in the "
+                                      "training data 'g1'"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("w.csv")));
+
+  // predict needs only what the result file holds; evaluate needs the data and says so.
+  std::filesystem::rename(dir_.file("train.csv"), dir_.file("moved.csv"));
+  const CommandResult moved = shell(bin + " predict " + out + " --data " +
+                                    dir_.file("reversed.csv") + " --out " + dir_.file("m.csv"));
+  ASSERT_EQ(moved.exit_code, 0) << moved.output;
+  EXPECT_EQ(read_all(dir_.file("m.csv")), read_all(dir_.file("p.csv")));
+  const CommandResult no_data = shell(bin + " evaluate " + out);
+  EXPECT_EQ(no_data.exit_code, 2);
+  EXPECT_THAT(no_data.output, HasSubstr("train.csv' does not exist"));
+  std::filesystem::rename(dir_.file("moved.csv"), dir_.file("train.csv"));
+}
+
+// Without restore_best_weights the kept weights are the last epoch's, and evaluate compares
+// them with the last epoch's stored scores, not the best epoch's.
+TEST_F(MpiSearch, EvaluateWithoutRestoreComparesTheLastEpoch) {
+  std::string text = kRandomSearch;
+  text.replace(text.find("patience: 3}"), 12, "patience: 1, restore_best_weights: false}");
+  write_text(dir_.file("search.yaml"), text);
+  const std::string out = dir_.file("last.h5");
+  ASSERT_EQ(run(1, out).exit_code, 0);
+  const CommandResult evaluate = shell(std::string(HPSEARCH_BINARY) + " evaluate " + out);
+  ASSERT_EQ(evaluate.exit_code, 0) << evaluate.output;
+  const ResultsReader reader(out);
+  const int64_t best = *reader.best_trial();
+  const History history = read_history(reader.trial_group(best).open_group("history"));
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "loss %.4f", history.epochs.back().val_loss);
+  EXPECT_THAT(evaluate.output, HasSubstr(std::string("validation (75 samples): ") + expected));
+  EXPECT_THAT(evaluate.output, HasSubstr(std::string("(stored, last epoch: ") + expected));
 }
 
 struct BadConfig {

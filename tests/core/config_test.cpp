@@ -325,9 +325,29 @@ TEST_F(LoadTrainConfig, HiddenWidthZeroIsOutOfRange) {
               HasSubstr(at(7) + "model.hidden[1]: must be >= 1, got 0"));
 }
 
+TEST_F(LoadTrainConfig, RecursiveAliasIsAConfigError) {
+  // yaml-cpp resolves an alias inside the node it names into a cycle.
+  EXPECT_THAT(error(kData + "model: &m {hidden: [*m]}\n"),
+              HasSubstr("nested more than 32 levels deep (an alias used inside the node it "
+                        "names?)"));
+}
+
+TEST_F(LoadTrainConfig, ExplodingAliasesAreAConfigError) {
+  // Each level repeats the one before ten times: 10^6 list items from six short lines.
+  std::string text = kData + "l0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n";
+  for (int level = 1; level <= 5; ++level) {
+    const std::string previous = "*l" + std::to_string(level - 1);
+    text += "l" + std::to_string(level) + ": &l" + std::to_string(level) + " [" + previous;
+    for (int k = 1; k < 10; ++k) text += ", " + previous;
+    text += "]\n";
+  }
+  EXPECT_THAT(error(text), HasSubstr("the document expands to more than 200000 keys and list "
+                                     "items (aliases of aliases?)"));
+}
+
 TEST_F(LoadTrainConfig, SingleClassIsOutOfRange) {
   EXPECT_THAT(error("data:\n  num_classes: 1\n" + kData.substr(6)),
-              HasSubstr(at(2) + "data.num_classes: must be >= 2 for classification"));
+              HasSubstr(at(2) + "data.num_classes: must be in [2, 100000] for classification"));
 }
 
 TEST_F(LoadTrainConfig, UnknownChoiceListsTheChoices) {

@@ -646,6 +646,33 @@ TEST(MakeCheckedDataset, InfersClassCount) {
   EXPECT_EQ(d.source, "src");
 }
 
+TEST(MakeCheckedDataset, InferredSingleClassIsAnError) {
+  // All labels 0 would train a one-output softmax to a loss of exactly 0 and "accuracy" 1.
+  const std::string message = data_error([&] {
+    make_checked_dataset(Matrix::Ones(2, 3), {0, 0, 0}, 1, Task::kClassification, 0, "src");
+  });
+  EXPECT_EQ(message,
+            "src: all 3 labels are 0: classification needs at least 2 classes (check the label "
+            "column, and max_samples if the file is sorted by label)");
+  // A given class count keeps a one-class slice valid (a test set may hold one class).
+  EXPECT_EQ(make_checked_dataset(Matrix::Ones(2, 3), {0, 0, 0}, 1, Task::kClassification, 3, "src")
+                .num_classes,
+            3);
+}
+
+TEST(MakeCheckedDataset, LabelLargerThanAnyClassCount) {
+  // An id or year column taken for the label would otherwise size the output layer.
+  const std::string message = data_error([&] {
+    make_checked_dataset(Matrix::Ones(2, 2), {0, 123456}, 1, Task::kClassification, 0, "src");
+  });
+  EXPECT_EQ(message,
+            "src: label 123456 at sample 1 is larger than 99999, the largest class index (at "
+            "most 100000 classes); is the label column the class index?");
+  EXPECT_EQ(make_checked_dataset(Matrix::Ones(2, 2), {0, 99999}, 1, Task::kClassification, 0, "src")
+                .num_classes,
+            100000);
+}
+
 TEST(MakeCheckedDataset, RegressionTargetsSampleAfterSample) {
   Matrix x = Matrix::Zero(1, 2);
   const Dataset d = make_checked_dataset(x, {1, 2, 3, 4}, 2, Task::kRegression, 0, "src");

@@ -479,6 +479,18 @@ TEST_F(SearchSpace, RejectsMissingOrTooFewTrialsForRandom) {
               HasSubstr(at(6) + "search: missing required key 'trials'"));
 }
 
+TEST_F(SearchSpace, RejectsMoreTrialsThanOneSearchRuns) {
+  // The coordinator lists every pending trial: a typo of a few zeros must not reach it.
+  EXPECT_THAT(
+      error(kData + "search:\n  strategy: random\n  trials: 1000000000000\n  space:\n    l1: 0\n"),
+      HasSubstr(at(8) + "search.trials: must be at most 10000000 (the most trials one search "
+                        "runs), got 1000000000000"));
+  EXPECT_THAT(error(grid_search("    max_epochs: {int_uniform: [1, 9000]}\n"
+                                "    patience: {int_uniform: [1, 9000]}\n")),
+              HasSubstr(at(8) + "search.space: the grid has 9000 x 9000 = 81000000 points; one "
+                                "search runs at most 10000000 trials"));
+}
+
 TEST_F(SearchSpace, RejectsInvalidKeepWeights) {
   const auto with_keep = [](const std::string& value) {
     return kData + "search:\n  strategy: random\n  trials: 2\n  keep_weights: " + value +
