@@ -22,7 +22,8 @@ struct LoadedTrial {
   StoredModel stored;
   int64_t id = 0;
   std::optional<SummaryRow> row;
-  History history;
+  /// Without restore_best_weights the kept weights are the last epoch's, not the best's.
+  std::optional<EpochRecord> last_epoch;
 };
 
 LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, DataFiles files) {
@@ -46,8 +47,33 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
                              " has no stored weights (only the top keep_weights trials keep "
                              "theirs; hpsearch inspect shows which)");
   t.stored = read_model(reader.trial_group(t.id).open_group("model"));
-  t.history = read_history(reader.trial_group(t.id).open_group("history"));
+  if (!t.config.base.early_stopping.restore_best_weights) {
+    const History history = read_history(reader.trial_group(t.id).open_group("history"));
+    if (!history.epochs.empty()) t.last_epoch = history.epochs.back();
+  }
   return t;
+}
+
+// Puts the feature rows of `x` (named `names`, read from `source`) in the order the model of
+// trial `t` was trained with, and checks that there are as many as it has inputs.
+void fit_inputs(Matrix& x, const std::vector<std::string>& names, const LoadedTrial& t,
+                const std::string& source) {
+  align_features(x, names, t.stored.feature_names, source);
+  const Index inputs = t.stored.model.shape().inputs;
+  if (x.rows() != inputs)
+    throw DataError(source + ": " + std::to_string(x.rows()) +
+                    " feature columns, but the model of trial " + std::to_string(t.id) + " takes " +
+                    std::to_string(inputs));
+}
+
+// fit_inputs for a labelled data set, which must also have one target per model output.
+void fit_dataset(Dataset& d, const LoadedTrial& t) {
+  fit_inputs(d.x, d.feature_names, t, d.source);
+  const Index outputs = t.stored.model.shape().outputs;
+  if (d.num_outputs() != outputs)
+    throw DataError(d.source + ": " + std::to_string(d.num_outputs()) +
+                    " targets per sample, but the model of trial " + std::to_string(t.id) +
+                    " has " + std::to_string(outputs) + " outputs");
 }
 
 void print_evaluation(const char* name, Index samples, const Evaluation& e, Task task) {
@@ -70,18 +96,19 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
   std::printf("trial %lld%s\n", static_cast<long long>(t.id), trial ? "" : " (the best)");
 
   // The search's own validation split, scaled with the stored statistics.
-  const Dataset all = load_dataset(data.train, task, data.num_classes);
+  Dataset all = load_dataset(data.train, task, t.stored.num_classes);
+  fit_dataset(all, t);
   TrainValidationSplit split = split_train_validation(
       all, data.validation_fraction, derive_seed(t.config.search.seed, SeedStream::kSplit));
   t.stored.scaler.apply(split.validation.x);
   const Evaluation val = evaluate(t.stored.model, split.validation);
   print_evaluation("validation", split.validation.size(), val, task);
   // The stored weights are the best epoch's with restore_best_weights, else the last epoch's.
-  if (t.config.base.early_stopping.restore_best_weights || t.history.epochs.empty()) {
+  if (!t.last_epoch) {
     std::printf(" (stored: loss %.4f, %s %.4f)\n", t.row->best_val_loss, metric_name(task),
                 t.row->best_val_metric);
   } else {
-    const EpochRecord& last = t.history.epochs.back();
+    const EpochRecord& last = *t.last_epoch;
     std::printf(" (stored, last epoch: loss %.4f, %s %.4f)\n", last.val_loss, metric_name(task),
                 last.val_metric);
   }
@@ -91,13 +118,7 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
     return 0;
   }
   Dataset test = load_dataset(*data.test, task, t.stored.num_classes);
-  align_features(test.x, test.feature_names, all.feature_names, test.source);
-  if (test.num_features() != t.stored.model.shape().inputs ||
-      test.num_outputs() != t.stored.model.shape().outputs)
-    throw DataError(test.source + ": " + std::to_string(test.num_features()) + " features and " +
-                    std::to_string(test.num_outputs()) + " outputs, but the model of trial " +
-                    std::to_string(t.id) + " has " + std::to_string(t.stored.model.shape().inputs) +
-                    " and " + std::to_string(t.stored.model.shape().outputs));
+  fit_dataset(test, t);
   t.stored.scaler.apply(test.x);
   print_evaluation("test", test.size(), evaluate(t.stored.model, test), task);
   std::printf("\n");
@@ -114,12 +135,7 @@ int predict_result(const std::string& file, const std::string& data, const std::
   std::vector<std::string> names;
   Matrix x =
       load_csv_features(data, source.format == DataFormat::kCsv ? source.label_column : "", &names);
-  align_features(x, names, t.stored.feature_names, data);
-  const Index inputs = t.stored.model.shape().inputs;
-  if (x.rows() != inputs)
-    throw DataError(data + ": " + std::to_string(x.rows()) +
-                    " feature columns, but the model of trial " + std::to_string(t.id) + " takes " +
-                    std::to_string(inputs));
+  fit_inputs(x, names, t, data);
   t.stored.scaler.apply(x);
   const Matrix outputs = t.stored.model.predict(x);
 

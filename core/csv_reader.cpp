@@ -201,8 +201,7 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
   const std::vector<std::string> header(fields.begin(), fields.end());
   const size_t columns = header.size();
 
-  std::string listing;
-  for (const auto& name : header) listing += (listing.empty() ? "'" : ", '") + name + "'";
+  const std::string listing = quoted_names(header);
   if (label_column.empty() && label_required)
     fail(path, "no label column given; columns are " + listing);
   size_t label_index = columns;

@@ -90,6 +90,12 @@ void check_regression_targets(const std::vector<double>& targets, Index outputs,
 
 }  // namespace
 
+std::string quoted_names(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "'" : ", '") + name + "'";
+  return text;
+}
+
 Dataset make_checked_dataset(Matrix x, const std::vector<double>& targets, Index outputs, Task task,
                              int num_classes, const std::string& source) {
   if (outputs < 1)
@@ -152,11 +158,6 @@ Dataset load_dataset(const DataSource& source, Task task, int num_classes) {
 void align_features(Matrix& x, const std::vector<std::string>& names,
                     const std::vector<std::string>& expected, const std::string& source) {
   if (names.empty() || expected.empty() || names == expected) return;
-  auto quoted = [](const std::vector<std::string>& list) {
-    std::string text;
-    for (const auto& name : list) text += (text.empty() ? "'" : ", '") + name + "'";
-    return text;
-  };
   std::map<std::string, Index> row_of;
   for (size_t r = 0; r < names.size(); ++r)
     if (!row_of.emplace(names[r], static_cast<Index>(r)).second)
@@ -176,9 +177,9 @@ void align_features(Matrix& x, const std::vector<std::string>& names,
   for (const auto& name : names)
     if (row_of.count(name)) extra.push_back(name);
   if (!missing.empty() || !extra.empty())
-    fail(source, "feature columns do not match the training data's (" + quoted(expected) + ")" +
-                     (missing.empty() ? "" : "; missing " + quoted(missing)) +
-                     (extra.empty() ? "" : "; not in the training data " + quoted(extra)));
+    fail(source, "feature columns do not match the training data's (" + quoted_names(expected) +
+                     ")" + (missing.empty() ? "" : "; missing " + quoted_names(missing)) +
+                     (extra.empty() ? "" : "; not in the training data " + quoted_names(extra)));
   if (x.rows() != static_cast<Index>(names.size()))
     throw std::invalid_argument("align_features(): " + source + " has " + std::to_string(x.rows()) +
                                 " feature rows for " + std::to_string(names.size()) + " names");

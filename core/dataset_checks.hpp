@@ -14,6 +14,9 @@ namespace hps {
 /// labels of different lengths"); for classification outputs == 1 and every label an integer
 /// in [0, num_classes) (num_classes 0: inferred as max + 1, labels must still be >= 0);
 /// at least one sample.
+/// "'a', 'b', 'c'": column names as messages list them.
+std::string quoted_names(const std::vector<std::string>& names);
+
 Dataset make_checked_dataset(Matrix x, const std::vector<double>& targets, Index outputs, Task task,
                              int num_classes, const std::string& source);
 
