@@ -66,11 +66,14 @@ int run_train(const std::string& config_path, std::string output, bool force, bo
   const int max_epochs = config.training.max_epochs;
   std::fprintf(stderr, "hpsearch train: %s (%s)\n", config_path.c_str(),
                describe_network(config).c_str());
+  const bool show_rate = config.training.reduce_lr_on_plateau.enabled;
   const auto progress = [&](const EpochRecord& e) {
-    if (!quiet)
-      std::fprintf(stderr, "epoch %3d/%d  loss %.4f  %s %.4f  val_loss %.4f  val_%s %.4f  %.2fs\n",
-                   e.epoch + 1, max_epochs, e.train_loss, metric, e.train_metric, e.val_loss,
-                   metric, e.val_metric, e.seconds);
+    if (quiet) return true;
+    std::fprintf(stderr, "epoch %3d/%d  loss %.4f  %s %.4f  val_loss %.4f  val_%s %.4f  %.2fs",
+                 e.epoch + 1, max_epochs, e.train_loss, metric, e.train_metric, e.val_loss, metric,
+                 e.val_metric, e.seconds);
+    if (show_rate) std::fprintf(stderr, "  lr %.3g", e.learning_rate);
+    std::fputc('\n', stderr);
     return true;
   };
   const TrainJobResult r = run_train_job(config, output, force, progress);

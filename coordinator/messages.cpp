@@ -51,6 +51,11 @@ std::vector<char> pack(const TrialAssignment& t) {
   w.put<int32_t>(t.training.max_epochs);
   w.put(t.training.l1);
   w.put(t.training.l2);
+  const LrPlateauConfig& p = t.training.reduce_lr_on_plateau;
+  w.put<uint8_t>(p.enabled);
+  w.put(p.factor);
+  w.put<int32_t>(p.patience);
+  w.put(p.min_lr);
   const EarlyStoppingConfig& e = t.early_stopping;
   w.put<uint8_t>(e.enabled);
   w.put(static_cast<int32_t>(e.monitor));
@@ -84,6 +89,11 @@ TrialAssignment unpack_assignment(const std::vector<char>& bytes) {
   t.training.max_epochs = r.get<int32_t>();
   t.training.l1 = r.get<double>();
   t.training.l2 = r.get<double>();
+  LrPlateauConfig& p = t.training.reduce_lr_on_plateau;
+  p.enabled = r.get<uint8_t>() != 0;
+  p.factor = r.get<double>();
+  p.patience = r.get<int32_t>();
+  p.min_lr = r.get<double>();
   EarlyStoppingConfig& e = t.early_stopping;
   e.enabled = r.get<uint8_t>() != 0;
   e.monitor = static_cast<Monitor>(r.get<int32_t>());

@@ -40,9 +40,18 @@ const std::vector<std::string> kSourceKeys = {"format",         "images",       
                                               "path",           "label_column", "features_dataset",
                                               "labels_dataset", "max_samples"};
 const std::vector<std::string> kModelKeys = {"hidden", "activation", "init", "dropout"};
-const std::vector<std::string> kTrainingKeys = {
-    "optimizer", "learning_rate", "momentum",   "beta1", "beta2",
-    "epsilon",   "batch_size",    "max_epochs", "l1",    "l2"};
+const std::vector<std::string> kTrainingKeys = {"optimizer",
+                                                "learning_rate",
+                                                "momentum",
+                                                "beta1",
+                                                "beta2",
+                                                "epsilon",
+                                                "batch_size",
+                                                "max_epochs",
+                                                "l1",
+                                                "l2",
+                                                "reduce_lr_on_plateau"};
+const std::vector<std::string> kLrPlateauKeys = {"enabled", "factor", "patience", "min_lr"};
 const std::vector<std::string> kEarlyStoppingKeys = {
     "enabled", "monitor", "mode", "min_delta", "patience", "restore_best_weights"};
 
@@ -150,6 +159,15 @@ TrainingConfig parse_training(const ConfigNode& node) {
   node.read("max_epochs", training.max_epochs);
   node.read("l1", training.l1);
   node.read("l2", training.l2);
+  if (const ConfigNode plateau = node.child("reduce_lr_on_plateau"); plateau.present()) {
+    plateau.check_keys(kLrPlateauKeys);
+    LrPlateauConfig& reduce = training.reduce_lr_on_plateau;
+    reduce.enabled = true;
+    plateau.read("enabled", reduce.enabled);
+    plateau.read("factor", reduce.factor);
+    plateau.read("patience", reduce.patience);
+    plateau.read("min_lr", reduce.min_lr);
+  }
   return training;
 }
 
@@ -260,6 +278,18 @@ void validate_train_config(const TrainConfig& config, const KeyLines& lines, Dat
           "use val_loss");
   c.non_negative(early_stopping.min_delta, "early_stopping.min_delta");
   c.at_least(early_stopping.patience, 0, "early_stopping.patience");
+
+  const LrPlateauConfig& plateau = training.reduce_lr_on_plateau;
+  const std::string plateau_key = "training.reduce_lr_on_plateau";
+  c.check(plateau.factor > 0 && plateau.factor < 1, plateau_key + ".factor",
+          "must be in (0, 1), got " + number_text(plateau.factor));
+  c.at_least(plateau.patience, 0, plateau_key + ".patience");
+  c.non_negative(plateau.min_lr, plateau_key + ".min_lr");
+  c.check(!plateau.enabled || !early_stopping.enabled || plateau.patience < early_stopping.patience,
+          plateau_key + ".patience",
+          "must be less than early_stopping.patience (" + std::to_string(early_stopping.patience) +
+              "), got " + std::to_string(plateau.patience) +
+              ": early stopping would end the run before the rate is lowered");
 
   // Last, so that mistakes in the file itself are reported before the state of the disk.
   if (files == DataFiles::kSkip) return;

@@ -7,6 +7,7 @@
 
 #include "core/data_loader.hpp"
 #include "core/early_stopping.hpp"
+#include "core/lr_schedule.hpp"
 #include "core/mlp.hpp"
 #include "core/optim/optimizer.hpp"
 #include "core/preprocessing.hpp"
@@ -50,6 +51,7 @@ struct TrainingConfig {
   int max_epochs = 50;
   double l1 = 0.0;  ///< L1 strength lambda: adds lambda/n * sum|w| (n = training samples)
   double l2 = 0.0;  ///< L2 strength lambda: adds lambda/(2n) * sum w^2
+  LrPlateauConfig reduce_lr_on_plateau;
 };
 
 /// Everything needed to train one model (one trial).

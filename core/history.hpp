@@ -15,7 +15,8 @@ struct EpochRecord {
   double train_metric = 0.0;
   double val_loss = 0.0;  ///< data loss only (the penalty is not part of it)
   double val_metric = 0.0;
-  double seconds = 0.0;  ///< wall time of the epoch, training and validation
+  double seconds = 0.0;        ///< wall time of the epoch, training and validation
+  double learning_rate = 0.0;  ///< the optimizer's rate during the epoch (NaN: not recorded)
 };
 
 /// Per-epoch learning curves of one training run.

@@ -1,5 +1,6 @@
 #include "core/model_io.hpp"
 
+#include <cmath>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -208,7 +209,7 @@ void write_history(h5::Group& group, const History& history, Task task) {
   const std::size_t n = history.epochs.size();
   std::vector<int64_t> epoch(n);
   std::vector<double> train_loss(n), train_total_loss(n), train_metric(n), val_loss(n),
-      val_metric(n), seconds(n);
+      val_metric(n), seconds(n), learning_rate(n);
   for (std::size_t i = 0; i < n; ++i) {
     const EpochRecord& r = history.epochs[i];
     epoch[i] = r.epoch;
@@ -218,6 +219,7 @@ void write_history(h5::Group& group, const History& history, Task task) {
     val_loss[i] = r.val_loss;
     val_metric[i] = r.val_metric;
     seconds[i] = r.seconds;
+    learning_rate[i] = r.learning_rate;
   }
   const std::string metric = metric_name(task);
   group.write_attribute("metric", metric);
@@ -228,6 +230,7 @@ void write_history(h5::Group& group, const History& history, Task task) {
   group.write_vector("val_loss", val_loss);
   group.write_vector("val_" + metric, val_metric);
   group.write_vector("seconds", seconds);
+  group.write_vector("learning_rate", learning_rate);
 }
 
 History read_history(const h5::Group& group) {
@@ -252,6 +255,10 @@ History read_history(const h5::Group& group) {
   const std::vector<double> val_loss = column("val_loss");
   const std::vector<double> val_metric = column("val_" + metric);
   const std::vector<double> seconds = column("seconds");
+  // Files from before learning rates were recorded have no such column.
+  const std::vector<double> learning_rate = group.exists("learning_rate")
+                                                ? column("learning_rate")
+                                                : std::vector<double>(epoch.size(), std::nan(""));
 
   History history;
   history.epochs.resize(epoch.size());
@@ -264,6 +271,7 @@ History read_history(const h5::Group& group) {
     r.val_loss = val_loss[i];
     r.val_metric = val_metric[i];
     r.seconds = seconds[i];
+    r.learning_rate = learning_rate[i];
   }
   return history;
 }

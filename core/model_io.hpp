@@ -30,11 +30,11 @@ void write_model(h5::Group& group, const StoredModel& stored);
 StoredModel read_model(const h5::Group& group);
 
 /// Writes the history as one 1-D dataset per column: epoch, train_loss, train_total_loss,
-/// train_<metric>, val_loss, val_<metric>, seconds; metric is accuracy (classification) or mae
-/// (regression), recorded in the group's `metric` attribute.
+/// train_<metric>, val_loss, val_<metric>, seconds, learning_rate; metric is accuracy
+/// (classification) or mae (regression), recorded in the group's `metric` attribute.
 void write_history(h5::Group& group, const History& history, Task task);
 
-/// Reads what write_history wrote.
+/// Reads what write_history wrote (learning_rate is NaN in files written before it was).
 History read_history(const h5::Group& group);
 
 }  // namespace hps

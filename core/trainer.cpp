@@ -8,6 +8,7 @@
 
 #include "core/backprop.hpp"
 #include "core/loss.hpp"
+#include "core/lr_schedule.hpp"
 #include "core/optim/optimizer.hpp"
 #include "core/rng.hpp"
 #include "core/weight_penalty.hpp"
@@ -123,6 +124,8 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
   auto optimizer = make_optimizer(training.optimizer);
   const WeightPenalty penalty(training.l1, training.l2, n);
   EarlyStopping stopper(early_stopping);
+  LrPlateau plateau(training.reduce_lr_on_plateau, early_stopping,
+                    training.optimizer.learning_rate);
 
   // Everything the loop touches is allocated here, once.
   Vector grad = Vector::Zero(model.num_parameters());
@@ -180,6 +183,7 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
 
     EpochRecord record;
     record.epoch = epoch;
+    record.learning_rate = plateau.learning_rate();
     record.train_loss = loss_sum / static_cast<double>(n);
     record.train_total_loss = (loss_sum + penalty_sum) / static_cast<double>(n);
     record.train_metric = metric_sum / static_cast<double>(n);
@@ -202,6 +206,7 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
       stop = true;
     }
     if (stopper.improved() && early_stopping.restore_best_weights) best_params = model.parameters();
+    if (plateau.update(monitored)) optimizer->set_learning_rate(plateau.learning_rate());
     if (on_epoch && !on_epoch(record) && !stop) {
       result.status = TrialStatus::kPruned;
       result.message = "pruned by the scheduler after epoch " + std::to_string(epoch);

@@ -10,8 +10,9 @@ Usage:
       [--workers 2] [--seed 11] [--train-limit N]
 
 From CONFIG (an hpsearch YAML file, e.g. configs/search_benchmark_tpe_asha.yaml) it takes
-search.space, training.max_epochs and early_stopping.patience (defaults 50 and 5, as in
-hpsearch). The space must give the six hyperparameters hidden, learning_rate, batch_size,
+search.space, training.max_epochs, early_stopping.patience (defaults 50 and 5, as in
+hpsearch) and training.reduce_lr_on_plateau (off unless given; defaults factor 0.3, patience 3,
+min_lr 0, as in hpsearch). The space must give the six hyperparameters hidden, learning_rate, batch_size,
 dropout, l1 and l2, each as a list of choices ("hidden" choices are lists of widths),
 {uniform: [lo, hi]}, {log_uniform: [lo, hi]}, {int_uniform: [lo, hi]} or a single value.
 
@@ -57,7 +58,9 @@ biases), n = training samples (54,000), applied as its gradient l1/n * sign(w) +
 mini-batches of a fresh permutation each epoch (tensors indexed directly, no DataLoader), one
 thread per worker. Up to max_epochs epochs; after each, the validation accuracy is reported
 to the pruner, and training stops after patience epochs without improvement, keeping the
-best epoch's weights. A trial whose training loss turns non-finite fails (it returns NaN).
+best epoch's weights. With reduce_lr_on_plateau, as hpsearch does it: after each stretch of its
+patience epochs without a better validation accuracy, Adam's rate becomes max(rate * factor,
+min_lr) (its moments are kept) and the count starts again. A trial whose training loss turns non-finite fails (it returns NaN).
 Trial user attributes: val_accuracy (best), test_accuracy (of the best weights), epochs (run),
 best_epoch, finished_at (seconds since DIR/start_time); set for pruned trials too.
 """
@@ -96,7 +99,8 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 
 
 class Settings:
-    """What the study takes from an hpsearch config: the space, max_epochs and patience."""
+    """What the study takes from an hpsearch config: the space, max_epochs, patience and the
+    learning-rate plateau rule."""
 
     def __init__(self, path):
         try:
@@ -118,6 +122,15 @@ class Settings:
         self.space = {name: self.parse(where, name, space[name]) for name in PARAMS}
         self.max_epochs = int((config.get("training") or {}).get("max_epochs", 50))
         self.patience = int((config.get("early_stopping") or {}).get("patience", 5))
+        plateau = (config.get("training") or {}).get("reduce_lr_on_plateau", False)
+        if plateau is False or (isinstance(plateau, dict) and plateau.get("enabled") is False):
+            self.plateau = None
+        elif plateau is None or isinstance(plateau, dict):
+            plateau = plateau or {}
+            self.plateau = (float(plateau.get("factor", 0.3)), int(plateau.get("patience", 3)),
+                            float(plateau.get("min_lr", 0.0)))
+        else:
+            raise SystemExit(f"{where}: training.reduce_lr_on_plateau must be a mapping")
 
     @staticmethod
     def parse(where, name, value):
@@ -275,6 +288,7 @@ class Objective:
 
         best = {"val_accuracy": -math.inf, "epoch": 0, "state": None}
         epochs = 0
+        rate, plateau_wait = learning_rate, 0
         for epoch in range(1, self.settings.max_epochs + 1):
             loss = train_epoch(model, optimizer, self.x_train, self.y_train, batch_size,
                                l1 / n, l2 / n)
@@ -284,9 +298,18 @@ class Objective:
                 self.finish(trial, model, best, epochs)
                 return float("nan")  # Optuna records the trial as FAIL
             val_accuracy = accuracy(model, self.x_val, self.y_val)
-            if val_accuracy > best["val_accuracy"]:
+            improved = val_accuracy > best["val_accuracy"]
+            if improved:
                 best = {"val_accuracy": val_accuracy, "epoch": epoch,
                         "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+            if self.settings.plateau is not None:
+                factor, patience, min_lr = self.settings.plateau
+                plateau_wait = 0 if improved else plateau_wait + 1
+                if plateau_wait >= patience:
+                    plateau_wait = 0
+                    rate = max(rate * factor, min_lr)
+                    for group in optimizer.param_groups:
+                        group["lr"] = rate
             trial.report(val_accuracy, epoch)
             if trial.should_prune():
                 self.finish(trial, model, best, epochs)

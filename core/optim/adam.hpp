@@ -12,6 +12,8 @@ class Adam final : public Optimizer {
   Adam(double learning_rate, double beta1, double beta2, double epsilon)
       : lr_(learning_rate), beta1_(beta1), beta2_(beta2), eps_(epsilon) {}
 
+  void set_learning_rate(double learning_rate) override { lr_ = learning_rate; }
+
   void step(Vector& params, const Vector& gradient) override {
     if (m_.size() != params.size()) {
       m_ = Vector::Zero(params.size());

@@ -9,6 +9,8 @@ class MomentumSgd final : public Optimizer {
   MomentumSgd(double learning_rate, double momentum)
       : lr_(static_cast<float>(learning_rate)), mu_(static_cast<float>(momentum)) {}
 
+  void set_learning_rate(double learning_rate) override { lr_ = static_cast<float>(learning_rate); }
+
   void step(Vector& params, const Vector& gradient) override {
     if (velocity_.size() != params.size()) velocity_ = Vector::Zero(params.size());
     velocity_ = mu_ * velocity_ + gradient;

@@ -25,6 +25,9 @@ class Optimizer {
   virtual ~Optimizer() = default;
   /// params -= update(gradient).
   virtual void step(Vector& params, const Vector& gradient) = 0;
+  /// Sets the step size for the steps that follow; the rule's state (moments) is kept, as when
+  /// Keras or PyTorch lower the rate of a running optimizer.
+  virtual void set_learning_rate(double learning_rate) = 0;
 };
 
 /// Builds the optimizer `config` names.

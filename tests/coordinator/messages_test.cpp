@@ -26,6 +26,7 @@ TEST(Messages, AssignmentRoundTrip) {
   t.training.max_epochs = 33;
   t.training.l1 = 1e-5;
   t.training.l2 = 2e-4;
+  t.training.reduce_lr_on_plateau = {true, 0.25, 4, 1e-6};
   t.early_stopping.enabled = false;
   t.early_stopping.monitor = Monitor::kValAccuracy;
   t.early_stopping.mode = MonitorMode::kMax;
@@ -51,6 +52,11 @@ TEST(Messages, AssignmentRoundTrip) {
   EXPECT_EQ(u.training.max_epochs, t.training.max_epochs);
   EXPECT_EQ(u.training.l1, t.training.l1);
   EXPECT_EQ(u.training.l2, t.training.l2);
+  const LrPlateauConfig& up = u.training.reduce_lr_on_plateau;
+  EXPECT_TRUE(up.enabled);
+  EXPECT_EQ(up.factor, 0.25);
+  EXPECT_EQ(up.patience, 4);
+  EXPECT_EQ(up.min_lr, 1e-6);
   EXPECT_EQ(u.early_stopping.enabled, t.early_stopping.enabled);
   EXPECT_EQ(u.early_stopping.monitor, t.early_stopping.monitor);
   EXPECT_EQ(u.early_stopping.mode, t.early_stopping.mode);

@@ -313,6 +313,46 @@ TEST_F(LoadTrainConfig, LearningRateZeroIsOutOfRange) {
               HasSubstr(at(7) + "training.learning_rate: must be > 0, got 0"));
 }
 
+TEST_F(LoadTrainConfig, ReduceLrOnPlateauIsOffUnlessGivenAndReadsItsKeys) {
+  EXPECT_FALSE(load(kData).training.reduce_lr_on_plateau.enabled);
+  const LrPlateauConfig defaults =
+      load(kData + "training:\n  reduce_lr_on_plateau: {}\n").training.reduce_lr_on_plateau;
+  EXPECT_TRUE(defaults.enabled);
+  EXPECT_EQ(defaults.factor, 0.3);
+  EXPECT_EQ(defaults.patience, 3);
+  EXPECT_EQ(defaults.min_lr, 0.0);
+  const LrPlateauConfig given =
+      load(kData + "training:\n  reduce_lr_on_plateau: {factor: 0.5, patience: 2, min_lr: 1e-6}\n")
+          .training.reduce_lr_on_plateau;
+  EXPECT_TRUE(given.enabled);
+  EXPECT_EQ(given.factor, 0.5);
+  EXPECT_EQ(given.patience, 2);
+  EXPECT_EQ(given.min_lr, 1e-6);
+  EXPECT_FALSE(load(kData + "training:\n  reduce_lr_on_plateau: {enabled: false}\n")
+                   .training.reduce_lr_on_plateau.enabled);
+}
+
+TEST_F(LoadTrainConfig, ReduceLrOnPlateauOutOfRangeNamesTheKeyAndLine) {
+  EXPECT_THAT(error(kData + "training:\n  reduce_lr_on_plateau:\n    factor: 1.0\n"),
+              HasSubstr(at(8) + "training.reduce_lr_on_plateau.factor: must be in (0, 1), got 1"));
+  EXPECT_THAT(error(kData + "training:\n  reduce_lr_on_plateau:\n    min_lr: -1\n"),
+              HasSubstr(at(8) + "training.reduce_lr_on_plateau.min_lr: must be >= 0, got -1"));
+  EXPECT_THAT(error(kData + "training:\n  reduce_lr_on_plateau:\n    factr: 0.5\n"),
+              HasSubstr("unknown key 'factr' in 'training.reduce_lr_on_plateau' (did you mean "
+                        "'factor'?)"));
+}
+
+TEST_F(LoadTrainConfig, ReduceLrOnPlateauMustActBeforeEarlyStoppingEnds) {
+  const std::string plateau = kData + "training:\n  reduce_lr_on_plateau:\n    patience: 5\n";
+  EXPECT_THAT(error(plateau + "early_stopping:\n  patience: 5\n"),
+              HasSubstr(at(8) + "training.reduce_lr_on_plateau.patience: must be less than "
+                                "early_stopping.patience (5), got 5"));
+  // Without early stopping, any patience works.
+  EXPECT_EQ(load(plateau + "early_stopping:\n  patience: 5\n  enabled: false\n")
+                .training.reduce_lr_on_plateau.patience,
+            5);
+}
+
 TEST_F(LoadTrainConfig, ValidationFractionOutsideZeroOneIsOutOfRange) {
   EXPECT_THAT(error("data:\n  validation_fraction: 1.5\n" + kData.substr(6)),
               HasSubstr(at(2) + "data.validation_fraction: must be in (0, 1), got 1.5"));

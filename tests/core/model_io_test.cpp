@@ -185,6 +185,7 @@ TEST(ModelIo, HistoryRoundTripsBitIdentical) {
     r.val_loss = 2.0 / (e + 7);
     r.val_metric = 0.3 + e / 11.0;
     r.seconds = 0.001 * (e + 1) / 3;
+    r.learning_rate = 1e-3 / (e + 1);
     history.epochs.push_back(r);
   }
   for (const Task task : {Task::kClassification, Task::kRegression}) {
@@ -201,7 +202,7 @@ TEST(ModelIo, HistoryRoundTripsBitIdentical) {
     EXPECT_EQ(group.read_attribute<std::string>("metric"), metric);
     std::vector<std::string> columns = {"epoch",    "train_loss",      "train_total_loss",
                                         "val_loss", "train_" + metric, "val_" + metric,
-                                        "seconds"};
+                                        "seconds",  "learning_rate"};
     std::sort(columns.begin(), columns.end());
     EXPECT_EQ(group.children(), columns);  // children() lists in name order
     const History read = read_history(group);
@@ -216,6 +217,7 @@ TEST(ModelIo, HistoryRoundTripsBitIdentical) {
       EXPECT_EQ(a.val_loss, b.val_loss);
       EXPECT_EQ(a.val_metric, b.val_metric);
       EXPECT_EQ(a.seconds, b.seconds);
+      EXPECT_EQ(a.learning_rate, b.learning_rate);
     }
   }
 }

@@ -158,6 +158,41 @@ TEST(Trainer, EveryOptimizerLearnsRegression) {
   }
 }
 
+TEST(Trainer, ReduceLrOnPlateauLowersTheRateItRecords) {
+  // Validation on other blobs than training stops improving soon; each stretch of `patience`
+  // epochs without a better val_loss must lower the rate by `factor`, and the history says
+  // which rate each epoch trained with.
+  const Dataset train = make_blobs(200, 10, 3, 11), val = make_blobs(100, 10, 3, 12);
+  Options s = small_setup();
+  s.training.max_epochs = 40;
+  s.training.reduce_lr_on_plateau = {true, 0.5, 2, 0.0};
+  s.early.restore_best_weights = false;  // compare the last epoch's weights below
+  const TrainResult r = train_mlp(s.model, s.training, s.early, train, val, 13);
+  ASSERT_EQ(r.history.epochs.size(), 40u);
+  double best = INFINITY, rate = s.training.optimizer.learning_rate;
+  int wait = 0, lowered = 0;
+  for (const EpochRecord& e : r.history.epochs) {
+    EXPECT_EQ(e.learning_rate, rate) << "epoch " << e.epoch;
+    if (e.val_loss < best) {
+      best = e.val_loss;
+      wait = 0;
+    } else if (++wait >= 2) {
+      rate *= 0.5;
+      wait = 0;
+      ++lowered;
+    }
+  }
+  EXPECT_GE(lowered, 1);
+
+  // Off (the default), every epoch trains at the configured rate, and the weights differ:
+  // the optimizer really stepped with the lowered rate.
+  s.training.reduce_lr_on_plateau.enabled = false;
+  const TrainResult off = train_mlp(s.model, s.training, s.early, train, val, 13);
+  for (const EpochRecord& e : off.history.epochs)
+    EXPECT_EQ(e.learning_rate, s.training.optimizer.learning_rate);
+  EXPECT_FALSE(off.model.parameters() == r.model.parameters());
+}
+
 TEST(Trainer, RecordsEpochSeconds) {
   const Dataset train = make_blobs(100, 5, 2, 27), val = make_blobs(40, 5, 2, 28);
   Options s = small_setup();
