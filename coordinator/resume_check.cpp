@@ -87,6 +87,11 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   id["training.max_epochs"] = std::to_string(t.max_epochs);
   id["training.l1"] = number_text(t.l1);
   id["training.l2"] = number_text(t.l2);
+  const LrPlateauConfig& p = t.reduce_lr_on_plateau;
+  id["training.reduce_lr_on_plateau"] = p.enabled ? "factor " + number_text(p.factor) +
+                                                        ", patience " + std::to_string(p.patience) +
+                                                        ", min_lr " + number_text(p.min_lr)
+                                                  : "off";
   const EarlyStoppingConfig& e = base.early_stopping;
   id["early_stopping.enabled"] = e.enabled ? "true" : "false";
   id["early_stopping.monitor"] = monitor_name(e.monitor);

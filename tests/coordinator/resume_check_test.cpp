@@ -38,5 +38,20 @@ TEST(ResumeCheck, NamesEveryChange) {
                           "search.trials: 4 -> 6"));
 }
 
+TEST(ResumeCheck, NamesAChangedLearningRatePlateau) {
+  testing::TempDir dir;
+  const SearchConfig off = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
+  SearchConfig on = off;
+  on.base.training.reduce_lr_on_plateau = {true, 0.3, 3, 0.0};
+  SearchConfig other = on;
+  other.base.training.reduce_lr_on_plateau.factor = 0.5;
+  EXPECT_THAT(
+      identity_changes(search_identity(off, "abc"), search_identity(on, "abc")),
+      ElementsAre("training.reduce_lr_on_plateau: off -> factor 0.3, patience 3, min_lr 0"));
+  EXPECT_THAT(identity_changes(search_identity(on, "abc"), search_identity(other, "abc")),
+              ElementsAre("training.reduce_lr_on_plateau: factor 0.3, patience 3, min_lr 0 -> "
+                          "factor 0.5, patience 3, min_lr 0"));
+}
+
 }  // namespace
 }  // namespace hps
