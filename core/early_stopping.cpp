@@ -9,6 +9,11 @@ bool maximizes(const EarlyStoppingConfig& config) {
          (config.mode == MonitorMode::kAuto && config.monitor == Monitor::kValAccuracy);
 }
 
+bool improves(double value, double best, bool maximize, double min_delta) {
+  // As Keras: compare value - min_delta > best (max) or value + min_delta < best (min).
+  return std::isfinite(value) && (maximize ? value - min_delta > best : value + min_delta < best);
+}
+
 const char* monitor_name(Monitor monitor) {
   return monitor == Monitor::kValLoss ? "val_loss" : "val_accuracy";
 }
@@ -20,9 +25,7 @@ EarlyStopping::EarlyStopping(const EarlyStoppingConfig& config) : config_(config
 }
 
 bool EarlyStopping::update(int epoch, double value) {
-  // As Keras: compare value - min_delta > best (max) or value + min_delta < best (min).
-  improved_ = std::isfinite(value) &&
-              (maximize_ ? value - config_.min_delta > best_ : value + config_.min_delta < best_);
+  improved_ = improves(value, best_, maximize_, config_.min_delta);
   if (improved_) {
     best_ = value;
     best_epoch_ = epoch;

@@ -21,6 +21,10 @@ struct EarlyStoppingConfig {
 /// Whether `config` watches for a larger value: mode max, or auto with val_accuracy.
 bool maximizes(const EarlyStoppingConfig& config);
 
+/// Whether `value` improves on `best` as Keras judges it: finite and better by strictly more
+/// than `min_delta` in the direction `maximize` says.
+bool improves(double value, double best, bool maximize, double min_delta);
+
 /// "val_loss" or "val_accuracy".
 const char* monitor_name(Monitor monitor);
 

@@ -1,7 +1,6 @@
 #include "core/lr_schedule.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 namespace hps {
@@ -17,9 +16,7 @@ LrPlateau::LrPlateau(const LrPlateauConfig& config, const EarlyStoppingConfig& w
 
 bool LrPlateau::update(double value) {
   if (!config_.enabled) return false;
-  const bool improved =
-      std::isfinite(value) && (maximize_ ? value - min_delta_ > best_ : value + min_delta_ < best_);
-  if (improved) {
+  if (improves(value, best_, maximize_, min_delta_)) {
     best_ = value;
     wait_ = 0;
     return false;
