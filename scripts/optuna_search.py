@@ -98,28 +98,24 @@ warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning
 # Search space and settings from the hpsearch config
 
 
-class Settings:
-    """What the study takes from an hpsearch config: the space, max_epochs, patience and the
-    learning-rate plateau rule."""
+def read_config(path, program="optuna_search"):
+    """The hpsearch config at `path` as a dict; exits with a message if it is not one."""
+    try:
+        with open(path) as f:
+            config = yaml.safe_load(f)
+    except (OSError, yaml.YAMLError) as error:
+        raise SystemExit(f"{program}: cannot read {path}: {error}")
+    if not isinstance(config, dict):
+        raise SystemExit(f"{program}: {path}: not a YAML mapping (an hpsearch config?)")
+    return config
 
-    def __init__(self, path):
-        try:
-            with open(path) as f:
-                config = yaml.safe_load(f)
-        except (OSError, yaml.YAMLError) as error:
-            raise SystemExit(f"optuna_search: cannot read {path}: {error}")
-        where = f"optuna_search: {path}"
-        if not isinstance(config, dict):
-            raise SystemExit(f"{where}: not a YAML mapping (an hpsearch config?)")
-        space = (config.get("search") or {}).get("space")
-        if not isinstance(space, dict):
-            raise SystemExit(f"{where}: no search.space mapping")
-        unknown = sorted(set(space) - set(PARAMS))
-        missing = [name for name in PARAMS if name not in space]
-        if unknown or missing:
-            raise SystemExit(f"{where}: search.space must give exactly {', '.join(PARAMS)}"
-                             f" (unknown: {unknown or 'none'}, missing: {missing or 'none'})")
-        self.space = {name: self.parse(where, name, space[name]) for name in PARAMS}
+
+class TrainingRule:
+    """How every network is trained, from an hpsearch config: training.max_epochs,
+    early_stopping.patience (defaults 50 and 5, as in hpsearch) and
+    training.reduce_lr_on_plateau (plateau: None, or (factor, patience, min_lr))."""
+
+    def __init__(self, config, where):
         self.max_epochs = int((config.get("training") or {}).get("max_epochs", 50))
         self.patience = int((config.get("early_stopping") or {}).get("patience", 5))
         plateau = (config.get("training") or {}).get("reduce_lr_on_plateau", False)
@@ -131,6 +127,25 @@ class Settings:
                             float(plateau.get("min_lr", 0.0)))
         else:
             raise SystemExit(f"{where}: training.reduce_lr_on_plateau must be a mapping")
+
+
+class Settings:
+    """What the study takes from an hpsearch config: the space (self.space) and the training
+    rule (self.rule)."""
+
+    def __init__(self, path):
+        config = read_config(path)
+        where = f"optuna_search: {path}"
+        space = (config.get("search") or {}).get("space")
+        if not isinstance(space, dict):
+            raise SystemExit(f"{where}: no search.space mapping")
+        unknown = sorted(set(space) - set(PARAMS))
+        missing = [name for name in PARAMS if name not in space]
+        if unknown or missing:
+            raise SystemExit(f"{where}: search.space must give exactly {', '.join(PARAMS)}"
+                             f" (unknown: {unknown or 'none'}, missing: {missing or 'none'})")
+        self.space = {name: self.parse(where, name, space[name]) for name in PARAMS}
+        self.rule = TrainingRule(config, where)
 
     @staticmethod
     def parse(where, name, value):
@@ -266,71 +281,85 @@ def accuracy(model, x, y):
     return (model(x).argmax(dim=1) == y).sum().item() / len(y)
 
 
+def train_network(data, values, rule, seed, on_epoch=None):
+    """Trains one network with the hyperparameters `values` (PARAMS; hidden as a list of
+    widths) under `rule` (a TrainingRule), its weights and batch order drawn after
+    torch.manual_seed(seed); see the module docstring. After each epoch, on_epoch(epoch,
+    val_accuracy) may return True to stop it there. Returns a dict: end ("done", "stopped" or
+    "diverged"), val_accuracy (best; NaN if no epoch finished), test_accuracy (of the best
+    weights, restored), epochs (run) and best_epoch."""
+    x_train, y_train, x_val, y_val, x_test, y_test = data
+    learning_rate, batch_size = float(values["learning_rate"]), int(values["batch_size"])
+    n = x_train.shape[0]
+    l1_n, l2_n = float(values["l1"]) / n, float(values["l2"]) / n
+
+    torch.manual_seed(seed)
+    model = build_mlp(x_train.shape[1], values["hidden"], 10, float(values["dropout"]))
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+
+    best = {"val_accuracy": -math.inf, "epoch": 0, "state": None}
+    end, epochs = "done", 0
+    rate, plateau_wait = learning_rate, 0
+    for epoch in range(1, rule.max_epochs + 1):
+        loss = train_epoch(model, optimizer, x_train, y_train, batch_size, l1_n, l2_n)
+        epochs = epoch
+        if not math.isfinite(loss):
+            end = "diverged"
+            break
+        val_accuracy = accuracy(model, x_val, y_val)
+        improved = val_accuracy > best["val_accuracy"]
+        if improved:
+            best = {"val_accuracy": val_accuracy, "epoch": epoch,
+                    "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+        if rule.plateau is not None:
+            factor, patience, min_lr = rule.plateau
+            plateau_wait = 0 if improved else plateau_wait + 1
+            if plateau_wait >= patience:
+                plateau_wait = 0
+                rate = max(rate * factor, min_lr)
+                for group in optimizer.param_groups:
+                    group["lr"] = rate
+        if on_epoch is not None and on_epoch(epoch, val_accuracy):
+            end = "stopped"
+            break
+        if epoch - best["epoch"] >= rule.patience:
+            break
+
+    test_accuracy = math.nan
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
+        test_accuracy = accuracy(model, x_test, y_test)
+    return {"end": end, "val_accuracy": best["val_accuracy"] if best["state"] is not None
+            else math.nan, "test_accuracy": test_accuracy, "epochs": epochs,
+            "best_epoch": best["epoch"]}
+
+
 class Objective:
-    """Trains one trial's network; see the module docstring."""
+    """Trains one trial's network (train_network, seeded by the split seed and the trial
+    number), reporting each epoch's validation accuracy to the pruner."""
 
     def __init__(self, data, args, settings, start_time):
-        self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test = data
+        self.data = data
         self.args = args
         self.settings = settings
         self.start_time = start_time
 
     def __call__(self, trial):
-        values = self.settings.suggest(trial)
-        hidden, learning_rate = values["hidden"], float(values["learning_rate"])
-        batch_size, dropout = int(values["batch_size"]), float(values["dropout"])
-        l1, l2 = float(values["l1"]), float(values["l2"])
-
-        torch.manual_seed(self.args.seed * 1_000_003 + trial.number)
-        model = build_mlp(self.x_train.shape[1], hidden, 10, dropout)
-        optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-        n = self.x_train.shape[0]
-
-        best = {"val_accuracy": -math.inf, "epoch": 0, "state": None}
-        epochs = 0
-        rate, plateau_wait = learning_rate, 0
-        for epoch in range(1, self.settings.max_epochs + 1):
-            loss = train_epoch(model, optimizer, self.x_train, self.y_train, batch_size,
-                               l1 / n, l2 / n)
-            epochs = epoch
-            if not math.isfinite(loss):
-                trial.set_user_attr("diverged", True)
-                self.finish(trial, model, best, epochs)
-                return float("nan")  # Optuna records the trial as FAIL
-            val_accuracy = accuracy(model, self.x_val, self.y_val)
-            improved = val_accuracy > best["val_accuracy"]
-            if improved:
-                best = {"val_accuracy": val_accuracy, "epoch": epoch,
-                        "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
-            if self.settings.plateau is not None:
-                factor, patience, min_lr = self.settings.plateau
-                plateau_wait = 0 if improved else plateau_wait + 1
-                if plateau_wait >= patience:
-                    plateau_wait = 0
-                    rate = max(rate * factor, min_lr)
-                    for group in optimizer.param_groups:
-                        group["lr"] = rate
+        def report(epoch, val_accuracy):
             trial.report(val_accuracy, epoch)
-            if trial.should_prune():
-                self.finish(trial, model, best, epochs)
-                raise optuna.TrialPruned()
-            if epoch - best["epoch"] >= self.settings.patience:
-                break
-        self.finish(trial, model, best, epochs)
-        return best["val_accuracy"]
+            return trial.should_prune()
 
-    def finish(self, trial, model, best, epochs):
-        """Restores the best weights, scores them on the test set, records the user attrs."""
-        test_accuracy = math.nan
-        if best["state"] is not None:
-            model.load_state_dict(best["state"])
-            test_accuracy = accuracy(model, self.x_test, self.y_test)
-        trial.set_user_attr("val_accuracy",
-                            best["val_accuracy"] if best["state"] is not None else math.nan)
-        trial.set_user_attr("test_accuracy", test_accuracy)
-        trial.set_user_attr("epochs", epochs)
-        trial.set_user_attr("best_epoch", best["epoch"])
+        result = train_network(self.data, self.settings.suggest(trial), self.settings.rule,
+                               self.args.seed * 1_000_003 + trial.number, report)
+        for key in ["val_accuracy", "test_accuracy", "epochs", "best_epoch"]:
+            trial.set_user_attr(key, result[key])
         trial.set_user_attr("finished_at", time.time() - self.start_time)
+        if result["end"] == "diverged":
+            trial.set_user_attr("diverged", True)
+            return float("nan")  # Optuna records the trial as FAIL
+        if result["end"] == "stopped":
+            raise optuna.TrialPruned()
+        return result["val_accuracy"]
 
 
 # ---------------------------------------------------------------------------------------------
