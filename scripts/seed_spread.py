@@ -9,7 +9,7 @@ implementations the search benchmark compares (scripts/search_benchmark.sh), on 
 
 Usage:
   /usr/bin/python3 scripts/seed_spread.py [--config configs/seed_spread.yaml] [--seeds 8]
-      [--jobs 2] [--out results/seed_spread] [--build-dir build]
+      [--jobs 2] [--out results/seed_spread] [--force] [--build-dir build]
 (scripts/seed_spread.sh installs what is missing, builds, and runs this.)
 
 CONFIG is an `hpsearch train` config on Fashion-MNIST that the PyTorch peer can train too:
@@ -21,7 +21,8 @@ with min_delta 0 and restore_best_weights. For each seed s in 1..SEEDS:
             the split drawn with s, with torch.manual_seed(s), one thread.
 JOBS runs at a time, an hpsearch run and a PyTorch run side by side with the default 2.
 Writes OUT/seed_spread.md (a table per seed, then mean, standard deviation, min and max) and
-prints it; the per-seed configs and result files stay in OUT.
+prints it; the per-seed configs and result files stay in OUT. An OUT that already holds a
+seed_spread.md is refused unless --force is given (then its files are replaced).
 """
 import argparse
 import concurrent.futures
@@ -189,6 +190,8 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
     parser.add_argument("--out", type=Path, default=Path("results/seed_spread"),
                         help="output directory (default results/seed_spread)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an earlier measurement in OUT")
     parser.add_argument("--build-dir", type=Path, default=Path("build"),
                         help="where build/hpsearch is (default build)")
     parser.add_argument("--pytorch-seed", type=int, help=argparse.SUPPRESS)
@@ -204,6 +207,9 @@ def main():
         raise SystemExit(f"{PROGRAM}: no {binary}; build first (scripts/build.sh)")
     config = peer.read_config(args.config, PROGRAM)
     hyperparameters(config, f"{PROGRAM}: {args.config}")  # one the peer cannot train fails here
+    if (args.out / "seed_spread.md").exists() and not args.force:
+        raise SystemExit(f"{PROGRAM}: {args.out} holds an earlier measurement (seed_spread.md); "
+                         "pass --force to replace it, or --out for another folder")
     args.out.mkdir(parents=True, exist_ok=True)
 
     results = {"hpsearch": [None] * args.seeds, "pytorch": [None] * args.seeds}
