@@ -9,7 +9,8 @@ implementations the search benchmark compares (scripts/search_benchmark.sh), on 
 
 Usage:
   /usr/bin/python3 scripts/seed_spread.py [--config configs/seed_spread.yaml] [--seeds 8]
-      [--jobs 2] [--out results/seed_spread] [--force] [--build-dir build]
+      [--trial RUN:N] [--jobs 2] [--sides both|hpsearch|pytorch] [--out results/seed_spread]
+      [--force] [--build-dir build]
 (scripts/seed_spread.sh installs what is missing, builds, and runs this.)
 
 CONFIG is an `hpsearch train` config on Fashion-MNIST that the PyTorch peer can train too:
@@ -19,13 +20,23 @@ with min_delta 0 and restore_best_weights. For each seed s in 1..SEEDS:
             order and dropout all follow it), one thread;
   PyTorch   train_network of scripts/optuna_search.py (the benchmark's Optuna objective) on
             the split drawn with s, with torch.manual_seed(s), one thread.
+--trial RUN:N takes the network of trial N of a search run instead of CONFIG's: RUN is an
+hpsearch search result file (.h5) or an output folder of scripts/optuna_search.py (its
+trials.csv); its hidden layers, learning rate, batch size, dropout, l1 and l2 replace CONFIG's,
+and everything else (data, training rule) stays CONFIG's. For an hpsearch trial, the fixed
+settings it records (max_epochs, patience, optimizer, activation) must match CONFIG's. The
+config actually trained is written to OUT/config.yaml.
 JOBS runs at a time, an hpsearch run and a PyTorch run side by side with the default 2.
+--sides hpsearch (or pytorch) trains with that implementation only, e.g. to compare two
+configs' spreads under one implementation; the other side's columns are then left out.
 Writes OUT/seed_spread.md (a table per seed, then mean, standard deviation, min and max) and
 prints it; the per-seed configs and result files stay in OUT. An OUT that already holds a
 seed_spread.md is refused unless --force is given (then its files are replaced).
 """
 import argparse
 import concurrent.futures
+import copy
+import csv
 import json
 import math
 import os
@@ -98,6 +109,74 @@ def hyperparameters(config, where):
     return values
 
 
+def read_trial(spec):
+    """The six searched values of trial N of RUN (spec "RUN:N"), and the fixed settings the
+    run recorded for it ({} for an Optuna run)."""
+    run, _, number = spec.rpartition(":")
+    if not run or not number.isdigit():
+        raise SystemExit(f"{PROGRAM}: --trial wants RUN:N (a result file or Optuna output "
+                         f"folder, a trial number), got {spec!r}")
+    run = Path(run)
+    if run.is_dir():
+        try:
+            with open(run / "trials.csv", newline="") as f:
+                rows = [row for row in csv.DictReader(f) if row["trial"] == number]
+        except (OSError, KeyError, csv.Error) as error:
+            raise SystemExit(f"{PROGRAM}: cannot read {run / 'trials.csv'}: {error}")
+        if not rows:
+            raise SystemExit(f"{PROGRAM}: {run / 'trials.csv'} has no trial {number}")
+        row = rows[0]
+        try:
+            values = {"hidden": [int(w) for w in row["hidden"].split("-")],
+                      "batch_size": int(row["batch_size"])}
+            values.update({name: float(row[name])
+                           for name in ("learning_rate", "dropout", "l1", "l2")})
+        except (KeyError, ValueError) as error:
+            raise SystemExit(f"{PROGRAM}: {run / 'trials.csv'}, trial {number}: {error}")
+        return values, {}
+    import h5py
+    try:
+        with h5py.File(run, "r") as f:
+            if f.attrs.get("format") != "hpsearch-search":
+                raise SystemExit(f"{PROGRAM}: {run} is not an hpsearch search result file")
+            if f"trials/{number}" not in f:
+                raise SystemExit(f"{PROGRAM}: {run} has no trial {number}")
+            attrs = dict(f[f"trials/{number}"].attrs)
+    except OSError as error:
+        raise SystemExit(f"{PROGRAM}: cannot read {run}: {error}")
+    missing = [name for name in peer.PARAMS if name not in attrs]
+    if missing:
+        raise SystemExit(f"{PROGRAM}: {run}, trial {number}: no {', '.join(missing)} "
+                         "(the search must search all six)")
+    plain = lambda v: v.item() if hasattr(v, "item") else v  # noqa: E731
+    values = {"hidden": [int(w) for w in attrs["hidden"]]}
+    values.update({name: plain(attrs[name]) for name in peer.PARAMS if name != "hidden"})
+    fixed = {name: plain(attrs[name]) for name in ("max_epochs", "patience", "optimizer",
+                                                  "activation") if name in attrs}
+    return values, fixed
+
+
+def with_trial(config, spec, where):
+    """CONFIG with the network of trial spec ("RUN:N") in place of its own."""
+    values, fixed = read_trial(spec)
+    config = copy.deepcopy(config)
+    ours = {"max_epochs": lookup(config, ("training", "max_epochs"), 50),
+            "patience": lookup(config, ("early_stopping", "patience"), 5),
+            "optimizer": lookup(config, ("training", "optimizer"), None),
+            "activation": lookup(config, ("model", "activation"), "relu")}
+    differ = [f"{name} {value!r} (config: {ours[name]!r})" for name, value in fixed.items()
+              if value != ours[name]]
+    if differ:
+        raise SystemExit(f"{where}: trial {spec} was trained with " + ", ".join(differ))
+    config.setdefault("model", {})
+    config.setdefault("training", {})
+    config["model"]["hidden"] = values["hidden"]
+    config["model"]["dropout"] = values["dropout"]
+    for name in ("learning_rate", "batch_size", "l1", "l2"):
+        config["training"][name] = values[name]
+    return config
+
+
 def run_hpsearch(binary, config, seed, out):
     """`hpsearch train` with `seed: s`; returns its validation/test accuracy and epochs."""
     path = out / f"hpsearch_seed{seed}.yaml"
@@ -151,33 +230,39 @@ def pytorch_one(config_path, seed):
     print(json.dumps(result))
 
 
-def summary_rows(results):
+SIDE_NAMES = {"hpsearch": "hpsearch", "pytorch": "PyTorch"}
+
+
+def summary_rows(results, sides):
     rows = []
     for name, pick in [("mean", statistics.mean), ("standard deviation", statistics.stdev),
                        ("min", min), ("max", max)]:
         cells = []
-        for side in ("hpsearch", "pytorch"):
+        for side in sides:
             val = [r["val_accuracy"] for r in results[side]]
             test = [r["test_accuracy"] for r in results[side]]
-            cells.append(f"{pick(val):.4f} / {pick(test):.4f}")
-        rows.append(f"| {name} | {cells[0]} | | {cells[1]} | |")
+            cells.append(f" {pick(val):.4f} / {pick(test):.4f} | |")
+        rows.append(f"| {name} |" + "".join(cells))
     return rows
 
 
-def report(config_path, results, seeds):
-    lines = [f"Config {config_path}, seeds 1-{seeds}: the same network trained once per seed. "
+def report(source, results, seeds, sides):
+    lines = [f"{source} (as trained: config.yaml beside this file), seeds 1-{seeds}: the same "
+             "network trained once per seed. "
              "\"val / test\": best validation accuracy and the test accuracy of those "
              "weights.", "",
-             "| seed | hpsearch val / test | epochs (best) | PyTorch val / test | "
-             "epochs (best) |",
-             "|---:|---:|---:|---:|---:|"]
+             "| seed |" + "".join(f" {SIDE_NAMES[side]} val / test | epochs (best) |"
+                                  for side in sides),
+             "|---:|" + "---:|---:|" * len(sides)]
     for i in range(seeds):
-        h, p = results["hpsearch"][i], results["pytorch"][i]
-        lines.append(f"| {i + 1} | {h['val_accuracy']:.4f} / {h['test_accuracy']:.4f} | "
-                     f"{h['epochs']} ({h['best_epoch']}) | {p['val_accuracy']:.4f} / "
-                     f"{p['test_accuracy']:.4f} | {p['epochs']} ({p['best_epoch']}) |")
+        cells = []
+        for side in sides:
+            r = results[side][i]
+            cells.append(f" {r['val_accuracy']:.4f} / {r['test_accuracy']:.4f} | "
+                         f"{r['epochs']} ({r['best_epoch']}) |")
+        lines.append(f"| {i + 1} |" + "".join(cells))
     if seeds >= 2:
-        lines += summary_rows(results)
+        lines += summary_rows(results, sides)
     return "\n".join(lines) + "\n"
 
 
@@ -186,8 +271,12 @@ def main():
                                      epilog="See the module docstring for what each run does.")
     parser.add_argument("--config", type=Path, default=Path("configs/seed_spread.yaml"),
                         help="hpsearch train config (default configs/seed_spread.yaml)")
+    parser.add_argument("--trial", metavar="RUN:N",
+                        help="train trial N of a search run (result file or Optuna folder)")
     parser.add_argument("--seeds", type=int, default=8, help="seeds 1..N (default 8)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
+    parser.add_argument("--sides", choices=["both", "hpsearch", "pytorch"], default="both",
+                        help="train with both implementations (default) or one")
     parser.add_argument("--out", type=Path, default=Path("results/seed_spread"),
                         help="output directory (default results/seed_spread)")
     parser.add_argument("--force", action="store_true",
@@ -205,20 +294,31 @@ def main():
     binary = args.build_dir / "hpsearch"
     if not os.access(binary, os.X_OK):
         raise SystemExit(f"{PROGRAM}: no {binary}; build first (scripts/build.sh)")
+    where = f"{PROGRAM}: {args.config}"
     config = peer.read_config(args.config, PROGRAM)
-    hyperparameters(config, f"{PROGRAM}: {args.config}")  # one the peer cannot train fails here
+    if args.trial is not None:
+        config = with_trial(config, args.trial, where)
+    hyperparameters(config, where)  # one the peer cannot train fails here
     if (args.out / "seed_spread.md").exists() and not args.force:
         raise SystemExit(f"{PROGRAM}: {args.out} holds an earlier measurement (seed_spread.md); "
                          "pass --force to replace it, or --out for another folder")
     args.out.mkdir(parents=True, exist_ok=True)
+    source = (f"The network of trial {args.trial} in config {args.config}" if args.trial
+              else f"Config {args.config}")
+    config_path = args.out / "config.yaml"
+    with open(config_path, "w") as f:
+        f.write(f"# Written by scripts/seed_spread.py. {source}\n")
+        yaml.safe_dump(config, f, sort_keys=False, default_flow_style=None)
 
-    results = {"hpsearch": [None] * args.seeds, "pytorch": [None] * args.seeds}
+    sides = ["hpsearch", "pytorch"] if args.sides == "both" else [args.sides]
+    results = {side: [None] * args.seeds for side in sides}
+    run = {"hpsearch": lambda seed: run_hpsearch(binary, config, seed, args.out),
+           "pytorch": lambda seed: run_pytorch(config_path, seed)}
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {}
         for seed in range(1, args.seeds + 1):  # interleaved: the two sides share the cores
-            futures[pool.submit(run_hpsearch, binary, config, seed, args.out)] = ("hpsearch",
-                                                                                   seed)
-            futures[pool.submit(run_pytorch, args.config, seed)] = ("pytorch", seed)
+            for side in sides:
+                futures[pool.submit(run[side], seed)] = (side, seed)
         for future in concurrent.futures.as_completed(futures):
             side, seed = futures[future]
             try:
@@ -231,7 +331,7 @@ def main():
             print(f"{PROGRAM}: {side} seed {seed}: val {r['val_accuracy']:.4f}, "
                   f"test {r['test_accuracy']:.4f}, {r['epochs']} epochs", flush=True)
 
-    text = report(args.config, results, args.seeds)
+    text = report(source, results, args.seeds, sides)
     (args.out / "seed_spread.md").write_text(text)
     print(text, end="")
     if any(math.isnan(r["test_accuracy"]) for side in results.values() for r in side):
