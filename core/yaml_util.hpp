@@ -25,8 +25,6 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source_name);
 [[noreturn]] void throw_config_error(const std::string& source_name, int line,
                                      const std::string& path, const std::string& problem);
 
-/// Levenshtein distance: the fewest single-character insertions, deletions and substitutions
-/// that turn `a` into `b`.
 /// The whole text of config file `path`; ConfigError "cannot read config file '<path>': <why>".
 std::string read_config_file(const std::string& path);
 
@@ -36,6 +34,8 @@ std::string config_dir_of(const std::string& path);
 /// Shortest text that reads back as `value` (0.1, not 0.10000000000000001), for messages.
 std::string number_text(double value);
 
+/// Levenshtein distance: the fewest single-character insertions, deletions and substitutions
+/// that turn `a` into `b`.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// The candidate nearest to `word`, if it is within max(2, |word| / 3) edits; otherwise "".

@@ -160,8 +160,8 @@ def with_trial(config, spec, where):
     """CONFIG with the network of trial spec ("RUN:N") in place of its own."""
     values, fixed = read_trial(spec)
     config = copy.deepcopy(config)
-    ours = {"max_epochs": lookup(config, ("training", "max_epochs"), 50),
-            "patience": lookup(config, ("early_stopping", "patience"), 5),
+    rule = peer.TrainingRule(config, where)
+    ours = {"max_epochs": rule.max_epochs, "patience": rule.patience,
             "optimizer": lookup(config, ("training", "optimizer"), None),
             "activation": lookup(config, ("model", "activation"), "relu")}
     differ = [f"{name} {value!r} (config: {ours[name]!r})" for name, value in fixed.items()
