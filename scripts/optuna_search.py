@@ -34,7 +34,8 @@ only reports the test accuracy of its best-validation weights, for the compariso
 
 Study: optuna.create_study(study_name="fashion_mnist", direction="maximize",
 storage=JournalStorage(JournalFileStorage(DIR/journal.log)),
-sampler=TPESampler(seed=seed + worker index), pruner=MedianPruner(), load_if_exists=True),
+sampler=TPESampler(seed=seed * 1000 + worker index), pruner=MedianPruner(),
+load_if_exists=True),
 with Optuna 3.1's defaults otherwise:
   TPESampler: n_startup_trials=10 (random until 10 trials exist), n_ei_candidates=24,
     consider_prior=True, prior_weight=1.0, consider_magic_clip=True, consider_endpoints=False,
@@ -90,6 +91,7 @@ STUDY_NAME = "fashion_mnist"
 VALIDATION_FRACTION = 0.1
 PARAMS = ["hidden", "learning_rate", "batch_size", "dropout", "l1", "l2"]
 STOP_GRACE_S = 10
+MAX_WORKERS = 1000  # worker i of seed s draws with TPE seed s * MAX_WORKERS + i
 
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
@@ -378,12 +380,18 @@ def open_study(out, sampler_seed):
                                pruner=optuna.pruners.MedianPruner(), load_if_exists=True)
 
 
+def sampler_seed(seed, worker_index):
+    """Worker `worker_index`'s TPE seed. seed + index (before 2026-11-22) gave seed 11's second
+    worker the stream of seed 12's first, so runs of neighbouring seeds shared their draws."""
+    return seed * MAX_WORKERS + worker_index
+
+
 def run_worker(args):
     """Optimizes until the launcher stops this process."""
     torch.set_num_threads(1)
     start_time = float((Path(args.out) / "start_time").read_text())
     data = load_data(args.seed, args.train_limit)
-    study = open_study(args.out, args.seed + args.worker_index)
+    study = open_study(args.out, sampler_seed(args.seed, args.worker_index))
     study.optimize(Objective(data, args, Settings(args.config), start_time), catch=(Exception,))
 
 
@@ -490,7 +498,7 @@ def main():
                         help="wall-clock seconds the workers get")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--seed", type=int, default=11,
-                        help="split seed; worker i's TPE seed is seed + i (default 11)")
+                        help="split seed; worker i's TPE seed is seed * 1000 + i (default 11)")
     parser.add_argument("--train-limit", type=int,
                         help="use only the first N training images (smoke tests)")
     parser.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
@@ -501,6 +509,10 @@ def main():
         run_worker(args)
         return
 
+    if not 1 <= args.workers <= MAX_WORKERS:
+        sys.exit(f"optuna_search: --workers must be 1 to {MAX_WORKERS}, got {args.workers}")
+    if not 0 <= args.seed < 2**32 // MAX_WORKERS:
+        sys.exit(f"optuna_search: --seed must be 0 to {2**32 // MAX_WORKERS - 1}, got {args.seed}")
     Settings(args.config)  # a bad config fails here, before anything is written
     args.out.mkdir(parents=True, exist_ok=True)
     if journal_path(args.out).exists():

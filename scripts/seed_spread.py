@@ -147,7 +147,8 @@ def read_trial(spec):
     missing = [name for name in peer.PARAMS if name not in attrs]
     if missing:
         raise SystemExit(f"{PROGRAM}: {run}, trial {number}: no {', '.join(missing)} "
-                         "(the search must search all six)")
+                         "attribute (every trial of a current hpsearch records all six, "
+                         "searched or fixed)")
     plain = lambda v: v.item() if hasattr(v, "item") else v  # noqa: E731
     values = {"hidden": [int(w) for w in attrs["hidden"]]}
     values.update({name: plain(attrs[name]) for name in peer.PARAMS if name != "hidden"})
