@@ -181,8 +181,13 @@ class Settings:
             else:
                 values[name] = trial.suggest_float(name, args[0], args[1],
                                                    log=form == "log_uniform")
-        values["hidden"] = [int(w) for w in str(values["hidden"]).split("-")]
+        values["hidden"] = hidden_widths(values["hidden"])
         return values
+
+
+def hidden_widths(layout):
+    """A "hidden" choice as suggested and written to trials.csv ("512-256") as a list of widths."""
+    return [int(w) for w in str(layout).split("-")]
 
 
 # ---------------------------------------------------------------------------------------------

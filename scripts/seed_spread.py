@@ -126,15 +126,23 @@ def read_trial(spec):
         if not rows:
             raise SystemExit(f"{PROGRAM}: {run / 'trials.csv'} has no trial {number}")
         row = rows[0]
+        if any(row.get(name, "") == "" for name in peer.PARAMS):
+            raise SystemExit(f"{PROGRAM}: {run / 'trials.csv'}: trial {number} "
+                             f"({row.get('state', 'state unknown')}) has no recorded "
+                             "hyperparameters; pick another trial")
         try:
-            values = {"hidden": [int(w) for w in row["hidden"].split("-")],
+            values = {"hidden": peer.hidden_widths(row["hidden"]),
                       "batch_size": int(row["batch_size"])}
             values.update({name: float(row[name])
                            for name in ("learning_rate", "dropout", "l1", "l2")})
         except (KeyError, ValueError) as error:
             raise SystemExit(f"{PROGRAM}: {run / 'trials.csv'}, trial {number}: {error}")
         return values, {}
-    import h5py
+    try:
+        import h5py
+    except ImportError:
+        raise SystemExit(f"{PROGRAM}: reading {run} needs h5py (apt-get install python3-h5py; "
+                         "scripts/seed_spread.sh installs it)")
     try:
         with h5py.File(run, "r") as f:
             if f.attrs.get("format") != "hpsearch-search":
