@@ -14,7 +14,8 @@ the table and the legend (everything before the first "=").
 Only trials finished within the budget count. The incumbent at time t is the trial with the
 highest best validation accuracy among those finished by t (ties: the earlier finish); pruned
 trials count with their best value, failed or diverged trials and unfinished ones never. Per
-run the table gives the trials finished in the budget (how many of them pruned), the
+run the table gives the trials finished in the budget (how many of them pruned), the epochs
+those trials trained (how much training the run got through, whatever its networks' sizes), the
 incumbent's validation accuracy and its test accuracy at 5, 10 and 20 minutes and at the
 budget (checkpoints past the budget are left out), and the first time the incumbent's test
 accuracy reaches 0.89 and 0.895 (with "held from T" when a later incumbent fell below the
@@ -52,6 +53,7 @@ class Trial:
     pruned: bool
     val: float  # best validation accuracy; NaN when the trial cannot be the incumbent
     test: float  # test accuracy of its best-validation weights; NaN if unknown
+    epochs: int  # epochs it trained
 
 
 @dataclass
@@ -72,7 +74,7 @@ def read_hpsearch(path):
             sys.exit(f"search_benchmark: {path} has no /summary table")
         table = f["summary"][()]
     fields = table.dtype.names or ()
-    for needed in ("status", "best_val_accuracy", "finished_at"):
+    for needed in ("status", "best_val_accuracy", "finished_at", "epochs_run"):
         if needed not in fields:
             sys.exit(f"search_benchmark: {path}: /summary has no '{needed}' column "
                      f"(a classification result from an hpsearch that records finished_at?)")
@@ -82,7 +84,8 @@ def read_hpsearch(path):
         val = float(row["best_val_accuracy"])
         test = float(row["test_accuracy"]) if "test_accuracy" in fields else math.nan
         trials.append(Trial(float(row["finished_at"]), status == "pruned",
-                            math.nan if status in NOT_RANKED_HPSEARCH else val, test))
+                            math.nan if status in NOT_RANKED_HPSEARCH else val, test,
+                            int(row["epochs_run"])))
     return trials
 
 
@@ -96,7 +99,8 @@ def read_optuna(directory):
             number = lambda key: float(row[key]) if row[key] != "" else math.nan  # noqa: E731
             trials.append(Trial(number("finished_at"), row["state"] == "PRUNED",
                                 number("val_accuracy") if row["state"] in RANKED_OPTUNA
-                                else math.nan, number("test_accuracy")))
+                                else math.nan, number("test_accuracy"),
+                                int(row["epochs"]) if row["epochs"] != "" else 0))
     return trials
 
 
@@ -181,7 +185,7 @@ def accuracy_text(value):
 
 def markdown_table(runs, budget):
     times = checkpoints(budget)
-    header = (["run", "trials finished (pruned)"]
+    header = (["run", "trials finished (pruned)", "epochs trained"]
               + [f"val / test at {t / 60:g} min" for t in times]
               + [f"test ≥ {target:g} first at" for target in TARGETS])
     lines = [f"Budget {budget / 60:g} min ({budget:g} s) per run. \"val / test\": the "
@@ -189,7 +193,8 @@ def markdown_table(runs, budget):
              "| " + " | ".join(header) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     for label, trials, steps in runs:
-        cells = [label, f"{len(trials)} ({sum(t.pruned for t in trials)})"]
+        cells = [label, f"{len(trials)} ({sum(t.pruned for t in trials)})",
+                 str(sum(t.epochs for t in trials))]
         for t in times:
             step = incumbent_at(steps, t)
             cells.append(f"{accuracy_text(step.val)} / {accuracy_text(step.test)}" if step
