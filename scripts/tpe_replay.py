@@ -15,8 +15,8 @@ two ways:
 
 and prints both groups beside what TPE then drew, so one can see whether trials that got
 through ASHA's rungs early (with few others to beat) steered the sampler. The good group's
-size is TPE's: ceil(gamma * n), at least 1, at most 25, at most the usable trials. Failed and
-diverged trials rank last under both rules.
+size is TPE's: ceil(gamma * n), at least 1, at most 25, at most the usable trials. Failed
+trials are left out, as TPE never sees them; diverged ones rank last under both rules.
 
 The draw times are approximate (a trial's start is its finish time less its training time), so
 a trial finishing within a second of another's start may be counted on the wrong side.
@@ -80,7 +80,10 @@ def read(path):
         if text(f.attrs["strategy"]) != "tpe" or text(f.attrs["scheduler"]) != "asha":
             sys.exit(f"{PROGRAM}: {path} is a {text(f.attrs['strategy'])} search with scheduler "
                      f"{text(f.attrs['scheduler'])}; this replays strategy tpe with scheduler asha")
-        config = yaml.safe_load(text(f.attrs["config"]))
+        try:
+            config = yaml.safe_load(text(f.attrs["config"]))
+        except yaml.YAMLError as e:
+            sys.exit(f"{PROGRAM}: {path}: the recorded config is not YAML: {e}")
         monitor = text(f.attrs["monitor"])
         maximize = text(f.attrs["monitor_mode"]) == "max"
         table = f["summary"][()]
@@ -186,7 +189,9 @@ def main():
     draws = same = 0
     overlap = 0.0
     for tid in sorted(trials):
-        seen = [o for o in trials if o != tid and trials[o]["finish"] <= trials[tid]["start"]]
+        # As SearchState::finished(): failed trials are never shown to TPE.
+        seen = [o for o in trials if o != tid and trials[o]["status"] != "failed"
+                and trials[o]["finish"] <= trials[tid]["start"]]
         if len(seen) < startup:
             continue
         n = len(seen)
