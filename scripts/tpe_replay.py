@@ -111,7 +111,7 @@ def read(path):
 
 
 def label(row, fields):
-    """Hidden layout and learning rate, when the search varied or recorded them."""
+    """Hidden layout, learning rate and batch size, where /summary has them."""
     parts = []
     if "hidden" in fields:
         parts.append("hidden " + text(row["hidden"]).replace(" ", ""))
