@@ -51,6 +51,7 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
     id["search.tpe.startup_trials"] = std::to_string(search.tpe.startup_trials);
     id["search.tpe.gamma"] = number_text(search.tpe.gamma);
     id["search.tpe.candidates"] = std::to_string(search.tpe.candidates);
+    id["search.tpe.ranking"] = to_string(search.tpe.ranking);
   }
   const SchedulerSettings& s = search.scheduler;
   id["search.scheduler"] = to_string(s.kind);

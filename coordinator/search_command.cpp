@@ -283,6 +283,12 @@ int check_search(const std::string& config_path, int show_trials) {
       to_string(config.search.strategy), static_cast<long long>(total),
       static_cast<unsigned long long>(config.search.seed),
       config.search.keep_weights < 0 ? "all" : std::to_string(config.search.keep_weights).c_str());
+  if (config.search.strategy == SearchStrategy::kTpe) {
+    const TpeSettings& tpe = config.search.tpe;
+    std::printf("tpe: startup_trials %lld, gamma %g, candidates %lld, ranking %s\n",
+                static_cast<long long>(tpe.startup_trials), tpe.gamma,
+                static_cast<long long>(tpe.candidates), to_string(tpe.ranking));
+  }
   const SchedulerSettings& scheduler = config.search.scheduler;
   if (scheduler.kind == SchedulerKind::kAsha) {
     std::string rungs;

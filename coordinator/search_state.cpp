@@ -19,8 +19,17 @@ SearchState::SearchState(const SearchConfig& config)
     scheduler_.emplace(search.scheduler, maximize_, config.base.training.max_epochs);
 }
 
+std::vector<double> SearchState::monitored(const History& history) const {
+  const bool watch_loss = config_.base.early_stopping.monitor == Monitor::kValLoss;
+  std::vector<double> values;
+  values.reserve(history.epochs.size());
+  for (const EpochRecord& e : history.epochs)
+    values.push_back(watch_loss ? e.val_loss : e.val_metric);
+  return values;
+}
+
 void SearchState::observe(int64_t id, const std::vector<ParamAssignment>& values,
-                          const std::string& status, double best_value, int64_t epochs) {
+                          const std::string& status, double best_value, std::vector<double> curve) {
   if (!tpe_) return;
   TpeObservation o;
   o.trial_id = id;
@@ -31,25 +40,23 @@ void SearchState::observe(int64_t id, const std::vector<ParamAssignment>& values
               status == to_string(TrialStatus::kPruned)) &&
              std::isfinite(best_value);
   o.pruned = status == to_string(TrialStatus::kPruned);
-  o.epochs = epochs;
+  o.epochs = static_cast<int64_t>(curve.size());
+  o.values = std::move(curve);
   tpe_->observe(std::move(o));
 }
 
 void SearchState::replay(const ResultsReader& recorded) {
-  const bool watch_loss = config_.base.early_stopping.monitor == Monitor::kValLoss;
   std::lock_guard<std::mutex> lock(mutex_);
   for (const SummaryRow& row : recorded.summary()) {
     const h5::Group group = recorded.trial_group(row.trial);
     const auto best_value = group.read_attribute<double>("best_value");
+    // A trial without a history (one that failed before its first epoch) has no curve.
+    const std::vector<double> curve = group.has_link("history")
+                                          ? monitored(read_history(group.open_group("history")))
+                                          : std::vector<double>{};
     if (row.status != to_string(TrialStatus::kFailed))
-      observe(row.trial, row.params, row.status, best_value, row.epochs_run);
-    if (scheduler_ && group.has_link("history")) {
-      const History history = read_history(group.open_group("history"));
-      std::vector<double> values;
-      for (const EpochRecord& e : history.epochs)
-        values.push_back(watch_loss ? e.val_loss : e.val_metric);
-      scheduler_->replay(row.trial, values);
-    }
+      observe(row.trial, row.params, row.status, best_value, curve);
+    if (scheduler_ && !curve.empty()) scheduler_->replay(row.trial, curve);
   }
 }
 
@@ -90,7 +97,7 @@ std::vector<ParamAssignment> SearchState::finished(const TrialAssignment& trial,
   if (scheduler_) outcome.rung = scheduler_->rung_of(trial.trial_id);
   if (outcome.status != TrialStatus::kFailed)
     observe(trial.trial_id, values, to_string(outcome.status), outcome.best_value,
-            static_cast<int64_t>(outcome.history.epochs.size()));
+            monitored(outcome.history));
   return values;
 }
 

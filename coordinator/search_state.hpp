@@ -41,8 +41,11 @@ class SearchState {
   size_t running() const;
 
  private:
+  /// Tells TPE about a finished trial; `curve` is its monitored value after each epoch.
   void observe(int64_t id, const std::vector<ParamAssignment>& values, const std::string& status,
-               double best_value, int64_t epochs);
+               double best_value, std::vector<double> curve);
+  /// The monitored value (val_loss or val_metric) of each epoch in `history`.
+  std::vector<double> monitored(const History& history) const;
 
   const SearchConfig& config_;
   bool maximize_;

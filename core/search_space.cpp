@@ -43,6 +43,8 @@ struct ParamDef {
 const Choices<SearchStrategy> kStrategies = {{"grid", SearchStrategy::kGrid},
                                              {"random", SearchStrategy::kRandom},
                                              {"tpe", SearchStrategy::kTpe}};
+const Choices<TpeRanking> kTpeRankings = {{"finished_first", TpeRanking::kFinishedFirst},
+                                          {"equal_budget", TpeRanking::kEqualBudget}};
 const Choices<SchedulerKind> kSchedulers = {{"none", SchedulerKind::kNone},
                                             {"asha", SchedulerKind::kAsha},
                                             {"median", SchedulerKind::kMedian}};
@@ -397,7 +399,7 @@ void parse_tpe(const ConfigNode& search, SearchSettings& settings) {
   const ConfigNode tpe = search.child("tpe");
   if (!tpe.present()) return;
   if (settings.strategy != SearchStrategy::kTpe) tpe.fail("only used with strategy: tpe");
-  tpe.check_keys({"startup_trials", "gamma", "candidates"});
+  tpe.check_keys({"startup_trials", "gamma", "candidates", "ranking"});
   TpeSettings& t = settings.tpe;
   if (const ConfigNode n = tpe.child("startup_trials"); n.present())
     t.startup_trials = n.as_int64(0);
@@ -407,6 +409,7 @@ void parse_tpe(const ConfigNode& search, SearchSettings& settings) {
   }
   if (const ConfigNode n = tpe.child("candidates"); n.present())
     t.candidates = n.as_int64(1, 100000);
+  if (const ConfigNode n = tpe.child("ranking"); n.present()) t.ranking = n.as_choice(kTpeRankings);
 }
 
 // `scheduler:` and its options block (`asha:` or `median:`, only with that scheduler).
@@ -547,6 +550,16 @@ const char* to_string(SearchStrategy strategy) {
       return "random";
     case SearchStrategy::kTpe:
       return "tpe";
+  }
+  return "?";
+}
+
+const char* to_string(TpeRanking ranking) {
+  switch (ranking) {
+    case TpeRanking::kFinishedFirst:
+      return "finished_first";
+    case TpeRanking::kEqualBudget:
+      return "equal_budget";
   }
   return "?";
 }

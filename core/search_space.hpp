@@ -30,11 +30,18 @@ struct ParamSpec {
 
 enum class SearchStrategy { kGrid, kRandom, kTpe };
 
+/// How TPE orders finished trials before taking the best `gamma` share (core/tpe.hpp).
+enum class TpeRanking {
+  kFinishedFirst,  ///< Optuna's rule: trials that ran to the end above pruned ones
+  kEqualBudget,    ///< BOHB's idea: every trial by its value at one shared epoch budget
+};
+
 /// The `search.tpe` options (core/tpe.hpp), with Optuna's TPESampler defaults.
 struct TpeSettings {
   int64_t startup_trials = 10;  ///< random draws until this many trials have finished
   double gamma = 0.1;           ///< share of finished trials in the "below" group (capped at 25)
   int64_t candidates = 24;      ///< points drawn from l(x) per sample
+  TpeRanking ranking = TpeRanking::kFinishedFirst;
 };
 
 /// The most trials one search runs (`trials`, or the grid's size): the coordinator lists every
@@ -69,6 +76,7 @@ SearchConfig parse_search_config(const std::string& yaml_text, const std::string
                                  const std::string& base_dir, DataFiles files = DataFiles::kCheck);
 
 const char* to_string(SearchStrategy strategy);
+const char* to_string(TpeRanking ranking);
 
 /// Number of trials the search runs (grid: product of the choice counts).
 int64_t trial_count(const SearchSettings& search);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -379,27 +380,100 @@ void TpeSampler::observe(TpeObservation observation) {
 
 int64_t TpeSampler::observed() const { return static_cast<int64_t>(observations_.size()); }
 
-std::vector<ParamAssignment> TpeSampler::sample(
-    int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const {
-  if (observed() < settings_.startup_trials) return random_values(space_, seed_, id);
-
-  const std::vector<Dim> dims = make_dims(space_);
+std::vector<const TpeObservation*> TpeSampler::rank_observations(int64_t& budget) const {
   const auto usable = [](const TpeObservation& o) { return o.usable && std::isfinite(o.value); };
-  std::vector<const TpeObservation*> ranked;
-  ranked.reserve(observations_.size());
-  for (const TpeObservation& o : observations_) ranked.push_back(&o);
-  std::stable_sort(ranked.begin(), ranked.end(),
+  const auto better = [this](double a, double b) { return maximize_ ? a > b : a < b; };
+  std::vector<const TpeObservation*> order;
+  order.reserve(observations_.size());
+  for (const TpeObservation& o : observations_) order.push_back(&o);
+  // finished_first; equal_budget keeps it for the trials that did not reach its budget.
+  std::stable_sort(order.begin(), order.end(),
                    [&](const TpeObservation* a, const TpeObservation* b) {
                      const bool usable_a = usable(*a), usable_b = usable(*b);
                      if (usable_a != usable_b) return usable_a;
                      if (usable_a) {
                        if (a->pruned != b->pruned) return !a->pruned;
                        if (a->pruned && a->epochs != b->epochs) return a->epochs > b->epochs;
-                       if (a->value != b->value)
-                         return maximize_ ? a->value > b->value : a->value < b->value;
+                       if (a->value != b->value) return better(a->value, b->value);
                      }
                      return a->trial_id < b->trial_id;
                    });
+  budget = kAllEpochs;
+  if (settings_.ranking == TpeRanking::kFinishedFirst) return order;
+
+  // The budget: the largest epoch count that at least `needed` usable trials reached, counting
+  // a trial that ran to the end at every budget. Candidates are the epochs pruned trials ran.
+  const auto searched = std::count_if(
+      space_.begin(), space_.end(), [](const ParamSpec& p) { return p.form != ParamForm::kFixed; });
+  const auto needed = static_cast<std::size_t>(searched) + 3;
+  std::vector<int64_t> stops;  // epochs of usable pruned trials, largest first
+  std::size_t ran_to_end = 0;
+  for (const TpeObservation* o : order) {
+    if (!usable(*o)) continue;
+    if (o->pruned)
+      stops.push_back(o->epochs);
+    else
+      ++ran_to_end;
+  }
+  std::sort(stops.begin(), stops.end(), std::greater<>());
+  if (ran_to_end < needed && !stops.empty()) {
+    budget = stops.back();  // every usable trial reached the smallest
+    // stops[i] is reached by the trials that ran to the end and the i + 1 largest stops.
+    for (std::size_t i = 0; i < stops.size(); ++i)
+      if (ran_to_end + i + 1 >= needed && (i + 1 == stops.size() || stops[i + 1] != stops[i])) {
+        budget = stops[i];
+        break;
+      }
+  }
+  const auto reached = [&](const TpeObservation& o) {
+    return usable(o) && (!o.pruned || (budget != kAllEpochs && o.epochs >= budget));
+  };
+  const auto value_at = [&](const TpeObservation& o) {
+    if (o.values.empty()) return o.value;
+    const std::size_t end = budget == kAllEpochs
+                                ? o.values.size()
+                                : std::min(o.values.size(), static_cast<std::size_t>(budget));
+    double best = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t e = 0; e < end; ++e)
+      if (std::isfinite(o.values[e]) && (std::isnan(best) || better(o.values[e], best)))
+        best = o.values[e];
+    return best;
+  };
+  std::vector<std::pair<double, const TpeObservation*>> at_budget;
+  std::vector<const TpeObservation*> rest;
+  for (const TpeObservation* o : order) {
+    if (reached(*o))
+      at_budget.emplace_back(value_at(*o), o);
+    else
+      rest.push_back(o);
+  }
+  std::stable_sort(at_budget.begin(), at_budget.end(), [&](const auto& a, const auto& b) {
+    const bool finite_a = std::isfinite(a.first), finite_b = std::isfinite(b.first);
+    if (finite_a != finite_b) return finite_a;
+    if (finite_a && a.first != b.first) return better(a.first, b.first);
+    return a.second->trial_id < b.second->trial_id;
+  });
+  std::vector<const TpeObservation*> result;
+  result.reserve(order.size());
+  for (const auto& [value, o] : at_budget) result.push_back(o);
+  result.insert(result.end(), rest.begin(), rest.end());
+  return result;
+}
+
+TpeSampler::Ranking TpeSampler::ranking() const {
+  Ranking r;
+  for (const TpeObservation* o : rank_observations(r.budget)) r.ids.push_back(o->trial_id);
+  return r;
+}
+
+std::vector<ParamAssignment> TpeSampler::sample(
+    int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const {
+  if (observed() < settings_.startup_trials) return random_values(space_, seed_, id);
+
+  const std::vector<Dim> dims = make_dims(space_);
+  const auto usable = [](const TpeObservation& o) { return o.usable && std::isfinite(o.value); };
+  int64_t budget = kAllEpochs;
+  const std::vector<const TpeObservation*> ranked = rank_observations(budget);
 
   const auto n = static_cast<int64_t>(ranked.size());
   // The slack keeps gamma * n = 3.0000000000000004 (0.1 * 30) from rounding up to 4.

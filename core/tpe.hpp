@@ -12,6 +12,10 @@
 // points (the constant liar), so parallel workers are steered away from each other, and a
 // candidate that is a near duplicate of a running trial is never returned when another
 // candidate is not.
+//
+// How finished trials are ranked before the split is `ranking`: Optuna's rule (trials that ran
+// to the end first) or, with a scheduler that stops trials at different epochs, every trial by
+// its value at one shared epoch budget (as BOHB, Falkner et al., ICML 2018).
 #include <cstdint>
 #include <vector>
 
@@ -22,10 +26,16 @@ namespace hps {
 
 /// TpeSettings (the `search.tpe` options) are in core/search_space.hpp.
 
-/// One finished trial as TPE ranks it. Better trials come first: trials that ran to the end
-/// (completed or stopped early) rank above pruned ones, pruned trials that ran more epochs
-/// above those that ran fewer, and within each of these by value; failed and diverged trials
-/// (`usable` false) rank last. Ties go to the smaller id.
+/// One finished trial as TPE ranks it; better trials come first, failed and diverged trials
+/// (`usable` false) last, ties to the smaller id.
+/// - finished_first: trials that ran to the end (completed or stopped early) rank above pruned
+///   ones, pruned trials that ran more epochs above those that ran fewer, and within each of
+///   these by value.
+/// - equal_budget: the budget is the largest epoch count that at least (searched parameters +
+///   3) usable trials reached (BOHB's N_min + 2 with N_min = d + 1), a trial that ran to the end
+///   reaching every budget. Trials that reached it rank first, by the best of their `values`
+///   up to that epoch (by `value` where `values` is empty); the rest follow in finished_first
+///   order. Without pruned trials the two rules agree.
 struct TpeObservation {
   int64_t trial_id = 0;
   std::vector<ParamAssignment> params;  ///< in space order, as trial_values returns them
@@ -33,7 +43,12 @@ struct TpeObservation {
   bool usable = true;                   ///< false for failed and diverged trials
   bool pruned = false;                  ///< a scheduler stopped it
   int64_t epochs = 0;                   ///< epochs it ran
+  std::vector<double> values;           ///< the monitored value after each epoch (equal_budget)
 };
+
+/// The budget equal_budget ranking compares at: `epochs`, or kAllEpochs when trials that ran to
+/// the end are enough (or nothing was pruned), each by its best value.
+constexpr int64_t kAllEpochs = -1;
 
 class TpeSampler {
  public:
@@ -44,6 +59,15 @@ class TpeSampler {
   void observe(TpeObservation observation);
   /// Number of trials observed so far.
   int64_t observed() const;
+
+  /// The observed trial ids in TPE's order, best first (see TpeObservation), and the budget
+  /// they were compared at (kAllEpochs for finished_first). sample() takes its below group
+  /// from the front.
+  struct Ranking {
+    std::vector<int64_t> ids;
+    int64_t budget = kAllEpochs;
+  };
+  Ranking ranking() const;
 
   /// Hyperparameters for trial `id`, given the points of trials still running. Until
   /// startup_trials trials have been observed: random_values(space, seed, id). After that a TPE
@@ -62,6 +86,9 @@ class TpeSampler {
   TpeSettings settings_;
   uint64_t seed_;
   bool maximize_;
+  /// The observations in ranking() order, and the budget.
+  std::vector<const TpeObservation*> rank_observations(int64_t& budget) const;
+
   std::vector<TpeObservation> observations_;
 };
 

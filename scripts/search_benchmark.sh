@@ -4,6 +4,8 @@
 #   random       hpsearch random search        (configs/search_benchmark_random.yaml)
 #   random_asha  hpsearch random search + ASHA (configs/search_benchmark_random_asha.yaml)
 #   tpe_asha     hpsearch TPE + ASHA           (configs/search_benchmark_tpe_asha.yaml)
+#   tpe_asha_equal  the same with search.tpe.ranking: equal_budget (not in the default set:
+#                name it in ONLY)
 #   optuna       Optuna TPE + median pruner with PyTorch (scripts/optuna_search.py, on the
 #                space, max_epochs and patience of the tpe_asha config)
 # each with 2 processes (mpirun -np 2, or 2 Optuna workers), then compares the incumbents over
@@ -30,11 +32,12 @@ minutes="${1:-20}"
 budget=$(awk -v m="$minutes" 'BEGIN { if (m + 0 <= 0) exit 1; printf "%d", m * 60 + 0.5 }') ||
   { echo "search_benchmark: MINUTES must be a positive number, got '$minutes'" >&2; exit 2; }
 all_runs="random random_asha tpe_asha optuna"
+known_runs="$all_runs tpe_asha_equal"
 runs="${ONLY:-$all_runs}"
 for name in $runs; do
-  case " $all_runs " in
+  case " $known_runs " in
     *" $name "*) ;;
-    *) echo "search_benchmark: unknown run '$name' in ONLY (known: $all_runs)" >&2; exit 2 ;;
+    *) echo "search_benchmark: unknown run '$name' in ONLY (known: $known_runs)" >&2; exit 2 ;;
   esac
 done
 
@@ -58,23 +61,29 @@ mkdir -p "$out"
 
 # $out/<run>.yaml: configs/search_benchmark_<run>.yaml with the seed and, for SPACE=curated,
 # the search space of configs/fashion_mnist_search.yaml.
+# tpe_asha_equal: tpe_asha's config with search.tpe.ranking: equal_budget.
 make_config() {
-  /usr/bin/python3 - "configs/search_benchmark_$1.yaml" "$out/$1.yaml" "$seed" "${SPACE:-wide}" <<'EOF'
+  local source="configs/search_benchmark_${1%_equal}.yaml"
+  /usr/bin/python3 - "$source" "$out/$1.yaml" "$seed" "${SPACE:-wide}" "$1" <<'EOF'
 import sys
 import yaml
-source, target, seed, space = sys.argv[1:]
+source, target, seed, space, name = sys.argv[1:]
 with open(source) as f:
     config = yaml.safe_load(f)
 config["seed"] = int(seed)
+if name.endswith("_equal"):
+    config["search"]["tpe"]["ranking"] = "equal_budget"
 if space == "curated":
     with open("configs/fashion_mnist_search.yaml") as f:
         config["search"]["space"] = yaml.safe_load(f)["search"]["space"]
 with open(target, "w") as f:
-    f.write(f"# Written by scripts/search_benchmark.sh from {source}: seed {seed}, {space} space\n")
+    ranking = ", ranking equal_budget" if name.endswith("_equal") else ""
+    f.write(f"# Written by scripts/search_benchmark.sh from {source}: seed {seed}, "
+            f"{space} space{ranking}\n")
     yaml.safe_dump(config, f, sort_keys=False, default_flow_style=None)
 EOF
 }
-for name in random random_asha tpe_asha; do make_config "$name"; done
+for name in random random_asha tpe_asha tpe_asha_equal; do make_config "$name"; done
 
 starting() { echo "search_benchmark: $(date '+%F %T') starting $1, budget ${budget} s"; }
 
@@ -106,9 +115,10 @@ for name in $runs; do
   if [ "$name" = optuna ]; then run_optuna; else run_hpsearch "$name"; fi
 done
 
-declare -A labels=([random]="random" [random_asha]="random + ASHA" [tpe_asha]="TPE + ASHA")
+declare -A labels=([random]="random" [random_asha]="random + ASHA" [tpe_asha]="TPE + ASHA"
+  [tpe_asha_equal]="TPE (equal budget) + ASHA")
 compare=()
-for name in random random_asha tpe_asha; do
+for name in random random_asha tpe_asha tpe_asha_equal; do
   if [ -f "$out/$name.h5" ]; then compare+=("${labels[$name]}=$out/$name.h5"); fi
 done
 if [ -f "$out/optuna/trials.csv" ]; then

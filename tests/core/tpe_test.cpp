@@ -425,6 +425,122 @@ TEST(TpeSampler, UnusableTrialsAreNeverInTheBelowGroup) {
             Names{"sgd"});
 }
 
+// Equal-budget ranking. kOptimizerSpace searches one parameter, so a budget needs 1 + 3 = 4
+// trials that reached it.
+
+TpeObservation with_curve(TpeObservation o, std::vector<double> curve) {
+  o.epochs = static_cast<int64_t>(curve.size());
+  o.values = std::move(curve);
+  return o;
+}
+
+TpeSampler ranked_sampler(const std::vector<TpeObservation>& observations,
+                          TpeRanking ranking = TpeRanking::kEqualBudget, bool maximize = true,
+                          std::vector<ParamSpec> space = kOptimizerSpace) {
+  TpeSettings settings;
+  settings.startup_trials = 0;
+  settings.ranking = ranking;
+  TpeSampler sampler(std::move(space), settings, 4, maximize);
+  for (const TpeObservation& o : observations) sampler.observe(o);
+  return sampler;
+}
+
+using Ids = std::vector<int64_t>;
+
+/// Trial 1 ran to the end (0.80) but was the worst of five at 2 epochs; 2 to 5 were pruned
+/// there, two of them after a better 2-epoch value than trial 1's.
+std::vector<TpeObservation> early_finisher() {
+  return {with_curve(completed(1, optimizer("sgd"), 0.80), {0.50, 0.60, 0.70, 0.80}),
+          with_curve(pruned(2, optimizer("adam"), 0.70, 2), {0.65, 0.70}),
+          with_curve(pruned(3, optimizer("adam"), 0.75, 2), {0.75, 0.74}),
+          with_curve(pruned(4, optimizer("momentum"), 0.55, 2), {0.40, 0.55}),
+          with_curve(pruned(5, optimizer("momentum"), 0.58, 2), {0.58, 0.30})};
+}
+
+TEST(TpeSampler, EqualBudgetComparesEveryTrialAtTheSharedBudget) {
+  const TpeSampler::Ranking equal = ranked_sampler(early_finisher()).ranking();
+  EXPECT_EQ(equal.budget, 2);
+  EXPECT_EQ(equal.ids, (Ids{3, 2, 1, 5, 4}));  // trial 1 by its 2-epoch best, 0.60
+  const TpeSampler::Ranking first =
+      ranked_sampler(early_finisher(), TpeRanking::kFinishedFirst).ranking();
+  EXPECT_EQ(first.budget, kAllEpochs);
+  EXPECT_EQ(first.ids, (Ids{1, 3, 2, 5, 4}));
+  // So the below group (one trial) and what TPE draws differ.
+  EXPECT_EQ(sampled_optimizers(early_finisher()), Names{"sgd"});
+  std::set<std::string> drawn;
+  const TpeSampler sampler = ranked_sampler(early_finisher());
+  for (int64_t id = 100; id < 120; ++id)
+    drawn.insert(std::get<std::string>(sampler.sample(id, {})[0].second));
+  EXPECT_EQ(drawn, Names{"adam"});
+}
+
+TEST(TpeSampler, EqualBudgetTakesTheLargestBudgetEnoughTrialsReached) {
+  // Two ran to the end, two reached 6 epochs, two stopped at 2: 6 epochs has 4 trials.
+  std::vector<TpeObservation> observations = {
+      with_curve(completed(1, optimizer("sgd"), 0.80), {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}),
+      with_curve(completed(2, optimizer("sgd"), 0.70), {0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.7}),
+      with_curve(pruned(3, optimizer("adam"), 0.65, 6), {0.1, 0.2, 0.3, 0.4, 0.5, 0.65}),
+      with_curve(pruned(4, optimizer("adam"), 0.62, 6), {0.1, 0.2, 0.3, 0.4, 0.62, 0.3}),
+      with_curve(pruned(5, optimizer("momentum"), 0.99, 2), {0.98, 0.99}),
+      with_curve(pruned(6, optimizer("momentum"), 0.90, 2), {0.90, 0.10})};
+  TpeSampler::Ranking r = ranked_sampler(observations).ranking();
+  EXPECT_EQ(r.budget, 6);
+  // At 6 epochs: 2 (0.70), 3 (0.65), 4 (0.62), 1 (0.60); then 5 and 6 as finished_first has them.
+  EXPECT_EQ(r.ids, (Ids{2, 3, 4, 1, 5, 6}));
+  // Two more trials that ran to the end make four: all of them are compared at their end.
+  observations.push_back(with_curve(completed(7, optimizer("sgd"), 0.75), {0.75}));
+  observations.push_back(completed(8, optimizer("sgd"), 0.72));  // no curve: its value counts
+  r = ranked_sampler(observations).ranking();
+  EXPECT_EQ(r.budget, kAllEpochs);
+  EXPECT_EQ(r.ids, (Ids{1, 7, 8, 2, 3, 4, 5, 6}));
+}
+
+TEST(TpeSampler, EqualBudgetWithTooFewTrialsUsesTheSmallestBudget) {
+  const std::vector<TpeObservation> observations = {
+      with_curve(completed(1, optimizer("sgd"), 0.80), {0.50, 0.60, 0.80}),
+      with_curve(pruned(2, optimizer("adam"), 0.70, 6), {0.1, 0.2, 0.3, 0.4, 0.5, 0.7}),
+      with_curve(pruned(3, optimizer("momentum"), 0.65, 2), {0.65, 0.6})};
+  const TpeSampler::Ranking r = ranked_sampler(observations).ranking();
+  EXPECT_EQ(r.budget, 2);  // only three trials: every one reached 2 epochs
+  EXPECT_EQ(r.ids, (Ids{3, 1, 2}));
+}
+
+TEST(TpeSampler, EqualBudgetAgreesWithFinishedFirstWithoutPruning) {
+  std::vector<TpeObservation> observations;
+  const char* names[] = {"sgd", "adam", "momentum"};
+  for (int64_t id = 0; id < 9; ++id)
+    observations.push_back(with_curve(
+        completed(id, optimizer(names[id % 3]), 0.5 + 0.03 * static_cast<double>((id * 5) % 9)),
+        {0.1, 0.5 + 0.03 * static_cast<double>((id * 5) % 9)}));
+  observations.push_back(failed(9, optimizer("sgd"), 0.99));
+  const TpeSampler::Ranking equal = ranked_sampler(observations).ranking();
+  const TpeSampler::Ranking first =
+      ranked_sampler(observations, TpeRanking::kFinishedFirst).ranking();
+  EXPECT_EQ(equal.budget, kAllEpochs);
+  EXPECT_EQ(equal.ids, first.ids);
+  EXPECT_EQ(equal.ids.back(), 9) << "failed trials rank last";
+}
+
+TEST(TpeSampler, EqualBudgetMinimizesAndCountsOnlySearchedParameters) {
+  const auto at = [](const char* name) {
+    return Point{{"optimizer", std::string(name)}, {"epochs", int64_t{7}}};
+  };
+  // Minimizing val_loss. Trial 1 ran to the end, 2 to 4 were pruned at 6 epochs, 5 at 2: with
+  // one searched parameter 6 epochs has enough trials (4), and trial 1 counts by its 0.39 there.
+  const std::vector<TpeObservation> observations = {
+      with_curve(completed(1, at("sgd"), 0.2), {0.5, 0.45, 0.42, 0.41, 0.40, 0.39, 0.2}),
+      with_curve(pruned(2, at("adam"), 0.35, 6), {0.6, 0.5, 0.45, 0.4, 0.38, 0.35}),
+      with_curve(pruned(3, at("adam"), 0.45, 6), {0.6, 0.55, 0.5, 0.48, 0.46, 0.45}),
+      with_curve(pruned(4, at("momentum"), 0.30, 6), {0.5, 0.4, 0.35, 0.33, 0.31, 0.30}),
+      with_curve(pruned(5, at("sgd"), 0.1, 2), {0.1, 0.2})};
+  std::vector<ParamSpec> space = kOptimizerSpace;
+  space.push_back(fixed("epochs", int64_t{7}));  // not searched: it does not raise the 4
+  const TpeSampler::Ranking r =
+      ranked_sampler(observations, TpeRanking::kEqualBudget, false, space).ranking();
+  EXPECT_EQ(r.budget, 6);
+  EXPECT_EQ(r.ids, (Ids{4, 2, 1, 3, 5}));
+}
+
 /// The message observe() throws for `params`; a test failure when it accepts them.
 std::string observe_error(Point params) {
   TpeSampler sampler(benchmark_space(), {}, 1, true);
