@@ -51,7 +51,7 @@ void SearchState::replay(const ResultsReader& recorded) {
     const h5::Group group = recorded.trial_group(row.trial);
     const auto best_value = group.read_attribute<double>("best_value");
     // A trial without a history (one that failed before its first epoch) has no curve.
-    const std::vector<double> curve = group.has_link("history")
+    const std::vector<double> curve = (tpe_ || scheduler_) && group.has_link("history")
                                           ? monitored(read_history(group.open_group("history")))
                                           : std::vector<double>{};
     if (row.status != to_string(TrialStatus::kFailed))

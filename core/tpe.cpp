@@ -428,11 +428,11 @@ std::vector<const TpeObservation*> TpeSampler::rank_observations(int64_t& budget
   const auto reached = [&](const TpeObservation& o) {
     return usable(o) && (!o.pruned || (budget != kAllEpochs && o.epochs >= budget));
   };
+  // At kAllEpochs by `value`, as finished_first (it can differ from the curve's best when
+  // early stopping has a min_delta).
   const auto value_at = [&](const TpeObservation& o) {
-    if (o.values.empty()) return o.value;
-    const std::size_t end = budget == kAllEpochs
-                                ? o.values.size()
-                                : std::min(o.values.size(), static_cast<std::size_t>(budget));
+    if (o.values.empty() || budget == kAllEpochs) return o.value;
+    const std::size_t end = std::min(o.values.size(), static_cast<std::size_t>(budget));
     double best = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t e = 0; e < end; ++e)
       if (std::isfinite(o.values[e]) && (std::isnan(best) || better(o.values[e], best)))

@@ -33,9 +33,10 @@ namespace hps {
 ///   these by value.
 /// - equal_budget: the budget is the largest epoch count that at least (searched parameters +
 ///   3) usable trials reached (BOHB's N_min + 2 with N_min = d + 1), a trial that ran to the end
-///   reaching every budget. Trials that reached it rank first, by the best of their `values`
-///   up to that epoch (by `value` where `values` is empty); the rest follow in finished_first
-///   order. Without pruned trials the two rules agree.
+///   reaching every budget; with too few anywhere, the fewest epochs a pruned trial ran. Trials
+///   that reached it rank first, by the best of their `values` up to that epoch (by `value`
+///   where `values` is empty, and at kAllEpochs); the rest follow in finished_first order.
+///   Without pruned trials the two rules agree.
 struct TpeObservation {
   int64_t trial_id = 0;
   std::vector<ParamAssignment> params;  ///< in space order, as trial_values returns them

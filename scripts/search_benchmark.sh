@@ -72,7 +72,7 @@ with open(source) as f:
     config = yaml.safe_load(f)
 config["seed"] = int(seed)
 if name.endswith("_equal"):
-    config["search"]["tpe"]["ranking"] = "equal_budget"
+    config["search"].setdefault("tpe", {})["ranking"] = "equal_budget"
 if space == "curated":
     with open("configs/fashion_mnist_search.yaml") as f:
         config["search"]["space"] = yaml.safe_load(f)["search"]["space"]

@@ -13,7 +13,10 @@ two ways:
                    reached, by the best value each had by then; trials that did not reach it
                    follow, ranked by the first rule.
 
-and prints both groups beside what TPE then drew, so one can see whether trials that got
+(`search.tpe.ranking: equal_budget` runs this rule in hpsearch itself, core/tpe.cpp; the two
+agree on ASHA runs once --min-trials usable trials have finished, except that this script cuts
+curves at asha.max_epochs where that is below training.max_epochs and counts any list in the
+space as searched) and prints both groups beside what TPE then drew, so one can see whether trials that got
 through ASHA's rungs early (with few others to beat) steered the sampler. The good group's
 size is TPE's: ceil(gamma * n), at least 1, at most 25, at most the usable trials. Failed
 trials are left out, as TPE never sees them; diverged ones rank last under both rules.
@@ -182,8 +185,10 @@ def main():
     startup = int(block(config, "search", "tpe").get("startup_trials", 10))
     gamma = float(block(config, "search", "tpe").get("gamma", 0.1))
 
+    ranking = block(config, "search", "tpe").get("ranking", "finished_first")
     print(f"{args.result}: budgets {budgets} epochs, compared at the largest with at least "
-          f"{min_trials} trials; TPE start {startup} trials, gamma {gamma}")
+          f"{min_trials} trials; TPE start {startup} trials, gamma {gamma}; the run drew "
+          f"with ranking {ranking}")
     print("trial | start min | finished | budget | good group, finished first | "
           "good group, equal budget | drew")
     draws = same = 0

@@ -53,5 +53,15 @@ TEST(ResumeCheck, NamesAChangedLearningRatePlateau) {
                           "factor 0.5, patience 3, min_lr 0"));
 }
 
+TEST(ResumeCheck, NamesAChangedTpeRanking) {
+  testing::TempDir dir;
+  SearchConfig first = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
+  first.search.strategy = SearchStrategy::kTpe;
+  SearchConfig equal = first;
+  equal.search.tpe.ranking = TpeRanking::kEqualBudget;
+  EXPECT_THAT(identity_changes(search_identity(first, "abc"), search_identity(equal, "abc")),
+              ElementsAre("search.tpe.ranking: finished_first -> equal_budget"));
+}
+
 }  // namespace
 }  // namespace hps

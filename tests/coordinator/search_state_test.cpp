@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/results_file.hpp"
@@ -162,6 +163,57 @@ TEST(SearchState, ResumeReplaysTpeObservationsAndAshaRungs) {
   r.val_metric = 0.0;
   EXPECT_TRUE(resumed.judge({3, r}).prune);
   EXPECT_FALSE(fresh.judge({3, r}).prune) << "first at the rung";
+}
+
+// Odd trials are pruned after one epoch; even ones run three, and their first epoch says the
+// opposite of their last (the worst finishers start best), so ranking at one epoch and ranking
+// by final value disagree.
+TrialOutcome curve_outcome(const TrialAssignment& trial) {
+  TrialOutcome o = fake_outcome(trial);
+  if (trial.trial_id % 2 == 1) {
+    o.status = TrialStatus::kPruned;
+    o.history.epochs.resize(1);
+    o.best_epoch = 0;
+    o.best_value = o.history.epochs[0].val_metric;
+  } else {
+    o.history.epochs[0].val_metric = 1.2 - o.best_value;
+  }
+  return o;
+}
+
+std::pair<double, double> point_of(const TrialAssignment& trial) {
+  return {trial.training.optimizer.learning_rate, trial.model.dropout};
+}
+
+TEST(SearchState, EqualBudgetRankingSeesTheSameCurvesAfterResume) {
+  TempDir dir;
+  SearchConfig config = tpe_asha_config(/*startup=*/3);
+  config.search.tpe.ranking = TpeRanking::kEqualBudget;
+  SearchConfig finished_first = config;
+  finished_first.search.tpe.ranking = TpeRanking::kFinishedFirst;
+  const std::string path = dir.file("search.h5");
+  SearchState live(config);
+  {
+    Scaler scaler;
+    ResultsWriter writer(path, config, 1, scaler, 4, 3, 3);
+    for (int64_t id = 0; id < 8; ++id) {
+      const TrialAssignment trial = live.make(id);
+      TrialOutcome outcome = curve_outcome(trial);
+      writer.add(trial, live.finished(trial, outcome), outcome);
+    }
+    writer.finish("interrupted", 0.0);
+  }
+  SearchState resumed(config);
+  resumed.replay(ResultsReader(path));
+  SearchState other_rule(finished_first);
+  other_rule.replay(ResultsReader(path));
+  int differs = 0;
+  for (int64_t id = 8; id < 12; ++id) {
+    const auto next = point_of(live.make(id));
+    EXPECT_EQ(point_of(resumed.make(id)), next) << "trial " << id;
+    differs += point_of(other_rule.make(id)) != next;
+  }
+  EXPECT_GT(differs, 0) << "the two rankings should lead to different points here";
 }
 
 }  // namespace

@@ -461,6 +461,44 @@ TEST_F(SearchSpace, RejectsMissingSearchSpaceOrStrategy) {
               HasSubstr(at(6) + "search: expected a map of keys, got a list"));
 }
 
+/// A TPE search of 4 trials with `tpe` as its options block (line 9) over one parameter.
+std::string tpe_search(const std::string& tpe) {
+  return kData +
+         "search:\n"
+         "  strategy: tpe\n"
+         "  trials: 4\n" +
+         tpe +
+         "  space:\n"
+         "    dropout: {uniform: [0.0, 0.5]}\n";
+}
+
+TEST_F(SearchSpace, ParsesTpeOptionsWithOptunasDefaults) {
+  const SearchConfig defaults = load(tpe_search(""));
+  EXPECT_EQ(defaults.search.tpe.startup_trials, 10);
+  EXPECT_DOUBLE_EQ(defaults.search.tpe.gamma, 0.1);
+  EXPECT_EQ(defaults.search.tpe.candidates, 24);
+  EXPECT_EQ(defaults.search.tpe.ranking, TpeRanking::kFinishedFirst);
+  const SearchConfig c = load(tpe_search(
+      "  tpe: {startup_trials: 3, gamma: 0.25, candidates: 8, ranking: equal_budget}\n"));
+  EXPECT_EQ(c.search.tpe.startup_trials, 3);
+  EXPECT_DOUBLE_EQ(c.search.tpe.gamma, 0.25);
+  EXPECT_EQ(c.search.tpe.candidates, 8);
+  EXPECT_EQ(c.search.tpe.ranking, TpeRanking::kEqualBudget);
+  EXPECT_STREQ(to_string(c.search.tpe.ranking), "equal_budget");
+}
+
+TEST_F(SearchSpace, RejectsBadTpeOptions) {
+  EXPECT_THAT(error(tpe_search("  tpe: {ranking: bohb}\n")),
+              HasSubstr(at(9) + "search.tpe.ranking: must be one of: finished_first, "
+                                "equal_budget (got 'bohb')"));
+  EXPECT_THAT(error(tpe_search("  tpe: {gamma: 1.5}\n")),
+              HasSubstr(at(9) + "search.tpe.gamma: must be in (0, 1], got '1.5'"));
+  EXPECT_THAT(error(tpe_search("  tpe: {rankng: equal_budget}\n")),
+              HasSubstr(at(9) + "unknown key 'rankng' in 'search.tpe' (did you mean 'ranking'?)"));
+  EXPECT_THAT(error(random_search("    dropout: 0.1\n") + "  tpe: {ranking: equal_budget}\n"),
+              HasSubstr(at(11) + "search.tpe: only used with strategy: tpe"));
+}
+
 TEST_F(SearchSpace, RejectsTrialsForGrid) {
   EXPECT_THAT(error(kData + "search:\n"
                             "  strategy: grid\n"

@@ -505,6 +505,19 @@ TEST(TpeSampler, EqualBudgetWithTooFewTrialsUsesTheSmallestBudget) {
   EXPECT_EQ(r.ids, (Ids{3, 1, 2}));
 }
 
+TEST(TpeSampler, EqualBudgetNeedsTheFullCountAtTheLargerBudget) {
+  // 6 epochs has three trials (one short of 4), 2 epochs all five.
+  const std::vector<TpeObservation> observations = {
+      with_curve(completed(1, optimizer("sgd"), 0.80), {0.50, 0.55, 0.60, 0.70, 0.75, 0.80}),
+      with_curve(pruned(2, optimizer("adam"), 0.70, 6), {0.1, 0.2, 0.3, 0.4, 0.5, 0.7}),
+      with_curve(pruned(3, optimizer("adam"), 0.75, 6), {0.1, 0.2, 0.3, 0.4, 0.5, 0.75}),
+      with_curve(pruned(4, optimizer("momentum"), 0.65, 2), {0.6, 0.65}),
+      with_curve(pruned(5, optimizer("momentum"), 0.50, 2), {0.5, 0.4})};
+  const TpeSampler::Ranking r = ranked_sampler(observations).ranking();
+  EXPECT_EQ(r.budget, 2);
+  EXPECT_EQ(r.ids, (Ids{4, 1, 5, 2, 3}));
+}
+
 TEST(TpeSampler, EqualBudgetAgreesWithFinishedFirstWithoutPruning) {
   std::vector<TpeObservation> observations;
   const char* names[] = {"sgd", "adam", "momentum"};
