@@ -95,7 +95,7 @@ std::vector<ParamAssignment> SearchState::finished(const TrialAssignment& trial,
   std::vector<ParamAssignment> values = std::move(it->second);
   running_.erase(it);
   if (scheduler_) outcome.rung = scheduler_->rung_of(trial.trial_id);
-  if (outcome.status != TrialStatus::kFailed)
+  if (tpe_ && outcome.status != TrialStatus::kFailed)
     observe(trial.trial_id, values, to_string(outcome.status), outcome.best_value,
             monitored(outcome.history));
   return values;

@@ -39,6 +39,9 @@ constexpr double kDuplicateShare = 0.01;
 constexpr int kRoundsFromBelow = 20;
 constexpr int kRoundsFromPrior = 20;
 
+/// Whether a finished trial tells TPE where good points are (failed and diverged ones do not).
+bool is_usable(const TpeObservation& o) { return o.usable && std::isfinite(o.value); }
+
 std::string form_name(ParamForm form) {
   switch (form) {
     case ParamForm::kFixed:
@@ -380,8 +383,7 @@ void TpeSampler::observe(TpeObservation observation) {
 
 int64_t TpeSampler::observed() const { return static_cast<int64_t>(observations_.size()); }
 
-std::vector<const TpeObservation*> TpeSampler::rank_observations(int64_t& budget) const {
-  const auto usable = [](const TpeObservation& o) { return o.usable && std::isfinite(o.value); };
+TpeSampler::Ranked TpeSampler::rank_observations() const {
   const auto better = [this](double a, double b) { return maximize_ ? a > b : a < b; };
   std::vector<const TpeObservation*> order;
   order.reserve(observations_.size());
@@ -389,7 +391,7 @@ std::vector<const TpeObservation*> TpeSampler::rank_observations(int64_t& budget
   // finished_first; equal_budget keeps it for the trials that did not reach its budget.
   std::stable_sort(order.begin(), order.end(),
                    [&](const TpeObservation* a, const TpeObservation* b) {
-                     const bool usable_a = usable(*a), usable_b = usable(*b);
+                     const bool usable_a = is_usable(*a), usable_b = is_usable(*b);
                      if (usable_a != usable_b) return usable_a;
                      if (usable_a) {
                        if (a->pruned != b->pruned) return !a->pruned;
@@ -398,8 +400,8 @@ std::vector<const TpeObservation*> TpeSampler::rank_observations(int64_t& budget
                      }
                      return a->trial_id < b->trial_id;
                    });
-  budget = kAllEpochs;
-  if (settings_.ranking == TpeRanking::kFinishedFirst) return order;
+  int64_t budget = kAllEpochs;
+  if (settings_.ranking == TpeRanking::kFinishedFirst) return {order, budget};
 
   // The budget: the largest epoch count that at least `needed` usable trials reached, counting
   // a trial that ran to the end at every budget. Candidates are the epochs pruned trials ran.
@@ -409,7 +411,7 @@ std::vector<const TpeObservation*> TpeSampler::rank_observations(int64_t& budget
   std::vector<int64_t> stops;  // epochs of usable pruned trials, largest first
   std::size_t ran_to_end = 0;
   for (const TpeObservation* o : order) {
-    if (!usable(*o)) continue;
+    if (!is_usable(*o)) continue;
     if (o->pruned)
       stops.push_back(o->epochs);
     else
@@ -417,16 +419,13 @@ std::vector<const TpeObservation*> TpeSampler::rank_observations(int64_t& budget
   }
   std::sort(stops.begin(), stops.end(), std::greater<>());
   if (ran_to_end < needed && !stops.empty()) {
-    budget = stops.back();  // every usable trial reached the smallest
-    // stops[i] is reached by the trials that ran to the end and the i + 1 largest stops.
-    for (std::size_t i = 0; i < stops.size(); ++i)
-      if (ran_to_end + i + 1 >= needed && (i + 1 == stops.size() || stops[i + 1] != stops[i])) {
-        budget = stops[i];
-        break;
-      }
+    // stops[k] is reached by the trials that ran to the end and at least k + 1 pruned ones;
+    // with too few, the smallest, which every usable trial reached.
+    const std::size_t k = needed - ran_to_end - 1;
+    budget = k < stops.size() ? stops[k] : stops.back();
   }
   const auto reached = [&](const TpeObservation& o) {
-    return usable(o) && (!o.pruned || (budget != kAllEpochs && o.epochs >= budget));
+    return is_usable(o) && (!o.pruned || (budget != kAllEpochs && o.epochs >= budget));
   };
   // At kAllEpochs by `value`, as finished_first (it can differ from the curve's best when
   // early stopping has a min_delta).
@@ -457,12 +456,14 @@ std::vector<const TpeObservation*> TpeSampler::rank_observations(int64_t& budget
   result.reserve(order.size());
   for (const auto& [value, o] : at_budget) result.push_back(o);
   result.insert(result.end(), rest.begin(), rest.end());
-  return result;
+  return {result, budget};
 }
 
 TpeSampler::Ranking TpeSampler::ranking() const {
+  const Ranked ranked = rank_observations();
   Ranking r;
-  for (const TpeObservation* o : rank_observations(r.budget)) r.ids.push_back(o->trial_id);
+  r.budget = ranked.budget;
+  for (const TpeObservation* o : ranked.order) r.ids.push_back(o->trial_id);
   return r;
 }
 
@@ -471,9 +472,7 @@ std::vector<ParamAssignment> TpeSampler::sample(
   if (observed() < settings_.startup_trials) return random_values(space_, seed_, id);
 
   const std::vector<Dim> dims = make_dims(space_);
-  const auto usable = [](const TpeObservation& o) { return o.usable && std::isfinite(o.value); };
-  int64_t budget = kAllEpochs;
-  const std::vector<const TpeObservation*> ranked = rank_observations(budget);
+  const std::vector<const TpeObservation*> ranked = rank_observations().order;
 
   const auto n = static_cast<int64_t>(ranked.size());
   // The slack keeps gamma * n = 3.0000000000000004 (0.1 * 30) from rounding up to 4.
@@ -483,7 +482,7 @@ std::vector<ParamAssignment> TpeSampler::sample(
   // Failed trials tell nothing about where good points are: with too few usable trials the
   // below group is smaller (with none, l(x) is the prior alone).
   const auto usable_count = static_cast<int64_t>(std::count_if(
-      ranked.begin(), ranked.end(), [&](const TpeObservation* o) { return usable(*o); }));
+      ranked.begin(), ranked.end(), [&](const TpeObservation* o) { return is_usable(*o); }));
   below_count = std::min(below_count, usable_count);
 
   std::vector<Point> observed_points;

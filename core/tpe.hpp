@@ -88,7 +88,11 @@ class TpeSampler {
   uint64_t seed_;
   bool maximize_;
   /// The observations in ranking() order, and the budget.
-  std::vector<const TpeObservation*> rank_observations(int64_t& budget) const;
+  struct Ranked {
+    std::vector<const TpeObservation*> order;
+    int64_t budget = kAllEpochs;
+  };
+  Ranked rank_observations() const;
 
   std::vector<TpeObservation> observations_;
 };

@@ -13,13 +13,15 @@ two ways:
                    reached, by the best value each had by then; trials that did not reach it
                    follow, ranked by the first rule.
 
-(`search.tpe.ranking: equal_budget` runs this rule in hpsearch itself, core/tpe.cpp; the two
-agree on ASHA runs once --min-trials usable trials have finished, except that this script cuts
-curves at asha.max_epochs where that is below training.max_epochs and counts any list in the
-space as searched) and prints both groups beside what TPE then drew, so one can see whether trials that got
+and prints both groups beside what TPE then drew, so one can see whether trials that got
 through ASHA's rungs early (with few others to beat) steered the sampler. The good group's
 size is TPE's: ceil(gamma * n), at least 1, at most 25, at most the usable trials. Failed
 trials are left out, as TPE never sees them; diverged ones rank last under both rules.
+
+`search.tpe.ranking: equal_budget` runs the second rule in hpsearch itself (core/tpe.cpp). The
+two agree on ASHA runs once --min-trials usable trials have finished, except that this script
+cuts curves at asha.max_epochs where that is below training.max_epochs and counts any list in
+the space as searched.
 
 The draw times are approximate (a trial's start is its finish time less its training time), so
 a trial finishing within a second of another's start may be counted on the wrong side.

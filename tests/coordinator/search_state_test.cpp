@@ -134,20 +134,27 @@ TEST(SearchState, AshaJudgesReportsAndTheOutcomeCarriesTheRung) {
   EXPECT_EQ(pruned.rung, 0);
 }
 
+/// Makes trials 0..count-1 with `state`, finishes each with `outcome_of(trial)` and records
+/// them in a result file at `path` left as an interrupted search.
+void record_trials(const SearchConfig& config, SearchState& state, const std::string& path,
+                   int64_t count, TrialOutcome (*outcome_of)(const TrialAssignment&)) {
+  Scaler scaler;
+  ResultsWriter writer(path, config, 1, scaler, 4, 3, 3);
+  for (int64_t id = 0; id < count; ++id) {
+    const TrialAssignment trial = state.make(id);
+    TrialOutcome outcome = outcome_of(trial);
+    writer.add(trial, state.finished(trial, outcome), outcome);
+  }
+  writer.finish("interrupted", 0.0);
+}
+
 TEST(SearchState, ResumeReplaysTpeObservationsAndAshaRungs) {
   TempDir dir;
   const SearchConfig config = tpe_asha_config(/*startup=*/3);
   const std::string path = dir.file("search.h5");
   {
     SearchState state(config);
-    Scaler scaler;
-    ResultsWriter writer(path, config, 1, scaler, 4, 3, 3);
-    for (int64_t id = 0; id < 3; ++id) {
-      const TrialAssignment trial = state.make(id);
-      TrialOutcome outcome = fake_outcome(trial);
-      writer.add(trial, state.finished(trial, outcome), outcome);
-    }
-    writer.finish("interrupted", 0.0);
+    record_trials(config, state, path, 3, fake_outcome);
   }
   SearchState fresh(config);
   SearchState resumed(config);
@@ -193,16 +200,7 @@ TEST(SearchState, EqualBudgetRankingSeesTheSameCurvesAfterResume) {
   finished_first.search.tpe.ranking = TpeRanking::kFinishedFirst;
   const std::string path = dir.file("search.h5");
   SearchState live(config);
-  {
-    Scaler scaler;
-    ResultsWriter writer(path, config, 1, scaler, 4, 3, 3);
-    for (int64_t id = 0; id < 8; ++id) {
-      const TrialAssignment trial = live.make(id);
-      TrialOutcome outcome = curve_outcome(trial);
-      writer.add(trial, live.finished(trial, outcome), outcome);
-    }
-    writer.finish("interrupted", 0.0);
-  }
+  record_trials(config, live, path, 8, curve_outcome);
   SearchState resumed(config);
   resumed.replay(ResultsReader(path));
   SearchState other_rule(finished_first);
