@@ -111,6 +111,22 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   return id;
 }
 
+TpeRanking legacy_tpe_ranking(const std::string& config_text) {
+  // yaml-cpp's const operator[] gives an invalid node for a missing key, which throws when
+  // asked its type: look keys up by iterating.
+  const auto child = [](const YAML::Node& map, const std::string& key) {
+    if (map.IsMap())
+      for (const auto& entry : map)
+        if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
+    return YAML::Node();
+  };
+  const YAML::Node ranking =
+      child(child(child(parse_yaml(config_text, "recorded config"), "search"), "tpe"), "ranking");
+  return ranking.IsScalar() && ranking.Scalar() == to_string(TpeRanking::kEqualBudget)
+             ? TpeRanking::kEqualBudget
+             : TpeRanking::kFinishedFirst;
+}
+
 std::vector<std::string> identity_changes(const std::map<std::string, std::string>& recorded,
                                           const std::map<std::string, std::string>& now) {
   std::set<std::string> keys;

@@ -13,6 +13,11 @@ namespace hps {
 std::map<std::string, std::string> search_identity(const SearchConfig& config,
                                                    const std::string& data_fingerprint);
 
+/// The TPE ranking a search recorded by hpsearch before 0.2.0 used: the one its config text
+/// names under search.tpe.ranking, else finished_first, the default until then (equal_budget
+/// since). The text was parsed when the search started, so it is valid YAML.
+TpeRanking legacy_tpe_ranking(const std::string& config_text);
+
 /// What differs between a recorded search and the one asked to resume it, one line per key
 /// ("search.space.learning_rate: log_uniform [0.0001, 0.01] -> log_uniform [0.0001, 0.1]");
 /// empty when the search can resume.

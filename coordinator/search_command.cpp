@@ -106,9 +106,11 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     const ResultsReader recorded(options.output);  // refuses foreign and corrupt files
     plan.data = prepare(plan.config);
     plan.fingerprint = fingerprint(plan.data);
-    const SearchConfig before =
+    SearchConfig before =
         parse_search_config(recorded.attribute("config"), options.output + " (recorded config)",
                             recorded.attribute("config_dir"));
+    if (recorded.attribute("hpsearch_version") == "0.1.0")  // an older default
+      before.search.tpe.ranking = legacy_tpe_ranking(recorded.attribute("config"));
     const auto changes =
         identity_changes(search_identity(before, recorded.attribute("data_fingerprint")),
                          search_identity(plan.config, plan.fingerprint));
@@ -116,6 +118,12 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
       std::string text = "cannot resume '" + options.output +
                          "': the search or its data changed since it was recorded:";
       for (const std::string& c : changes) text += "\n  " + c;
+      if (before.search.strategy == SearchStrategy::kTpe &&
+          plan.config.search.strategy == SearchStrategy::kTpe &&
+          before.search.tpe.ranking != plan.config.search.tpe.ranking)
+        text += std::string("\n(to resume it as it ran, set search.tpe.ranking: ") +
+                to_string(before.search.tpe.ranking) + "; the default is " +
+                to_string(TpeSettings{}.ranking) + " since hpsearch 0.2.0)";
       throw std::runtime_error(text + "\n(start a new search with another --out, or --force)");
     }
     if (recorded.attribute("status") == "finished") {

@@ -354,6 +354,8 @@ ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config
           : std::filesystem::absolute(config.base.source_name).parent_path().string());
   root.write_attribute("strategy", to_string(config.search.strategy));
   root.write_attribute("scheduler", to_string(config.search.scheduler.kind));
+  if (config.search.strategy == SearchStrategy::kTpe)
+    root.write_attribute("tpe_ranking", to_string(config.search.tpe.ranking));
   root.write_attribute("seed", static_cast<int64_t>(config.search.seed));
   root.write_attribute("ranks", int64_t{ranks});
   root.write_attribute("trials_total", config.search.trials);

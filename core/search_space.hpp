@@ -36,12 +36,15 @@ enum class TpeRanking {
   kEqualBudget,    ///< BOHB's idea: every trial by its value at one shared epoch budget
 };
 
-/// The `search.tpe` options (core/tpe.hpp), with Optuna's TPESampler defaults.
+/// The `search.tpe` options (core/tpe.hpp), with Optuna's TPESampler defaults except
+/// `ranking`: equal_budget did better with ASHA in the search benchmark (README). Without
+/// pruned trials the two rankings agree. Result files written before hpsearch 0.2.0 ranked
+/// finished_first unless their config said otherwise (legacy_tpe_ranking).
 struct TpeSettings {
   int64_t startup_trials = 10;  ///< random draws until this many trials have finished
   double gamma = 0.1;           ///< share of finished trials in the "below" group (capped at 25)
   int64_t candidates = 24;      ///< points drawn from l(x) per sample
-  TpeRanking ranking = TpeRanking::kFinishedFirst;
+  TpeRanking ranking = TpeRanking::kEqualBudget;
 };
 
 /// The most trials one search runs (`trials`, or the grid's size): the coordinator lists every

@@ -5,9 +5,9 @@ For each trial TPE drew (after its random start), this takes the trials that had
 the trial started (finished_at - seconds in /summary) and splits them into TPE's "good" group
 two ways:
 
-  finished first   hpsearch's rule (core/tpe.cpp, as Optuna's TPESampler): trials that ran to
-                   the end rank above pruned ones, pruned ones that ran more epochs above those
-                   that ran fewer, then by best monitored value;
+  finished first   Optuna's TPESampler rule (hpsearch's default before 0.2.0): trials that
+                   ran to the end rank above pruned ones, pruned ones that ran more epochs
+                   above those that ran fewer, then by best monitored value;
   equal budget     BOHB's idea (Falkner et al., ICML 2018): compare every trial at the largest
                    budget (an ASHA rung, or the epoch cap) that at least --min-trials of them
                    reached, by the best value each had by then; trials that did not reach it
@@ -18,7 +18,8 @@ through ASHA's rungs early (with few others to beat) steered the sampler. The go
 size is TPE's: ceil(gamma * n), at least 1, at most 25, at most the usable trials. Failed
 trials are left out, as TPE never sees them; diverged ones rank last under both rules.
 
-`search.tpe.ranking: equal_budget` runs the second rule in hpsearch itself (core/tpe.cpp). The
+`search.tpe.ranking: equal_budget` (the default since hpsearch 0.2.0) runs the second rule in
+hpsearch itself (core/tpe.cpp); the first line of the output says which rule the run used. The
 two agree on ASHA runs once --min-trials usable trials have finished, except that this script
 cuts curves at asha.max_epochs where that is below training.max_epochs and counts any list in
 the space as searched.
@@ -89,6 +90,9 @@ def read(path):
             config = yaml.safe_load(text(f.attrs["config"]))
         except yaml.YAMLError as e:
             sys.exit(f"{PROGRAM}: {path}: the recorded config is not YAML: {e}")
+        # Files from hpsearch 0.2.0 on record the ranking; before, finished_first unless named.
+        ranking = (text(f.attrs["tpe_ranking"]) if "tpe_ranking" in f.attrs
+                   else block(config, "search", "tpe").get("ranking", "finished_first"))
         monitor = text(f.attrs["monitor"])
         maximize = text(f.attrs["monitor_mode"]) == "max"
         table = f["summary"][()]
@@ -112,7 +116,7 @@ def read(path):
             }
     searched = sum(1 for v in block(config, "search", "space").values()
                    if isinstance(v, (list, dict)))
-    return config, maximize, trials, searched
+    return config, ranking, maximize, trials, searched
 
 
 def label(row, fields):
@@ -179,7 +183,7 @@ def main():
     parser.add_argument("--last", type=int, default=None, help="last trial id to show")
     args = parser.parse_args()
 
-    config, maximize, trials, searched = read(args.result)
+    config, ranking, maximize, trials, searched = read(args.result)
     min_trials = args.min_trials if args.min_trials is not None else searched + 3
     if min_trials < 1:
         sys.exit(f"{PROGRAM}: --min-trials must be at least 1, got {min_trials}")
@@ -187,7 +191,6 @@ def main():
     startup = int(block(config, "search", "tpe").get("startup_trials", 10))
     gamma = float(block(config, "search", "tpe").get("gamma", 0.1))
 
-    ranking = block(config, "search", "tpe").get("ranking", "finished_first")
     print(f"{args.result}: budgets {budgets} epochs, compared at the largest with at least "
           f"{min_trials} trials; TPE start {startup} trials, gamma {gamma}; the run drew "
           f"with ranking {ranking}")

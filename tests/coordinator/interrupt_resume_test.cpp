@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "core/hdf5_file.hpp"
 #include "core/results_file.hpp"
 #include "core/rng.hpp"
 #include "test_util.hpp"
@@ -279,6 +280,44 @@ TEST_F(InterruptResume, ResumeRefusesWhatItCannotContinueAndTouchesNothing) {
   EXPECT_EQ(done.exit_code, 0);
   EXPECT_THAT(done.output, HasSubstr("already finished"));
   EXPECT_EQ(file_bytes(baseline), before);
+}
+
+// A TPE search recorded before hpsearch 0.2.0 with no ranking in its config ranked
+// finished_first; resuming it under today's default (equal_budget) is refused, saying how to
+// resume it as it ran, and works once the config says so.
+TEST_F(InterruptResume, TpeSearchFromBeforeTheEqualBudgetDefaultResumesAsItRan) {
+  std::string tpe = kSearch;
+  tpe.replace(tpe.find("strategy: random"), 16,
+              "strategy: tpe\n  tpe: {startup_trials: 2}\n  scheduler: asha\n"
+              "  asha: {min_epochs: 1, reduction_factor: 3}");
+  tpe.replace(tpe.find("trials: 16"), 10, "trials: 6");
+  write_text(dir_->file("ranked.yaml"), tpe);
+  const std::string current = dir_->file("ranked.h5");
+  const CommandResult first = run(current, "", "ranked.yaml");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_EQ(ResultsReader(current).attribute("tpe_ranking"), "equal_budget");
+  EXPECT_THAT(run(current, "--resume", "ranked.yaml").output, HasSubstr("already finished"));
+
+  const std::string old = dir_->file("ranked_0.1.0.h5");
+  std::filesystem::copy_file(current, old);
+  {
+    h5::File file = h5::File::open(old, true, h5::FileLocking::kOff);
+    file.root().write_attribute("hpsearch_version", "0.1.0");
+    ASSERT_GE(H5Adelete(file.root().id(), "tpe_ranking"), 0);
+  }
+  const std::string old_bytes = file_bytes(old);
+  const CommandResult refused = run(old, "--resume", "ranked.yaml");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.output, HasSubstr("search.tpe.ranking: finished_first -> equal_budget"));
+  EXPECT_THAT(refused.output, HasSubstr("set search.tpe.ranking: finished_first"));
+  EXPECT_EQ(file_bytes(old), old_bytes);
+
+  tpe.replace(tpe.find("tpe: {startup_trials: 2}"), 24,
+              "tpe: {startup_trials: 2, ranking: finished_first}");
+  write_text(dir_->file("ranked_first.yaml"), tpe);
+  const CommandResult as_it_ran = run(old, "--resume", "ranked_first.yaml");
+  EXPECT_EQ(as_it_ran.exit_code, 0) << as_it_ran.output;
+  EXPECT_THAT(as_it_ran.output, HasSubstr("already finished"));
 }
 
 TEST_F(InterruptResume, SecondSearchOnABusyOutputIsRefused) {

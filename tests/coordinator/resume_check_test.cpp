@@ -57,10 +57,23 @@ TEST(ResumeCheck, NamesAChangedTpeRanking) {
   testing::TempDir dir;
   SearchConfig first = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
   first.search.strategy = SearchStrategy::kTpe;
+  first.search.tpe.ranking = TpeRanking::kFinishedFirst;
   SearchConfig equal = first;
   equal.search.tpe.ranking = TpeRanking::kEqualBudget;
   EXPECT_THAT(identity_changes(search_identity(first, "abc"), search_identity(equal, "abc")),
               ElementsAre("search.tpe.ranking: finished_first -> equal_budget"));
+}
+
+// Before hpsearch 0.2.0 a config that named no ranking ranked finished_first.
+TEST(ResumeCheck, LegacyRankingIsTheNamedOneOrFinishedFirst) {
+  EXPECT_EQ(legacy_tpe_ranking("search: {strategy: tpe, trials: 4}\n"), TpeRanking::kFinishedFirst);
+  EXPECT_EQ(legacy_tpe_ranking("search:\n  strategy: tpe\n  tpe: {startup_trials: 3}\n"),
+            TpeRanking::kFinishedFirst);
+  EXPECT_EQ(legacy_tpe_ranking("search:\n  strategy: tpe\n  tpe: {ranking: equal_budget}\n"),
+            TpeRanking::kEqualBudget);
+  EXPECT_EQ(legacy_tpe_ranking("search:\n  tpe:\n    ranking: finished_first\n"),
+            TpeRanking::kFinishedFirst);
+  EXPECT_EQ(legacy_tpe_ranking("seed: 3\n"), TpeRanking::kFinishedFirst);
 }
 
 }  // namespace

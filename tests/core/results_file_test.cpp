@@ -345,6 +345,7 @@ TEST(ResultsFile, RootAttributesAndFinish) {
     EXPECT_EQ(reader.attribute("end_time"), "");
     EXPECT_TRUE(std::isnan(reader.number_attribute("coordinator_cpu_share")));
     EXPECT_TRUE(reader.has_attribute("hpsearch_version"));
+    EXPECT_FALSE(reader.has_attribute("tpe_ranking"));  // only for strategy tpe
     EXPECT_TRUE(reader.summary().empty());
   }
   writer.finish("finished", 0.125);
@@ -353,6 +354,17 @@ TEST(ResultsFile, RootAttributesAndFinish) {
   EXPECT_TRUE(std::regex_match(reader.attribute("end_time"), iso));
   EXPECT_GE(reader.attribute("end_time"), reader.attribute("start_time"));
   EXPECT_EQ(reader.number_attribute("coordinator_cpu_share"), 0.125);
+}
+
+TEST(ResultsFile, TpeSearchRecordsItsRanking) {
+  testing::TempDir dir;
+  SearchConfig config = make_config(3);
+  config.search.strategy = SearchStrategy::kTpe;
+  make_writer(dir.file("equal.h5"), config);
+  EXPECT_EQ(ResultsReader(dir.file("equal.h5")).attribute("tpe_ranking"), "equal_budget");
+  config.search.tpe.ranking = TpeRanking::kFinishedFirst;
+  make_writer(dir.file("first.h5"), config);
+  EXPECT_EQ(ResultsReader(dir.file("first.h5")).attribute("tpe_ranking"), "finished_first");
 }
 
 TEST(ResultsFile, RegressionUsesMae) {

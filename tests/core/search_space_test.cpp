@@ -472,19 +472,19 @@ std::string tpe_search(const std::string& tpe) {
          "    dropout: {uniform: [0.0, 0.5]}\n";
 }
 
-TEST_F(SearchSpace, ParsesTpeOptionsWithOptunasDefaults) {
+TEST_F(SearchSpace, ParsesTpeOptionsWithOptunasDefaultsButEqualBudget) {
   const SearchConfig defaults = load(tpe_search(""));
   EXPECT_EQ(defaults.search.tpe.startup_trials, 10);
   EXPECT_DOUBLE_EQ(defaults.search.tpe.gamma, 0.1);
   EXPECT_EQ(defaults.search.tpe.candidates, 24);
-  EXPECT_EQ(defaults.search.tpe.ranking, TpeRanking::kFinishedFirst);
+  EXPECT_EQ(defaults.search.tpe.ranking, TpeRanking::kEqualBudget);
   const SearchConfig c = load(tpe_search(
-      "  tpe: {startup_trials: 3, gamma: 0.25, candidates: 8, ranking: equal_budget}\n"));
+      "  tpe: {startup_trials: 3, gamma: 0.25, candidates: 8, ranking: finished_first}\n"));
   EXPECT_EQ(c.search.tpe.startup_trials, 3);
   EXPECT_DOUBLE_EQ(c.search.tpe.gamma, 0.25);
   EXPECT_EQ(c.search.tpe.candidates, 8);
-  EXPECT_EQ(c.search.tpe.ranking, TpeRanking::kEqualBudget);
-  EXPECT_STREQ(to_string(c.search.tpe.ranking), "equal_budget");
+  EXPECT_EQ(c.search.tpe.ranking, TpeRanking::kFinishedFirst);
+  EXPECT_STREQ(to_string(c.search.tpe.ranking), "finished_first");
 }
 
 TEST_F(SearchSpace, RejectsBadTpeOptions) {
