@@ -1,6 +1,7 @@
 #include "coordinator/resume_check.hpp"
 
 #include <set>
+#include <stdexcept>
 
 #include "core/yaml_util.hpp"
 
@@ -125,6 +126,15 @@ TpeRanking legacy_tpe_ranking(const std::string& config_text) {
   return ranking.IsScalar() && ranking.Scalar() == to_string(TpeRanking::kEqualBudget)
              ? TpeRanking::kEqualBudget
              : TpeRanking::kFinishedFirst;
+}
+
+TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string& config_text,
+                                const std::string& where) {
+  if (attribute.empty()) return legacy_tpe_ranking(config_text);
+  for (const TpeRanking r : {TpeRanking::kEqualBudget, TpeRanking::kFinishedFirst})
+    if (attribute == to_string(r)) return r;
+  throw std::runtime_error(where + ": attribute 'tpe_ranking' is '" + attribute +
+                           "', not equal_budget or finished_first");
 }
 
 std::vector<std::string> identity_changes(const std::map<std::string, std::string>& recorded,

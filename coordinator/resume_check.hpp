@@ -18,6 +18,12 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
 /// since). The text was parsed when the search started, so it is valid YAML.
 TpeRanking legacy_tpe_ranking(const std::string& config_text);
 
+/// The TPE ranking a recorded TPE search used: `attribute`, the file's `tpe_ranking` (written
+/// from hpsearch 0.2.0 on), or, when the file has none (`attribute` empty), the legacy one.
+/// Throws std::runtime_error naming `where` for an attribute value that is no ranking.
+TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string& config_text,
+                                const std::string& where);
+
 /// What differs between a recorded search and the one asked to resume it, one line per key
 /// ("search.space.learning_rate: log_uniform [0.0001, 0.01] -> log_uniform [0.0001, 0.1]");
 /// empty when the search can resume.

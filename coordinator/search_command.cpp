@@ -109,8 +109,10 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     SearchConfig before =
         parse_search_config(recorded.attribute("config"), options.output + " (recorded config)",
                             recorded.attribute("config_dir"));
-    if (recorded.attribute("hpsearch_version") == "0.1.0")  // an older default
-      before.search.tpe.ranking = legacy_tpe_ranking(recorded.attribute("config"));
+    if (before.search.strategy == SearchStrategy::kTpe)  // as it ran, whatever today's default
+      before.search.tpe.ranking = recorded_tpe_ranking(
+          recorded.has_attribute("tpe_ranking") ? recorded.attribute("tpe_ranking") : "",
+          recorded.attribute("config"), options.output);
     const auto changes =
         identity_changes(search_identity(before, recorded.attribute("data_fingerprint")),
                          search_identity(plan.config, plan.fingerprint));

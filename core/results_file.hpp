@@ -3,7 +3,8 @@
 //
 //   /                 attributes: format "hpsearch-search", format_version, hpsearch_version,
 //                     config (YAML text), strategy (grid | random | tpe), scheduler (none |
-//                     asha | median), seed, ranks, trials_total,
+//                     asha | median), tpe_ranking (equal_budget | finished_first; strategy
+//                     tpe only, from hpsearch 0.2.0 on), seed, ranks, trials_total,
 //                     keep_weights, task, metric (accuracy | mae), monitor (val_loss |
 //                     val_accuracy), monitor_mode (min | max), start_time, end_time (ISO 8601
 //                     UTC; "" while running), status (running | finished | interrupted |

@@ -9,7 +9,9 @@
 #                default before 0.2.0: the README's older TPE + ASHA tables)
 #   tpe_asha_equal  the same with search.tpe.ranking: equal_budget named in the config (the
 #                same search as tpe_asha; the name the README's equal-budget tables used)
-#                The last two are not in the default set: name them in ONLY.
+#                The last two are not in the default set: name them in ONLY. A tpe_asha.h5
+#                left from before 0.2.0 is a finished-first run, though it is labelled
+#                "TPE + ASHA" like the new one.
 #   optuna       Optuna TPE + median pruner with PyTorch (scripts/optuna_search.py, on the
 #                space, max_epochs and patience of the tpe_asha config)
 # each with 2 processes (mpirun -np 2, or 2 Optuna workers), then compares the incumbents over

@@ -283,28 +283,30 @@ TEST_F(InterruptResume, ResumeRefusesWhatItCannotContinueAndTouchesNothing) {
 }
 
 // A TPE search recorded before hpsearch 0.2.0 with no ranking in its config ranked
-// finished_first; resuming it under today's default (equal_budget) is refused, saying how to
-// resume it as it ran, and works once the config says so.
+// finished_first. Resuming it under today's default (equal_budget) is refused, saying how to
+// resume it as it ran; with that line in the config it resumes and runs the missing trials.
 TEST_F(InterruptResume, TpeSearchFromBeforeTheEqualBudgetDefaultResumesAsItRan) {
   std::string tpe = kSearch;
   tpe.replace(tpe.find("strategy: random"), 16,
-              "strategy: tpe\n  tpe: {startup_trials: 2}\n  scheduler: asha\n"
+              "strategy: tpe\n  tpe: {startup_trials: 4}\n  scheduler: asha\n"
               "  asha: {min_epochs: 1, reduction_factor: 3}");
-  tpe.replace(tpe.find("trials: 16"), 10, "trials: 6");
+  constexpr size_t kTrials = 48;  // as above: enough to still be running at the signal
+  tpe.replace(tpe.find("trials: 16"), 10, "trials: " + std::to_string(kTrials));
   write_text(dir_->file("ranked.yaml"), tpe);
-  const std::string current = dir_->file("ranked.h5");
-  const CommandResult first = run(current, "", "ranked.yaml");
-  ASSERT_EQ(first.exit_code, 0) << first.output;
-  EXPECT_EQ(ResultsReader(current).attribute("tpe_ranking"), "equal_budget");
-  EXPECT_THAT(run(current, "--resume", "ranked.yaml").output, HasSubstr("already finished"));
-
-  const std::string old = dir_->file("ranked_0.1.0.h5");
-  std::filesystem::copy_file(current, old);
-  {
+  const std::string old = dir_->file("ranked.h5");
+  start(old, "ranked.yaml");
+  ASSERT_GE(wait_for_rows(old, 5), 5u);
+  run_command("pkill -TERM -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + old + "'");
+  EXPECT_EQ(wait_for_exit(old), 4);
+  const size_t before = rows(old).size();
+  EXPECT_LT(before, kTrials);
+  EXPECT_EQ(ResultsReader(old).attribute("tpe_ranking"), "equal_budget");
+  {  // what hpsearch 0.1.0 wrote
     h5::File file = h5::File::open(old, true, h5::FileLocking::kOff);
     file.root().write_attribute("hpsearch_version", "0.1.0");
     ASSERT_GE(H5Adelete(file.root().id(), "tpe_ranking"), 0);
   }
+
   const std::string old_bytes = file_bytes(old);
   const CommandResult refused = run(old, "--resume", "ranked.yaml");
   EXPECT_EQ(refused.exit_code, 2);
@@ -312,12 +314,17 @@ TEST_F(InterruptResume, TpeSearchFromBeforeTheEqualBudgetDefaultResumesAsItRan) 
   EXPECT_THAT(refused.output, HasSubstr("set search.tpe.ranking: finished_first"));
   EXPECT_EQ(file_bytes(old), old_bytes);
 
-  tpe.replace(tpe.find("tpe: {startup_trials: 2}"), 24,
-              "tpe: {startup_trials: 2, ranking: finished_first}");
+  tpe.replace(tpe.find("tpe: {startup_trials: 4}"), 24,
+              "tpe: {startup_trials: 4, ranking: finished_first}");
   write_text(dir_->file("ranked_first.yaml"), tpe);
-  const CommandResult as_it_ran = run(old, "--resume", "ranked_first.yaml");
-  EXPECT_EQ(as_it_ran.exit_code, 0) << as_it_ran.output;
-  EXPECT_THAT(as_it_ran.output, HasSubstr("already finished"));
+  const CommandResult resumed = run(old, "--resume", "ranked_first.yaml");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr("resuming: " + std::to_string(before) + " trials"));
+  EXPECT_EQ(rows(old).size(), kTrials);
+  const ResultsReader reader(old);
+  EXPECT_EQ(reader.attribute("status"), "finished");
+  EXPECT_EQ(reader.attribute("hpsearch_version"), "0.1.0");  // the file keeps what it was
+  EXPECT_FALSE(reader.has_attribute("tpe_ranking"));
 }
 
 TEST_F(InterruptResume, SecondSearchOnABusyOutputIsRefused) {

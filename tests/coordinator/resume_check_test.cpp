@@ -76,5 +76,20 @@ TEST(ResumeCheck, LegacyRankingIsTheNamedOneOrFinishedFirst) {
   EXPECT_EQ(legacy_tpe_ranking("seed: 3\n"), TpeRanking::kFinishedFirst);
 }
 
+// From 0.2.0 on the file's tpe_ranking attribute says it, whatever the config and the default.
+TEST(ResumeCheck, RecordedRankingIsTheAttributeWhenThereIsOne) {
+  const std::string unnamed = "search: {strategy: tpe, trials: 4}\n";
+  EXPECT_EQ(recorded_tpe_ranking("equal_budget", unnamed, "f.h5"), TpeRanking::kEqualBudget);
+  EXPECT_EQ(recorded_tpe_ranking("finished_first", unnamed, "f.h5"), TpeRanking::kFinishedFirst);
+  EXPECT_EQ(recorded_tpe_ranking("", unnamed, "f.h5"), TpeRanking::kFinishedFirst);
+  try {
+    recorded_tpe_ranking("bohb", unnamed, "f.h5");
+    FAIL() << "expected std::runtime_error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "f.h5: attribute 'tpe_ranking' is 'bohb', not equal_budget or finished_first");
+  }
+}
+
 }  // namespace
 }  // namespace hps

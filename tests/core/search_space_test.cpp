@@ -485,6 +485,9 @@ TEST_F(SearchSpace, ParsesTpeOptionsWithOptunasDefaultsButEqualBudget) {
   EXPECT_EQ(c.search.tpe.candidates, 8);
   EXPECT_EQ(c.search.tpe.ranking, TpeRanking::kFinishedFirst);
   EXPECT_STREQ(to_string(c.search.tpe.ranking), "finished_first");
+  const SearchConfig equal = load(tpe_search("  tpe: {ranking: equal_budget}\n"));
+  EXPECT_EQ(equal.search.tpe.ranking, TpeRanking::kEqualBudget);
+  EXPECT_STREQ(to_string(equal.search.tpe.ranking), "equal_budget");
 }
 
 TEST_F(SearchSpace, RejectsBadTpeOptions) {
