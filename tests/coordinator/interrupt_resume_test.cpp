@@ -44,6 +44,18 @@ search:
     dropout: {uniform: [0.0, 0.5]}
 )";
 
+// kSearch as TPE + ASHA with kTpeTrials trials: ASHA prunes most trials after an epoch or
+// three, so 16 could all finish before a signal.
+constexpr size_t kTpeTrials = 48;
+std::string tpe_asha_search() {
+  std::string tpe = kSearch;
+  tpe.replace(tpe.find("strategy: random"), 16,
+              "strategy: tpe\n  tpe: {startup_trials: 4}\n  scheduler: asha\n"
+              "  asha: {min_epochs: 1, reduction_factor: 3}");
+  tpe.replace(tpe.find("trials: 16"), 10, "trials: " + std::to_string(kTpeTrials));
+  return tpe;
+}
+
 class InterruptResume : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -120,6 +132,18 @@ class InterruptResume : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return -1;
+  }
+  // Starts the search in the background and stops it with SIGTERM once it has recorded 5
+  // trials; returns how many it had recorded when it closed the file as interrupted.
+  static size_t start_and_interrupt(const std::string& out, const std::string& config) {
+    start(out, config);
+    EXPECT_GE(wait_for_rows(out, 5), 5u);
+    run_command("pkill -TERM -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + out + "'");
+    EXPECT_EQ(wait_for_exit(out), 4);
+    const size_t recorded = rows(out).size();
+    EXPECT_LT(recorded, kTpeTrials);
+    EXPECT_EQ(ResultsReader(out).attribute("status"), "interrupted");
+    return recorded;
   }
   static void expect_same_as_baseline(const std::string& out) {
     const auto resumed = rows(out);
@@ -208,29 +232,16 @@ std::string file_bytes(const std::string& path) {
 // TPE + ASHA: the resumed search rebuilds TPE's observations and the rungs from the file
 // (SearchState tests pin that) and runs exactly the trials that are missing.
 TEST_F(InterruptResume, TpeWithAshaSurvivesSigtermAndResume) {
-  std::string tpe = kSearch;
-  tpe.replace(tpe.find("strategy: random"), 16,
-              "strategy: tpe\n  tpe: {startup_trials: 4}\n  scheduler: asha\n"
-              "  asha: {min_epochs: 1, reduction_factor: 3}");
-  // ASHA prunes most trials after an epoch or three: 16 could all finish before the signal.
-  constexpr size_t kTrials = 48;
-  tpe.replace(tpe.find("trials: 16"), 10, "trials: " + std::to_string(kTrials));
-  write_text(dir_->file("tpe.yaml"), tpe);
+  write_text(dir_->file("tpe.yaml"), tpe_asha_search());
   const std::string out = dir_->file("tpe.h5");
-  start(out, "tpe.yaml");
-  ASSERT_GE(wait_for_rows(out, 5), 5u);
-  run_command("pkill -TERM -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + out + "'");
-  EXPECT_EQ(wait_for_exit(out), 4);
-  const size_t before = rows(out).size();
-  EXPECT_LT(before, kTrials);
-  EXPECT_EQ(ResultsReader(out).attribute("status"), "interrupted");
+  const size_t before = start_and_interrupt(out, "tpe.yaml");
 
   const CommandResult resumed = run(out, "--resume", "tpe.yaml");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr("resuming: " + std::to_string(before) + " trials"));
   const auto all = rows(out);  // also checks that no trial is recorded twice
-  ASSERT_EQ(all.size(), kTrials);
-  for (int64_t id = 0; id < static_cast<int64_t>(kTrials); ++id)
+  ASSERT_EQ(all.size(), kTpeTrials);
+  for (int64_t id = 0; id < static_cast<int64_t>(kTpeTrials); ++id)
     EXPECT_EQ(all.count(id), 1u) << "trial " << id;
   const ResultsReader reader(out);
   EXPECT_EQ(reader.attribute("status"), "finished");
@@ -286,20 +297,10 @@ TEST_F(InterruptResume, ResumeRefusesWhatItCannotContinueAndTouchesNothing) {
 // finished_first. Resuming it under today's default (equal_budget) is refused, saying how to
 // resume it as it ran; with that line in the config it resumes and runs the missing trials.
 TEST_F(InterruptResume, TpeSearchFromBeforeTheEqualBudgetDefaultResumesAsItRan) {
-  std::string tpe = kSearch;
-  tpe.replace(tpe.find("strategy: random"), 16,
-              "strategy: tpe\n  tpe: {startup_trials: 4}\n  scheduler: asha\n"
-              "  asha: {min_epochs: 1, reduction_factor: 3}");
-  constexpr size_t kTrials = 48;  // as above: enough to still be running at the signal
-  tpe.replace(tpe.find("trials: 16"), 10, "trials: " + std::to_string(kTrials));
+  std::string tpe = tpe_asha_search();
   write_text(dir_->file("ranked.yaml"), tpe);
   const std::string old = dir_->file("ranked.h5");
-  start(old, "ranked.yaml");
-  ASSERT_GE(wait_for_rows(old, 5), 5u);
-  run_command("pkill -TERM -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + old + "'");
-  EXPECT_EQ(wait_for_exit(old), 4);
-  const size_t before = rows(old).size();
-  EXPECT_LT(before, kTrials);
+  const size_t before = start_and_interrupt(old, "ranked.yaml");
   EXPECT_EQ(ResultsReader(old).attribute("tpe_ranking"), "equal_budget");
   {  // what hpsearch 0.1.0 wrote
     h5::File file = h5::File::open(old, true, h5::FileLocking::kOff);
@@ -320,7 +321,7 @@ TEST_F(InterruptResume, TpeSearchFromBeforeTheEqualBudgetDefaultResumesAsItRan) 
   const CommandResult resumed = run(old, "--resume", "ranked_first.yaml");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr("resuming: " + std::to_string(before) + " trials"));
-  EXPECT_EQ(rows(old).size(), kTrials);
+  EXPECT_EQ(rows(old).size(), kTpeTrials);
   const ResultsReader reader(old);
   EXPECT_EQ(reader.attribute("status"), "finished");
   EXPECT_EQ(reader.attribute("hpsearch_version"), "0.1.0");  // the file keeps what it was
