@@ -112,25 +112,14 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   return id;
 }
 
-TpeRanking legacy_tpe_ranking(const std::string& config_text) {
-  // yaml-cpp's const operator[] gives an invalid node for a missing key, which throws when
-  // asked its type: look keys up by iterating.
-  const auto child = [](const YAML::Node& map, const std::string& key) {
-    if (map.IsMap())
-      for (const auto& entry : map)
-        if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
-    return YAML::Node();
-  };
-  const YAML::Node ranking =
-      child(child(child(parse_yaml(config_text, "recorded config"), "search"), "tpe"), "ranking");
-  return ranking.IsScalar() && ranking.Scalar() == to_string(TpeRanking::kEqualBudget)
-             ? TpeRanking::kEqualBudget
-             : TpeRanking::kFinishedFirst;
+TpeRanking legacy_tpe_ranking(const std::string& config_text, TpeRanking parsed) {
+  const ConfigNode root(parse_yaml(config_text, "recorded config"), "recorded config");
+  return root.child("search").child("tpe").has("ranking") ? parsed : TpeRanking::kFinishedFirst;
 }
 
 TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string& config_text,
-                                const std::string& where) {
-  if (attribute.empty()) return legacy_tpe_ranking(config_text);
+                                TpeRanking parsed, const std::string& where) {
+  if (attribute.empty()) return legacy_tpe_ranking(config_text, parsed);
   for (const TpeRanking r : {TpeRanking::kEqualBudget, TpeRanking::kFinishedFirst})
     if (attribute == to_string(r)) return r;
   throw std::runtime_error(where + ": attribute 'tpe_ranking' is '" + attribute +

@@ -13,16 +13,16 @@ namespace hps {
 std::map<std::string, std::string> search_identity(const SearchConfig& config,
                                                    const std::string& data_fingerprint);
 
-/// The TPE ranking a search recorded by hpsearch before 0.2.0 used: the one its config text
-/// names under search.tpe.ranking, else finished_first, the default until then (equal_budget
-/// since). The text was parsed when the search started, so it is valid YAML.
-TpeRanking legacy_tpe_ranking(const std::string& config_text);
+/// The TPE ranking a search recorded by hpsearch before 0.2.0 used: `parsed` (what parsing
+/// its config text gives today) when the text names search.tpe.ranking, else finished_first,
+/// the default until then (equal_budget since). The text parsed once, so it is valid YAML.
+TpeRanking legacy_tpe_ranking(const std::string& config_text, TpeRanking parsed);
 
 /// The TPE ranking a recorded TPE search used: `attribute`, the file's `tpe_ranking` (written
 /// from hpsearch 0.2.0 on), or, when the file has none (`attribute` empty), the legacy one.
 /// Throws std::runtime_error naming `where` for an attribute value that is no ranking.
 TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string& config_text,
-                                const std::string& where);
+                                TpeRanking parsed, const std::string& where);
 
 /// What differs between a recorded search and the one asked to resume it, one line per key
 /// ("search.space.learning_rate: log_uniform [0.0001, 0.01] -> log_uniform [0.0001, 0.1]");

@@ -112,7 +112,7 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     if (before.search.strategy == SearchStrategy::kTpe)  // as it ran, whatever today's default
       before.search.tpe.ranking = recorded_tpe_ranking(
           recorded.has_attribute("tpe_ranking") ? recorded.attribute("tpe_ranking") : "",
-          recorded.attribute("config"), options.output);
+          recorded.attribute("config"), before.search.tpe.ranking, options.output);
     const auto changes =
         identity_changes(search_identity(before, recorded.attribute("data_fingerprint")),
                          search_identity(plan.config, plan.fingerprint));

@@ -64,26 +64,34 @@ TEST(ResumeCheck, NamesAChangedTpeRanking) {
               ElementsAre("search.tpe.ranking: finished_first -> equal_budget"));
 }
 
+// What parsing a config that names no ranking gives today.
+constexpr TpeRanking kDefault = TpeSettings{}.ranking;
+
 // Before hpsearch 0.2.0 a config that named no ranking ranked finished_first.
 TEST(ResumeCheck, LegacyRankingIsTheNamedOneOrFinishedFirst) {
-  EXPECT_EQ(legacy_tpe_ranking("search: {strategy: tpe, trials: 4}\n"), TpeRanking::kFinishedFirst);
-  EXPECT_EQ(legacy_tpe_ranking("search:\n  strategy: tpe\n  tpe: {startup_trials: 3}\n"),
+  EXPECT_EQ(legacy_tpe_ranking("search: {strategy: tpe, trials: 4}\n", kDefault),
             TpeRanking::kFinishedFirst);
-  EXPECT_EQ(legacy_tpe_ranking("search:\n  strategy: tpe\n  tpe: {ranking: equal_budget}\n"),
+  EXPECT_EQ(legacy_tpe_ranking("search:\n  strategy: tpe\n  tpe: {startup_trials: 3}\n", kDefault),
+            TpeRanking::kFinishedFirst);
+  EXPECT_EQ(legacy_tpe_ranking("search:\n  strategy: tpe\n  tpe: {ranking: equal_budget}\n",
+                               TpeRanking::kEqualBudget),
             TpeRanking::kEqualBudget);
-  EXPECT_EQ(legacy_tpe_ranking("search:\n  tpe:\n    ranking: finished_first\n"),
+  EXPECT_EQ(legacy_tpe_ranking("search:\n  tpe:\n    ranking: finished_first\n",
+                               TpeRanking::kFinishedFirst),
             TpeRanking::kFinishedFirst);
-  EXPECT_EQ(legacy_tpe_ranking("seed: 3\n"), TpeRanking::kFinishedFirst);
+  EXPECT_EQ(legacy_tpe_ranking("seed: 3\n", kDefault), TpeRanking::kFinishedFirst);
 }
 
 // From 0.2.0 on the file's tpe_ranking attribute says it, whatever the config and the default.
 TEST(ResumeCheck, RecordedRankingIsTheAttributeWhenThereIsOne) {
   const std::string unnamed = "search: {strategy: tpe, trials: 4}\n";
-  EXPECT_EQ(recorded_tpe_ranking("equal_budget", unnamed, "f.h5"), TpeRanking::kEqualBudget);
-  EXPECT_EQ(recorded_tpe_ranking("finished_first", unnamed, "f.h5"), TpeRanking::kFinishedFirst);
-  EXPECT_EQ(recorded_tpe_ranking("", unnamed, "f.h5"), TpeRanking::kFinishedFirst);
+  EXPECT_EQ(recorded_tpe_ranking("equal_budget", unnamed, kDefault, "f.h5"),
+            TpeRanking::kEqualBudget);
+  EXPECT_EQ(recorded_tpe_ranking("finished_first", unnamed, kDefault, "f.h5"),
+            TpeRanking::kFinishedFirst);
+  EXPECT_EQ(recorded_tpe_ranking("", unnamed, kDefault, "f.h5"), TpeRanking::kFinishedFirst);
   try {
-    recorded_tpe_ranking("bohb", unnamed, "f.h5");
+    recorded_tpe_ranking("bohb", unnamed, kDefault, "f.h5");
     FAIL() << "expected std::runtime_error";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(),
