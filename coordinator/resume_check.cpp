@@ -120,8 +120,7 @@ TpeRanking legacy_tpe_ranking(const std::string& config_text, TpeRanking parsed)
 TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string& config_text,
                                 TpeRanking parsed, const std::string& where) {
   if (attribute.empty()) return legacy_tpe_ranking(config_text, parsed);
-  for (const TpeRanking r : {TpeRanking::kEqualBudget, TpeRanking::kFinishedFirst})
-    if (attribute == to_string(r)) return r;
+  if (const auto ranking = tpe_ranking_named(attribute)) return *ranking;
   throw std::runtime_error(where + ": attribute 'tpe_ranking' is '" + attribute +
                            "', not equal_budget or finished_first");
 }

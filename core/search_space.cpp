@@ -554,6 +554,10 @@ const char* to_string(SearchStrategy strategy) {
   return "?";
 }
 
+std::optional<TpeRanking> tpe_ranking_named(const std::string& name) {
+  return lookup(kTpeRankings, name);
+}
+
 const char* to_string(TpeRanking ranking) {
   switch (ranking) {
     case TpeRanking::kFinishedFirst:

@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,8 @@ SearchConfig parse_search_config(const std::string& yaml_text, const std::string
 
 const char* to_string(SearchStrategy strategy);
 const char* to_string(TpeRanking ranking);
+/// The ranking `name` spells (as configs and the result file's `tpe_ranking` write it), if any.
+std::optional<TpeRanking> tpe_ranking_named(const std::string& name);
 
 /// Number of trials the search runs (grid: product of the choice counts).
 int64_t trial_count(const SearchSettings& search);
