@@ -95,7 +95,9 @@ TEST(ResumeCheck, RecordedRankingIsTheAttributeWhenThereIsOne) {
     FAIL() << "expected std::runtime_error";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(),
-                 "f.h5: attribute 'tpe_ranking' is 'bohb', not equal_budget or finished_first");
+                 "cannot resume 'f.h5': attribute 'tpe_ranking' is 'bohb', not equal_budget or "
+                 "finished_first (a damaged file, or one from a newer hpsearch)\n"
+                 "(start a new search with another --out, or --force)");
   }
 }
 
