@@ -93,9 +93,10 @@ enum class SeedStream : uint64_t {
   kInit = 2,
   kShuffle = 3,
   kDropout = 4,
-  kTrialSeed = 5,    ///< search seed -> each trial's training seed
-  kTrialSample = 6,  ///< search seed -> each random-search trial's hyperparameter draws
-  kTpeSample = 7,    ///< search seed -> each TPE trial's candidate draws
+  kTrialSeed = 5,         ///< search seed -> each trial's training seed
+  kTrialSample = 6,       ///< search seed -> each random-search trial's hyperparameter draws
+  kTpeSample = 7,         ///< search seed -> each TPE trial's candidate draws
+  kTpeStartupRedraw = 8,  ///< search seed -> a random-start trial's draws that avoid running ones
 };
 
 inline uint64_t derive_seed(uint64_t seed, SeedStream stream) {

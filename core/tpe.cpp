@@ -38,6 +38,8 @@ constexpr double kDuplicateShare = 0.01;
 /// running points.
 constexpr int kRoundsFromBelow = 20;
 constexpr int kRoundsFromPrior = 20;
+/// Further random draws a random-start trial may take to avoid a running point.
+constexpr int kStartupRedraws = 64;
 
 /// Whether a finished trial tells TPE where good points are (failed and diverged ones do not).
 bool is_usable(const TpeObservation& o) { return o.usable && std::isfinite(o.value); }
@@ -337,6 +339,23 @@ class ParzenEstimator {
   mutable std::vector<double> terms_;
 };
 
+/// The running points in the internal space.
+std::vector<Point> encode_running(const std::vector<ParamSpec>& space,
+                                  const std::vector<std::vector<ParamAssignment>>& running) {
+  std::vector<Point> points;
+  points.reserve(running.size());
+  for (std::size_t r = 0; r < running.size(); ++r)
+    points.push_back(encode(space, running[r], [r] {
+      return "TpeSampler::sample(): running point " + std::to_string(r);
+    }));
+  return points;
+}
+
+bool near_any(const std::vector<Dim>& dims, const Point& x, const std::vector<Point>& points) {
+  return std::any_of(points.begin(), points.end(),
+                     [&](const Point& p) { return near_duplicate_points(dims, x, p); });
+}
+
 /// A random_values-like draw in the internal space: every dimension uniform over its range.
 Point draw_uniform(const std::vector<Dim>& dims, Rng& rng) {
   Point x(dims.size(), 0.0);
@@ -469,7 +488,7 @@ TpeSampler::Ranking TpeSampler::ranking() const {
 
 std::vector<ParamAssignment> TpeSampler::sample(
     int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const {
-  if (observed() < settings_.startup_trials) return random_values(space_, seed_, id);
+  if (observed() < settings_.startup_trials) return random_start(id, running);
 
   const std::vector<Dim> dims = make_dims(space_);
   const std::vector<const TpeObservation*> ranked = rank_observations().order;
@@ -491,12 +510,7 @@ std::vector<ParamAssignment> TpeSampler::sample(
     observed_points.push_back(encode(space_, o->params, [o] {
       return "TpeSampler::sample(): trial " + std::to_string(o->trial_id);
     }));
-  std::vector<Point> running_points;
-  running_points.reserve(running.size());
-  for (std::size_t r = 0; r < running.size(); ++r)
-    running_points.push_back(encode(space_, running[r], [r] {
-      return "TpeSampler::sample(): running point " + std::to_string(r);
-    }));
+  const std::vector<Point> running_points = encode_running(space_, running);
 
   std::vector<const Point*> below, above;
   for (int64_t i = 0; i < n; ++i)
@@ -521,10 +535,7 @@ std::vector<ParamAssignment> TpeSampler::sample(
         best_any = x;
         best_any_score = score;
       }
-      const bool duplicate =
-          std::any_of(running_points.begin(), running_points.end(),
-                      [&](const Point& p) { return near_duplicate_points(dims, x, p); });
-      if (!duplicate && (!found || score > best_score)) {
+      if (!near_any(dims, x, running_points) && (!found || score > best_score)) {
         best = std::move(x);
         best_score = score;
         found = true;
@@ -534,6 +545,26 @@ std::vector<ParamAssignment> TpeSampler::sample(
   }
   // Every point of the space is (near) running, e.g. a few choices all in flight.
   return decode(space_, best_any);
+}
+
+std::vector<ParamAssignment> TpeSampler::random_start(
+    int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const {
+  std::vector<ParamAssignment> first = random_values(space_, seed_, id);
+  if (running.empty()) return first;
+  const std::vector<Dim> dims = make_dims(space_);
+  const std::vector<Point> running_points = encode_running(space_, running);
+  const auto is_free = [&](const std::vector<ParamAssignment>& values) {
+    return !near_any(dims, encode(space_, values, [] { return std::string("random start"); }),
+                     running_points);
+  };
+  if (is_free(first)) return first;
+  const uint64_t redraw_seed = derive_seed(seed_, SeedStream::kTpeStartupRedraw);
+  for (uint64_t attempt = 0; attempt < kStartupRedraws; ++attempt) {
+    std::vector<ParamAssignment> values =
+        random_values(space_, derive_seed(redraw_seed, attempt), id);
+    if (is_free(values)) return values;
+  }
+  return first;  // every draw is (near) running, e.g. a few choices all in flight
 }
 
 bool TpeSampler::near_duplicate(const std::vector<ParamAssignment>& a,

@@ -71,9 +71,11 @@ class TpeSampler {
   Ranking ranking() const;
 
   /// Hyperparameters for trial `id`, given the points of trials still running. Until
-  /// startup_trials trials have been observed: random_values(space, seed, id). After that a TPE
-  /// draw from an Rng seeded by derive_seed(derive_seed(seed, kTpeSample), id), so the same
-  /// observations, running points and id always give the same point.
+  /// startup_trials trials have been observed: random_values(space, seed, id), random search's
+  /// draw for `id`, unless that is a near duplicate of a running point; then the first of up to
+  /// 64 further random draws (seeded from kTpeStartupRedraw and the attempt) that is not. After
+  /// that a TPE draw from an Rng seeded by derive_seed(derive_seed(seed, kTpeSample), id), so the
+  /// same observations, running points and id always give the same point.
   std::vector<ParamAssignment> sample(
       int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const;
 
@@ -93,6 +95,9 @@ class TpeSampler {
     int64_t budget = kAllEpochs;
   };
   Ranked rank_observations() const;
+  /// sample() before startup_trials trials have been observed.
+  std::vector<ParamAssignment> random_start(
+      int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const;
 
   std::vector<TpeObservation> observations_;
 };

@@ -330,6 +330,38 @@ TEST(TpeSampler, ReturnsTheOnlyPointThatIsNotRunning) {
   }
 }
 
+// The random start hands out random search's draw unless it is running already: in a 3 x 3
+// choice space with four points in flight, plain draws repeat one of them about half the time.
+TEST(TpeSampler, RandomStartAvoidsRunningPoints) {
+  const std::vector<ParamSpec> space = {
+      choice("units", {int64_t{32}, int64_t{64}, int64_t{128}}),
+      choice("batch_size", {int64_t{16}, int64_t{32}, int64_t{64}})};
+  int repeats_avoided = 0;
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    const TpeSampler sampler(space, {}, seed, true);  // startup_trials 10, nothing observed
+    std::vector<Point> running;
+    for (int64_t id = 0; id < 4; ++id) {
+      const Point p = sampler.sample(id, running);
+      for (const Point& r : running) EXPECT_FALSE(p == r) << "seed " << seed << ", trial " << id;
+      const Point plain = random_values(space, seed, id);
+      if (std::find(running.begin(), running.end(), plain) == running.end())
+        EXPECT_TRUE(p == plain) << "seed " << seed << ", trial " << id;
+      else
+        ++repeats_avoided;
+      running.push_back(p);
+    }
+  }
+  EXPECT_GE(repeats_avoided, 3);  // the rule was exercised, not only the plain draws
+  // With every point running it still answers, with random search's draw.
+  std::vector<Point> all;
+  for (const int64_t units : {32, 64, 128})
+    for (const int64_t batch : {16, 32, 64})
+      all.push_back({{"units", units}, {"batch_size", batch}});
+  const TpeSampler sampler(space, {}, 5, true);
+  for (int64_t id = 0; id < 10; ++id)
+    EXPECT_TRUE(sampler.sample(id, all) == random_values(space, 5, id)) << "trial " << id;
+}
+
 TEST(TpeSampler, NearDuplicateUsesOnePercentOfTheInternalRange) {
   const TpeSampler sampler(benchmark_space(), {}, 1, true);
   const auto point = [](double lr, double dropout, int64_t units, const char* activation) {
