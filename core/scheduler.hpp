@@ -10,9 +10,11 @@
 // values recorded there so far (itself included; ties go to the newcomer). Nobody waits: a
 // trial is judged against whoever has reached the rung before it.
 //
-// Median (as Optuna's MedianPruner): after warmup_epochs epochs, a trial whose best value so
+// Median (after Optuna's MedianPruner): after warmup_epochs epochs, a trial whose best value so
 // far is worse than the median of the other trials' best values at the same epoch stops, once
-// at least min_trials other trials have reported that epoch.
+// at least min_trials other trials have reported that epoch. Unlike Optuna's, the others are
+// every trial that reached the epoch (running, pruned or finished), not only completed ones, so
+// asynchronous ranks need not wait for trials to finish before pruning starts.
 #include <cstdint>
 #include <map>
 #include <string>
