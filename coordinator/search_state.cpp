@@ -23,8 +23,12 @@ std::vector<double> SearchState::monitored(const History& history) const {
   const bool watch_loss = config_.base.early_stopping.monitor == Monitor::kValLoss;
   std::vector<double> values;
   values.reserve(history.epochs.size());
-  for (const EpochRecord& e : history.epochs)
+  for (const EpochRecord& e : history.epochs) {
+    // The epoch a trial diverged in was never reported to the scheduler (the trainer stops
+    // first), so a resumed search must not see it either.
+    if (!std::isfinite(e.val_loss)) break;
     values.push_back(watch_loss ? e.val_loss : e.val_metric);
+  }
   return values;
 }
 

@@ -44,7 +44,8 @@ class SearchState {
   /// Tells TPE about a finished trial; `curve` is its monitored value after each epoch.
   void observe(int64_t id, const std::vector<ParamAssignment>& values, const std::string& status,
                double best_value, std::vector<double> curve);
-  /// The monitored value (val_loss or val_metric) of each epoch in `history`.
+  /// The monitored value (val_loss or val_metric) of each epoch in `history`, up to the epoch
+  /// whose validation loss diverged (not included).
   std::vector<double> monitored(const History& history) const;
 
   const SearchConfig& config_;

@@ -172,6 +172,38 @@ TEST(SearchState, ResumeReplaysTpeObservationsAndAshaRungs) {
   EXPECT_FALSE(fresh.judge({3, r}).prune) << "first at the rung";
 }
 
+// Trial 0 diverges in its first epoch: its validation loss is NaN but its accuracy (0.95) is
+// finite. The live run never reported that epoch to ASHA, so a resumed one must not either.
+TrialOutcome diverged_outcome(const TrialAssignment& trial) {
+  TrialOutcome o;
+  o.trial_id = trial.trial_id;
+  o.status = TrialStatus::kDiverged;
+  EpochRecord r;
+  r.epoch = 0;
+  r.val_loss = std::nan("");
+  r.val_metric = 0.95;
+  o.history.epochs.push_back(r);
+  o.best_value = std::nan("");
+  return o;
+}
+
+TEST(SearchState, ResumeLeavesADivergedEpochOutOfTheRungs) {
+  TempDir dir;
+  const SearchConfig config = tpe_asha_config();
+  const std::string path = dir.file("search.h5");
+  {
+    SearchState state(config);
+    record_trials(config, state, path, 1, diverged_outcome);
+  }
+  SearchState resumed(config);
+  resumed.replay(ResultsReader(path));
+  EpochRecord r;
+  r.epoch = 0;
+  r.val_metric = 0.5;
+  r.val_loss = 0.5;
+  EXPECT_FALSE(resumed.judge({1, r}).prune) << "first at the rung, as in the live run";
+}
+
 // Odd trials are pruned after one epoch; even ones run three, and their first epoch says the
 // opposite of their last (the worst finishers start best), so ranking at one epoch and ranking
 // by final value disagree.
