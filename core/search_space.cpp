@@ -247,7 +247,7 @@ void parse_range(const ConfigNode& node, const ParamDef& def, SearchStrategy str
               " is an integer (use int_uniform or a list of choices)");
   if (spec.form != ParamForm::kIntUniform && strategy == SearchStrategy::kGrid)
     node.fail("strategy grid needs a list of values; " + form_name +
-              " ranges only work with strategy: random");
+              " ranges only work with strategy: random or tpe");
 
   const ConfigNode range = node.child(form_name);
   const std::vector<ConfigNode> ends = range.items("a list [lo, hi]");
@@ -412,9 +412,26 @@ void parse_tpe(const ConfigNode& search, SearchSettings& settings) {
   if (const ConfigNode n = tpe.child("ranking"); n.present()) t.ranking = n.as_choice(kTpeRankings);
 }
 
+// The most epochs a trial of the search can train: training.max_epochs, or the largest value
+// of a searched max_epochs.
+int64_t most_epochs(const std::vector<ParamSpec>& space, const TrainConfig& base) {
+  for (const ParamSpec& spec : space) {
+    if (spec.name != "max_epochs") continue;
+    if (spec.form == ParamForm::kIntUniform) return static_cast<int64_t>(spec.high);
+    int64_t most = 1;
+    for (const ParamValue& v : spec.choices) most = std::max(most, std::get<int64_t>(v));
+    return most;
+  }
+  return base.training.max_epochs;
+}
+
 // `scheduler:` and its options block (`asha:` or `median:`, only with that scheduler).
 void parse_scheduler(const ConfigNode& search, const TrainConfig& base, SearchSettings& settings) {
   SchedulerSettings& s = settings.scheduler;
+  const int64_t most = most_epochs(settings.space, base);
+  const std::string most_text =
+      std::to_string(most) + " epochs (" +
+      (most == base.training.max_epochs ? "training.max_epochs" : "search.space.max_epochs") + ")";
   if (const ConfigNode kind = search.child("scheduler"); kind.present())
     s.kind = kind.as_choice(kSchedulers);
   for (const auto& [name, kind] : kSchedulers) {
@@ -430,9 +447,14 @@ void parse_scheduler(const ConfigNode& search, const TrainConfig& base, SearchSe
     if (const ConfigNode n = asha.child("min_epochs"); n.present())
       s.min_epochs = n.as_int64(1, kIntMax);
     if (const ConfigNode n = asha.child("grace"); n.present()) s.grace = n.as_int64(0, 60);
-    s.max_epochs = base.training.max_epochs;
-    if (const ConfigNode n = asha.child("max_epochs"); n.present())
+    s.max_epochs = most;
+    if (const ConfigNode n = asha.child("max_epochs"); n.present()) {
       s.max_epochs = n.as_int64(1, kIntMax);
+      if (s.max_epochs > most)
+        n.fail("is " + std::to_string(s.max_epochs) + ", but no trial trains more than " +
+               most_text + ", so rungs past that would never be reached (leave it out to use " +
+               std::to_string(most) + ")");
+    }
     if (Scheduler(s, true, s.max_epochs).rungs().empty()) {
       const ConfigNode where = asha.present() ? asha : search.child("scheduler");
       where.fail("no ASHA rung below max_epochs " + std::to_string(s.max_epochs) +
@@ -443,8 +465,13 @@ void parse_scheduler(const ConfigNode& search, const TrainConfig& base, SearchSe
   } else if (s.kind == SchedulerKind::kMedian) {
     const ConfigNode median = search.child("median");
     median.check_keys({"warmup_epochs", "min_trials"});
-    if (const ConfigNode n = median.child("warmup_epochs"); n.present())
-      s.warmup_epochs = n.as_int64(0, kIntMax);
+    const ConfigNode warmup = median.child("warmup_epochs");
+    if (warmup.present()) s.warmup_epochs = warmup.as_int64(0, kIntMax);
+    if (s.warmup_epochs >= most)
+      (warmup.present() ? warmup : search.child("scheduler"))
+          .fail("warmup_epochs is " + std::to_string(s.warmup_epochs) +
+                ", but no trial trains more than " + most_text +
+                ", so no trial could ever be stopped");
     if (const ConfigNode n = median.child("min_trials"); n.present())
       s.min_trials = n.as_int64(1, kIntMax);
   }

@@ -440,10 +440,10 @@ TEST_F(SearchSpace, RejectsContinuousRangeInGrid) {
       error(grid_search("    batch_size: [32, 64]\n"
                         "    learning_rate: {log_uniform: [1.0e-4, 1.0e-2]}\n")),
       HasSubstr(at(10) + "search.space.learning_rate: strategy grid needs a list of values; "
-                         "log_uniform ranges only work with strategy: random"));
+                         "log_uniform ranges only work with strategy: random or tpe"));
   EXPECT_THAT(error(grid_search("    dropout: {uniform: [0, 0.5]}\n")),
               HasSubstr(at(9) + "search.space.dropout: strategy grid needs a list of values; "
-                                "uniform ranges only work with strategy: random"));
+                                "uniform ranges only work with strategy: random or tpe"));
 }
 
 TEST_F(SearchSpace, RejectsMissingSearchSpaceOrStrategy) {
@@ -500,6 +500,85 @@ TEST_F(SearchSpace, RejectsBadTpeOptions) {
               HasSubstr(at(9) + "unknown key 'rankng' in 'search.tpe' (did you mean 'ranking'?)"));
   EXPECT_THAT(error(random_search("    dropout: 0.1\n") + "  tpe: {ranking: equal_budget}\n"),
               HasSubstr(at(11) + "search.tpe: only used with strategy: tpe"));
+}
+
+/// A random search over `space` (from line 10) with `scheduler` lines after it; the base
+/// trains at most 50 epochs (the default).
+std::string scheduler_search(const std::string& scheduler,
+                             const std::string& space = "    dropout: 0.1\n") {
+  return random_search(space) + scheduler;
+}
+
+TEST_F(SearchSpace, ParsesSchedulerOptionsWithTheirDefaults) {
+  const SearchConfig none = load(scheduler_search(""));
+  EXPECT_EQ(none.search.scheduler.kind, SchedulerKind::kNone);
+  const SearchConfig asha = load(scheduler_search("  scheduler: asha\n"));
+  EXPECT_EQ(asha.search.scheduler.kind, SchedulerKind::kAsha);
+  EXPECT_EQ(asha.search.scheduler.reduction_factor, 3);
+  EXPECT_EQ(asha.search.scheduler.min_epochs, 1);
+  EXPECT_EQ(asha.search.scheduler.grace, 0);
+  EXPECT_EQ(asha.search.scheduler.max_epochs, 50) << "training.max_epochs";
+  const SearchConfig set =
+      load(scheduler_search("  scheduler: asha\n  asha: {reduction_factor: 4, min_epochs: 2, "
+                            "max_epochs: 40, grace: 1}\n"));
+  EXPECT_EQ(set.search.scheduler.reduction_factor, 4);
+  EXPECT_EQ(set.search.scheduler.min_epochs, 2);
+  EXPECT_EQ(set.search.scheduler.max_epochs, 40);
+  EXPECT_EQ(set.search.scheduler.grace, 1);
+  // A searched max_epochs: rungs go up to its largest value, not the base's.
+  EXPECT_EQ(load(scheduler_search("  scheduler: asha\n", "    max_epochs: [20, 90]\n"))
+                .search.scheduler.max_epochs,
+            90);
+  EXPECT_EQ(
+      load(scheduler_search("  scheduler: asha\n", "    max_epochs: {int_uniform: [5, 70]}\n"))
+          .search.scheduler.max_epochs,
+      70);
+  const SearchConfig median = load(scheduler_search("  scheduler: median\n"));
+  EXPECT_EQ(median.search.scheduler.kind, SchedulerKind::kMedian);
+  EXPECT_EQ(median.search.scheduler.warmup_epochs, 1);
+  EXPECT_EQ(median.search.scheduler.min_trials, 5);
+  const SearchConfig median_set =
+      load(scheduler_search("  scheduler: median\n  median: {warmup_epochs: 3, min_trials: 2}\n"));
+  EXPECT_EQ(median_set.search.scheduler.warmup_epochs, 3);
+  EXPECT_EQ(median_set.search.scheduler.min_trials, 2);
+}
+
+TEST_F(SearchSpace, RejectsSchedulerOptionsThatCouldNeverStopATrial) {
+  EXPECT_THAT(error(scheduler_search("  scheduler: asha\n  asha: {min_epochs: 50}\n")),
+              HasSubstr(at(12) + "search.asha: no ASHA rung below max_epochs 50"));
+  EXPECT_THAT(error(scheduler_search("  scheduler: asha\n  asha: {max_epochs: 1000}\n")),
+              HasSubstr(at(12) + "search.asha.max_epochs: is 1000, but no trial trains more than "
+                                 "50 epochs (training.max_epochs), so rungs past that would never "
+                                 "be reached (leave it out to use 50)"));
+  EXPECT_THAT(error(scheduler_search("  scheduler: asha\n  asha: {max_epochs: 95}\n",
+                                     "    max_epochs: [20, 90]\n")),
+              HasSubstr("no trial trains more than 90 epochs (search.space.max_epochs)"));
+  EXPECT_THAT(error(scheduler_search("  scheduler: median\n  median: {warmup_epochs: 50}\n")),
+              HasSubstr(at(12) + "search.median.warmup_epochs: warmup_epochs is 50, but no trial "
+                                 "trains more than 50 epochs (training.max_epochs), so no trial "
+                                 "could ever be stopped"));
+  // The default warm-up (1 epoch) with one-epoch trials: the error points at the scheduler.
+  EXPECT_THAT(error(scheduler_search("  scheduler: median\n", "    max_epochs: 1\n")),
+              HasSubstr(at(11) + "search.scheduler: warmup_epochs is 1, but no trial trains more "
+                                 "than 1 epochs"));
+}
+
+TEST_F(SearchSpace, RejectsBadSchedulerOptions) {
+  EXPECT_THAT(error(scheduler_search("  scheduler: hyperband\n")),
+              HasSubstr(at(11) + "search.scheduler: must be one of:"));
+  EXPECT_THAT(error(scheduler_search("  scheduler: asha\n  asha: {reduction_factor: 1}\n")),
+              HasSubstr(at(12) + "search.asha.reduction_factor:"));
+  EXPECT_THAT(error(scheduler_search("  scheduler: asha\n  asha: {min_epoch: 2}\n")),
+              HasSubstr(at(12) + "unknown key 'min_epoch' in 'search.asha' (did you mean "
+                                 "'min_epochs'?)"));
+  EXPECT_THAT(error(scheduler_search("  scheduler: asha\n  median: {min_trials: 2}\n")),
+              HasSubstr(at(12) + "search.median: only used with scheduler: median (scheduler is "
+                                 "asha)"));
+  EXPECT_THAT(error(scheduler_search("  asha: {grace: 1}\n")),
+              HasSubstr(at(11) + "search.asha: only used with scheduler: asha (scheduler is "
+                                 "none)"));
+  EXPECT_THAT(error(scheduler_search("  scheduler: median\n  median: {min_trials: 0}\n")),
+              HasSubstr(at(12) + "search.median.min_trials:"));
 }
 
 TEST_F(SearchSpace, RejectsTrialsForGrid) {
