@@ -70,6 +70,21 @@ TEST(Asha, PromotionThresholdIsTheTopThirdOfWhatArrivedSoFar) {
   EXPECT_THAT(d.reason, HasSubstr("ranks 9 of 9, only the top 3 continue (cutoff 0.58)"));
 }
 
+// Only one of four continues at a rung with eta 3; a newcomer tied with the best is that one.
+TEST(Asha, ATieAtTheCutoffGoesToTheNewcomer) {
+  Scheduler s(asha(3, 1), true, 27);
+  EXPECT_FALSE(s.report(0, 0, 0.5).prune);
+  EXPECT_TRUE(s.report(1, 0, 0.4).prune);
+  EXPECT_TRUE(s.report(2, 0, 0.3).prune);
+  EXPECT_FALSE(s.report(3, 0, 0.5).prune) << "ties the keep-th best (0.5): continues";
+  EXPECT_TRUE(s.report(4, 0, 0.49).prune);
+  Scheduler loss(asha(3, 1), false, 27);  // minimizing: the same rule
+  EXPECT_FALSE(loss.report(0, 0, 1.0).prune);
+  EXPECT_TRUE(loss.report(1, 0, 2.0).prune);
+  EXPECT_TRUE(loss.report(2, 0, 3.0).prune);
+  EXPECT_FALSE(loss.report(3, 0, 1.0).prune);
+}
+
 TEST(Asha, DecisionsDependOnArrivalOrderAndNobodyWaits) {
   // The same three values in two orders: the first arrival always continues.
   Scheduler up(asha(3, 1), true, 27);
@@ -140,9 +155,21 @@ TEST(Median, PrunesBelowTheMedianOfOthersAtTheSameEpochAfterWarmup) {
   const PruneDecision d = s.report(3, 1, 0.65);
   EXPECT_TRUE(d.prune);
   EXPECT_THAT(d.reason, HasSubstr("median 0.7 of 3 other trials"));
-  // Equal to the median is not worse.
+  // Pruned trials count too: epoch 1 now holds 0.6, 0.65 (trial 3), 0.7 and 0.8, median 0.675.
   EXPECT_FALSE(s.report(4, 0, 0.7).prune);
-  EXPECT_FALSE(s.report(4, 1, 0.1).prune) << "best so far 0.7 equals the median";
+  EXPECT_FALSE(s.report(4, 1, 0.1).prune) << "best so far 0.7 is above the median 0.675";
+  // Trial 5 meets 0.6, 0.65, 0.7, 0.7 and 0.8: median 0.7.
+  EXPECT_FALSE(s.report(5, 0, 0.69).prune);
+  EXPECT_THAT(s.report(5, 1, 0.1).reason, HasSubstr("median 0.7 of 5 other trials"));
+}
+
+TEST(Median, ATieWithTheMedianContinues) {
+  Scheduler s(median(0, 3), true, 100);
+  EXPECT_FALSE(s.report(0, 0, 0.25).prune);
+  EXPECT_FALSE(s.report(1, 0, 0.5).prune);
+  EXPECT_FALSE(s.report(2, 0, 0.75).prune);
+  EXPECT_FALSE(s.report(3, 0, 0.5).prune) << "equal to the median 0.5 of 0.25, 0.5, 0.75";
+  EXPECT_TRUE(s.report(4, 0, 0.4375).prune);  // below the median 0.5 of 0.25, 0.5, 0.5, 0.75
 }
 
 TEST(Median, WaitsForMinTrialsAndAveragesAnEvenCount) {

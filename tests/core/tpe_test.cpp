@@ -250,6 +250,30 @@ TEST(TpeSampler, BeatsRandomSearchWhenMinimizing) {
   EXPECT_EQ(tpe, mean_best_score(true, true, 10, 60));
 }
 
+// As in Optuna, the good group holds at most 25 trials whatever gamma says. With gamma 1 and
+// 40 trials, the 15 worst (packed around 0.9) stay in the bad group, and draws avoid them;
+// without the cap every trial would be "good", g(x) the prior alone, and the packed trials
+// would draw candidates to 0.9.
+TEST(TpeSampler, GoodGroupHoldsAtMost25Trials) {
+  const std::vector<ParamSpec> space = {range("dropout", ParamForm::kUniform, 0.0, 1.0)};
+  TpeSettings settings;
+  settings.startup_trials = 0;
+  settings.gamma = 1.0;
+  TpeSampler sampler(space, settings, 4, true);
+  for (int64_t id = 0; id < 25; ++id) {
+    const double x = 0.024 * static_cast<double>(id);
+    sampler.observe(completed(id, {{"dropout", x}}, -x));
+  }
+  for (int64_t id = 25; id < 40; ++id) {
+    const double x = 0.9 + 0.003 * static_cast<double>(id - 25);
+    sampler.observe(completed(id, {{"dropout", x}}, -1.0 - x));
+  }
+  int beyond = 0;
+  for (int64_t id = 40; id < 140; ++id)
+    beyond += std::get<double>(sampler.sample(id, {})[0].second) > 0.7 ? 1 : 0;
+  EXPECT_LE(beyond, 5);  // 0 with the cap, 100 without
+}
+
 TEST(TpeSampler, NeverReturnsANearDuplicateOfARunningPoint) {
   const TpeSampler sampler = fed_sampler(11, 20);
   std::vector<Point> running;
