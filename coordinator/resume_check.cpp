@@ -136,8 +136,10 @@ std::vector<std::string> identity_changes(const std::map<std::string, std::strin
   for (const std::string& key : keys) {
     const auto a = recorded.find(key);
     const auto b = now.find(key);
-    const std::string before = a == recorded.end() ? "(not searched)" : a->second;
-    const std::string after = b == now.end() ? "(not searched)" : b->second;
+    // Only a parameter can be "not searched"; a scheduler's or sampler's option is not used.
+    const std::string absent = key.rfind("search.space.", 0) == 0 ? "(not searched)" : "(not used)";
+    const std::string before = a == recorded.end() ? absent : a->second;
+    const std::string after = b == now.end() ? absent : b->second;
     if (before != after) changes.push_back(key + ": " + before + " -> " + after);
   }
   return changes;

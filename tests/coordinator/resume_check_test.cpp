@@ -64,6 +64,31 @@ TEST(ResumeCheck, NamesAChangedTpeRanking) {
               ElementsAre("search.tpe.ranking: finished_first -> equal_budget"));
 }
 
+TEST(ResumeCheck, NamesAChangedScheduler) {
+  testing::TempDir dir;
+  const SearchConfig none = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
+  SearchConfig asha = none;
+  asha.search.scheduler.kind = SchedulerKind::kAsha;
+  asha.search.scheduler.max_epochs = 50;
+  SearchConfig faster = asha;
+  faster.search.scheduler.reduction_factor = 4;
+  faster.search.scheduler.grace = 1;
+  SearchConfig median = none;
+  median.search.scheduler.kind = SchedulerKind::kMedian;
+  SearchConfig warmer = median;
+  warmer.search.scheduler.warmup_epochs = 3;
+  EXPECT_THAT(
+      identity_changes(search_identity(none, "abc"), search_identity(asha, "abc")),
+      ElementsAre("search.asha.grace: (not used) -> 0", "search.asha.max_epochs: (not used) -> 50",
+                  "search.asha.min_epochs: (not used) -> 1",
+                  "search.asha.reduction_factor: (not used) -> 3",
+                  "search.scheduler: none -> asha"));
+  EXPECT_THAT(identity_changes(search_identity(asha, "abc"), search_identity(faster, "abc")),
+              ElementsAre("search.asha.grace: 0 -> 1", "search.asha.reduction_factor: 3 -> 4"));
+  EXPECT_THAT(identity_changes(search_identity(median, "abc"), search_identity(warmer, "abc")),
+              ElementsAre("search.median.warmup_epochs: 1 -> 3"));
+}
+
 // What parsing a config that names no ranking gives today.
 constexpr TpeRanking kDefault = TpeSettings{}.ranking;
 
