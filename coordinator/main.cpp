@@ -1,11 +1,14 @@
 // hpsearch: the command line. Each subcommand is a thin shell over core/ and worker/; this is
 // the only place that prints to the user and chooses exit codes.
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -52,6 +55,42 @@ CLI::Validator seconds(bool positive) {
         return std::string();
       },
       "SECONDS in " + range);
+}
+
+// A whole number in [0, most]. CLI11's NonNegativeNumber reports its range as 0 to 1.8e308,
+// and an integer option clamps 99999999999999999999 to INT64_MAX without a word.
+CLI::Validator whole_number(int64_t most) {
+  const std::string range = "[0, " + std::to_string(most) + "]";
+  return CLI::Validator(
+      [most, range](std::string& text) -> std::string {
+        int64_t value = -1;
+        const char* end = text.data() + text.size();
+        const auto [stop, error] = std::from_chars(text.data(), end, value);
+        if (text.empty() || error != std::errc() || stop != end || value < 0 || value > most)
+          return "must be a whole number in " + range + ", got '" + text + "'";
+        return std::string();
+      },
+      "N in " + range);
+}
+
+// The message and exit code for a command line CLI11 refused: usage errors exit 2, as bad
+// configs do; --help and --version print and exit 0.
+int usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  if (e.get_exit_code() == 0) return app.exit(e);
+  std::string message = e.what();
+  const std::string first = argc > 1 ? argv[1] : "";
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == first;
+  if (known)
+    message = first + ": " + message;
+  else if (!first.empty() && first[0] == '-')
+    message = "unknown option '" + first + "' (before a command only --help and --version)";
+  else
+    message =
+        (first.empty() ? std::string("a command is required") : "unknown command '" + first + "'") +
+        " (commands: train, run, check, inspect, evaluate, predict)";
+  std::fprintf(stderr, "hpsearch: usage error: %s\n(see hpsearch --help)\n", message.c_str());
+  return 2;
 }
 
 std::string default_output(const std::string& config_path) {
@@ -127,8 +166,7 @@ int main(int argc, char** argv) {
   CLI::App* check =
       app.add_subcommand("check", "validate a search config and its data, print the plan");
   check->add_option("config", config_path, "YAML search config")->required();
-  check->add_option("--show", show_trials, "how many trials to list")
-      ->check(CLI::NonNegativeNumber);
+  check->add_option("--show", show_trials, "how many trials to list")->check(whole_number(1000000));
 
   std::string result_file, data_file;
   int top = 0;
@@ -136,23 +174,30 @@ int main(int argc, char** argv) {
   CLI::App* inspect = app.add_subcommand("inspect", "leaderboard of a search result file");
   inspect->add_option("file", result_file, "HDF5 result file (also one still being written)")
       ->required();
-  inspect->add_option("--top", top, "show only the best K trials")->check(CLI::NonNegativeNumber);
+  inspect->add_option("--top", top, "show only the best K trials (0: all)")
+      ->check(whole_number(std::numeric_limits<int>::max()));
   inspect->add_flag("--json", json, "machine-readable output");
 
   std::optional<int64_t> trial;
   CLI::App* evaluate = app.add_subcommand(
       "evaluate", "score a trial's stored best weights on the validation and test sets");
   evaluate->add_option("file", result_file, "HDF5 result file")->required();
-  evaluate->add_option("--trial", trial, "trial id (default: the best, /best)");
+  evaluate->add_option("--trial", trial, "trial id (default: the best, /best)")
+      ->check(whole_number(std::numeric_limits<int64_t>::max()));
 
   CLI::App* predict = app.add_subcommand("predict", "predictions of a stored model for a CSV file");
   predict->add_option("file", result_file, "HDF5 result file")->required();
   predict->add_option("--data", data_file, "CSV file with the model's feature columns")->required();
   predict->add_option("--out,-o", output, "CSV file to write")->required();
-  predict->add_option("--trial", trial, "trial id (default: the best, /best)");
+  predict->add_option("--trial", trial, "trial id (default: the best, /best)")
+      ->check(whole_number(std::numeric_limits<int64_t>::max()));
   predict->add_flag("--force", force, "replace an existing output file");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return usage_error(app, e, argc, argv);
+  }
   if (*run) {
     // Only a search starts MPI; every rank returns the same exit code.
     hps::MpiSession mpi(argc, argv);

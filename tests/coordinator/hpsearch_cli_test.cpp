@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "core/rng.hpp"
 #include "test_util.hpp"
@@ -111,6 +112,28 @@ TEST(HpsearchCli, GraceAndTimeLimitMustBeFiniteSeconds) {
     EXPECT_THAT(run.output, HasSubstr("must be a number in (0, 31536000] seconds, got '" +
                                       bad.substr(bad.find(' ') + 1) + "'"));
   }
+}
+
+TEST(HpsearchCli, CommandLineMistakesExitTwoAndSayWhat) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "usage error: a command is required (commands: train, run, check"},
+      {"bogus", "usage error: unknown command 'bogus' (commands: train, run"},
+      {"--frob", "usage error: unknown option '--frob'"},
+      {"run", "usage error: run: config is required"},
+      {"inspect x.h5 --top -1", "usage error: inspect: --top: must be a whole number in [0, "},
+      {"inspect x.h5 --top 1.5", "--top: must be a whole number in [0, 2147483647], got '1.5'"},
+      {"evaluate x.h5 --trial 99999999999999999999",
+       "--trial: must be a whole number in [0, 9223372036854775807], got "
+       "'99999999999999999999'"},
+      {"check c.yaml --show -2", "--show: must be a whole number in [0, 1000000], got '-2'"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CommandResult run = hpsearch(args);
+    EXPECT_EQ(run.exit_code, 2) << args;
+    EXPECT_THAT(run.output, HasSubstr(message)) << args;
+  }
+  EXPECT_EQ(hpsearch("--version").exit_code, 0);
+  EXPECT_EQ(hpsearch("inspect --help").exit_code, 0);
 }
 
 TEST(HpsearchCli, MissingConfigFile) {
