@@ -64,10 +64,13 @@ void Progress::finished(const TrialOutcome& outcome, int running) {
   if (terminal_) {
     std::fprintf(out_, "\r%s\033[K", line(running).c_str());
   } else {
-    std::fprintf(out_, "trial %lld %s %s %.4f %.1fs rank %d | %s\n",
+    // A failed trial has no value to show (its best_value is a placeholder).
+    char value[32] = "-";
+    if (outcome.status != TrialStatus::kFailed)
+      std::snprintf(value, sizeof value, "%.4f", outcome.best_value);
+    std::fprintf(out_, "trial %lld %s %s %s %.1fs rank %d | %s\n",
                  static_cast<long long>(outcome.trial_id), to_string(outcome.status),
-                 monitor_.c_str(), outcome.best_value, outcome.seconds, outcome.rank,
-                 line(running).c_str());
+                 monitor_.c_str(), value, outcome.seconds, outcome.rank, line(running).c_str());
   }
   std::fflush(out_);
 }

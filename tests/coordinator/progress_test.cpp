@@ -53,6 +53,20 @@ TEST(Progress, LogModePrintsOneLinePerTrialWithTheBestSoFar) {
   EXPECT_EQ(text.find('\r'), std::string::npos);
 }
 
+TEST(Progress, AFailedTrialShowsNoValue) {
+  std::FILE* f = std::tmpfile();
+  Progress p(2, "val_loss", false, f, false);
+  TrialOutcome a;
+  a.trial_id = 0;
+  a.status = TrialStatus::kFailed;
+  p.finished(a, 1);
+  p.close();
+  const std::string text = read_all(f);
+  std::fclose(f);
+  EXPECT_THAT(text,
+              HasSubstr("trial 0 failed val_loss - 0.0s rank 0 | [1/2] running 1 | failed 1"));
+}
+
 TEST(Progress, TerminalModeRewritesOneLine) {
   std::FILE* f = std::tmpfile();
   Progress p(2, "val_loss", false, f, true);
