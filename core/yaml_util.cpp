@@ -44,6 +44,20 @@ std::string range_text(int64_t min, int64_t max) {
 }  // namespace
 
 YAML::Node parse_yaml(const std::string& text, const std::string& source_name) {
+  // YAML allows no control characters but tab and line breaks. Refusing them here keeps a
+  // binary file's bytes out of the messages below, which would print them raw.
+  const auto control = std::find_if(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f;
+  });
+  if (control != text.end()) {
+    char code[8];
+    std::snprintf(code, sizeof code, "0x%02x", static_cast<unsigned char>(*control));
+    throw ConfigError(source_name + ":" +
+                      std::to_string(1 + std::count(text.begin(), control, '\n')) +
+                      ": not a YAML text file: byte " + std::to_string(control - text.begin()) +
+                      " is the control character " + code);
+  }
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);

@@ -443,6 +443,20 @@ TEST_F(LoadTrainConfig, InvalidYamlReportsLineAndColumn) {
               HasSubstr(config_path() + ":8:6: invalid YAML: illegal map value"));
 }
 
+// A binary file, or a stray control character, is named, not printed raw.
+TEST_F(LoadTrainConfig, ControlCharactersMeanNotAYamlTextFile) {
+  EXPECT_THAT(error(std::string("seed: 1\n\x7f"
+                                "ELF\0\x01",
+                                14)),
+              HasSubstr(config_path() + ":2: not a YAML text file: byte 8 is the control "
+                                        "character 0x7f"));
+  EXPECT_THAT(error("seed: \"a\x01\"\n"),
+              HasSubstr(config_path() + ":1: not a YAML text file: byte 8 is the control "
+                                        "character 0x01"));
+  EXPECT_EQ(load(kData + "model:\r\n  hidden: [4]\t# a tab\r\n").model.hidden.size(), 1u)
+      << "tabs and CRLF line ends are text";
+}
+
 TEST_F(LoadTrainConfig, EmptyFileIsAnError) {
   EXPECT_THAT(error(""), HasSubstr(config_path() + ": the config is empty"));
   EXPECT_THAT(error("# nothing yet\n"), HasSubstr(config_path() + ": the config is empty"));
