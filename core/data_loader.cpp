@@ -158,6 +158,13 @@ Dataset load_dataset(const DataSource& source, Task task, int num_classes) {
 void align_features(Matrix& x, const std::vector<std::string>& names,
                     const std::vector<std::string>& expected, const std::string& source) {
   if (names.empty() || expected.empty() || names == expected) return;
+  // CSV readers refuse repeated names now, but a model stored before they did may carry them.
+  std::map<std::string, size_t> seen;
+  for (size_t r = 0; r < expected.size(); ++r)
+    if (const auto [at, added] = seen.emplace(expected[r], r + 1); !added)
+      fail(source, "the training data's feature columns " + std::to_string(at->second) + " and " +
+                       std::to_string(r + 1) + " are both named '" + expected[r] +
+                       "', so columns cannot be matched by name; rename one and train again");
   std::map<std::string, Index> row_of;
   for (size_t r = 0; r < names.size(); ++r)
     if (!row_of.emplace(names[r], static_cast<Index>(r)).second)
