@@ -474,7 +474,7 @@ TEST(LoadCsv, MaxSamples) {
 TEST(LoadCsv, QuotedFields) {
   TempDir dir;
   write_text(dir.file("data.csv"), "\"width, cm\",\"say \"\"hi\"\"\",y\n\"1.5\",2,1\n");
-  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 0);
+  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 2);
   ASSERT_EQ(d.size(), 1);
   EXPECT_FLOAT_EQ(d.x(0, 0), 1.5f);
   const std::string message =
@@ -485,7 +485,7 @@ TEST(LoadCsv, QuotedFields) {
 TEST(LoadCsv, ByteOrderMark) {
   TempDir dir;
   write_text(dir.file("data.csv"), "\xEF\xBB\xBFy,x\n1,2\n");
-  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 0);
+  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 2);
   EXPECT_EQ(d.labels, (std::vector<int32_t>{1}));
 }
 
@@ -698,6 +698,13 @@ TEST(MakeCheckedDataset, InferredSingleClassIsAnError) {
   EXPECT_EQ(message,
             "src: all 3 labels are 0: classification needs at least 2 classes (check the label "
             "column, and max_samples if the file is sorted by label)");
+  // Whatever the one label is: all 1 would otherwise infer 2 classes.
+  EXPECT_EQ(
+      data_error([&] {
+        make_checked_dataset(Matrix::Ones(2, 3), {1, 1, 1}, 1, Task::kClassification, 0, "src");
+      }),
+      "src: all 3 labels are 1: classification needs at least 2 classes (check the label "
+      "column, and max_samples if the file is sorted by label)");
   // A given class count keeps a one-class slice valid (a test set may hold one class).
   EXPECT_EQ(make_checked_dataset(Matrix::Ones(2, 3), {0, 0, 0}, 1, Task::kClassification, 3, "src")
                 .num_classes,
