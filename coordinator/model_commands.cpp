@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/data_loader.hpp"
+#include "core/data_pipeline.hpp"
 #include "core/model_io.hpp"
 #include "core/output_path.hpp"
 #include "core/preprocessing.hpp"
@@ -24,11 +25,15 @@ struct LoadedTrial {
   std::optional<SummaryRow> row;
   /// Without restore_best_weights the kept weights are the last epoch's, not the best's.
   std::optional<EpochRecord> last_epoch;
+  /// The search's data fingerprint; empty in files from before it was recorded.
+  std::string data_fingerprint;
 };
 
 LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, DataFiles files) {
   const ResultsReader reader(file);
   LoadedTrial t;
+  if (reader.has_attribute("data_fingerprint"))
+    t.data_fingerprint = reader.attribute("data_fingerprint");
   t.config = parse_search_config(reader.attribute("config"), file + " (stored config)",
                                  reader.attribute("config_dir"), files);
   if (trial) {
@@ -76,6 +81,29 @@ void fit_dataset(Dataset& d, const LoadedTrial& t) {
                     " has " + std::to_string(outputs) + " outputs");
 }
 
+// Refuses data other than the search's: the same config on changed data (rows shuffled, added
+// or edited) would split and scale it otherwise, and the stored scores would compare with
+// scores on other samples. The fingerprint covers the test set as well. Files from before
+// fingerprints were recorded cannot be checked; they are scored as they are, with a note.
+void check_fingerprint(const std::string& file, const std::string& recorded,
+                       const PreparedData& data) {
+  if (recorded.empty()) {
+    std::printf(
+        "note: %s records no data fingerprint (written by an older hpsearch), so the data "
+        "cannot be checked against the search's; the scores assume it is unchanged\n",
+        file.c_str());
+    return;
+  }
+  const std::string current = fingerprint(data);
+  if (current == recorded) return;
+  throw DataError("data changed since " + file + " was written (fingerprint " + recorded + " -> " +
+                  current +
+                  "): the validation split would not be the one the trial was selected on "
+                  "(the fingerprint covers " +
+                  data.train.source + (data.test ? " and the test set " + data.test->source : "") +
+                  "; hpsearch predict scores a stored model on other data)");
+}
+
 void print_evaluation(const char* name, Index samples, const Evaluation& e, Task task) {
   std::printf("%s (%lld samples): loss %.4f, %s %.4f", name, static_cast<long long>(samples),
               e.loss, metric_name(task), e.metric);
@@ -91,18 +119,17 @@ std::string csv_number(double v) {
 
 int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
   const LoadedTrial t = load_trial(file, trial, DataFiles::kCheck);
-  const DataConfig& data = t.config.base.data;
   const Task task = t.stored.task;
+  // The search's own split, prepared as the search prepared it. With the fingerprint matching,
+  // it is the data the trial was selected on, bit for bit, scaler included.
+  PreparedData prepared =
+      prepare_data(t.config.base.data, derive_seed(t.config.search.seed, SeedStream::kSplit));
+  check_fingerprint(file, t.data_fingerprint, prepared);
   std::printf("trial %lld%s\n", static_cast<long long>(t.id), trial ? "" : " (the best)");
-
-  // The search's own validation split, scaled with the stored statistics.
-  Dataset all = load_dataset(data.train, task, t.stored.num_classes);
-  fit_dataset(all, t);
-  TrainValidationSplit split = split_train_validation(
-      all, data.validation_fraction, derive_seed(t.config.search.seed, SeedStream::kSplit));
-  t.stored.scaler.apply(split.validation.x);
-  const Evaluation val = evaluate(t.stored.model, split.validation);
-  print_evaluation("validation", split.validation.size(), val, task);
+  Dataset& validation = prepared.validation;
+  fit_dataset(validation, t);
+  const Evaluation val = evaluate(t.stored.model, validation);
+  print_evaluation("validation", validation.size(), val, task);
   // The stored weights are the best epoch's with restore_best_weights, else the last epoch's.
   if (!t.last_epoch) {
     std::printf(" (stored: loss %.4f, %s %.4f)\n", t.row->best_val_loss, metric_name(task),
@@ -113,13 +140,12 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
                 last.val_metric);
   }
 
-  if (!data.test) {
+  if (!prepared.test) {
     std::printf("test: the config names no test set\n");
     return 0;
   }
-  Dataset test = load_dataset(*data.test, task, t.stored.num_classes);
+  Dataset& test = *prepared.test;
   fit_dataset(test, t);
-  t.stored.scaler.apply(test.x);
   print_evaluation("test", test.size(), evaluate(t.stored.model, test), task);
   std::printf("\n");
   return 0;

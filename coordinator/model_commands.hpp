@@ -5,10 +5,11 @@
 
 namespace hps {
 
-/// `hpsearch evaluate FILE [--trial ID]`: loads a trial's stored best weights and feature
-/// scaler (default: the /best trial), rebuilds the search's validation split from the stored
-/// config, and reports loss and metric on it (next to the values stored during the search)
-/// and on the config's test set. Throws on bad input.
+/// `hpsearch evaluate FILE [--trial ID]`: loads a trial's stored best weights (default: the
+/// /best trial), prepares the data as the search did from the stored config, and reports loss
+/// and metric on its validation split (next to the values stored during the search) and on
+/// the config's test set. Throws DataError when the data's fingerprint differs from the one
+/// the file records (a file without one is scored with a note), and on other bad input.
 int evaluate_result(const std::string& file, std::optional<int64_t> trial);
 
 /// `hpsearch predict FILE --data CSV --out CSV [--trial ID] [--force]`: predictions of a

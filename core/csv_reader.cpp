@@ -1,7 +1,7 @@
-// CSV reader: a header row, then one sample per line. Fields may be quoted ("a,b", with ""
-// for a literal quote) but may not span lines. Blank lines are skipped wherever they are, and
-// CRLF line ends and a UTF-8 byte-order mark are accepted. Numbers are parsed with
-// std::from_chars, so the result never depends on the locale.
+// CSV reader: a header row of distinct, non-empty column names, then one sample per line.
+// Fields may be quoted ("a,b", with "" for a literal quote) but may not span lines. Blank lines
+// are skipped wherever they are, and CRLF line ends and a UTF-8 byte-order mark are accepted.
+// Numbers are parsed with std::from_chars, so the result never depends on the locale.
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -172,6 +173,35 @@ class LineReader {
   size_t line_number_ = 0;
 };
 
+/// "1 and 2", "1, 2 and 5": 1-based column positions as messages list them.
+std::string listed_positions(const std::vector<size_t>& positions) {
+  std::string text;
+  for (size_t i = 0; i < positions.size(); ++i) {
+    if (i > 0) text += i + 1 == positions.size() ? " and " : ", ";
+    text += std::to_string(positions[i]);
+  }
+  return text;
+}
+
+/// Refuses a header with an empty or repeated column name. Columns are found by name (the
+/// label, and a test set's or predict's columns against the training data's), so a name that
+/// picks out no column, or two, would make that matching arbitrary.
+void check_header(const std::vector<std::string>& header, const std::string& path, size_t line) {
+  const std::string at = "line " + std::to_string(line) + ": ";
+  std::map<std::string, std::vector<size_t>> positions;
+  for (size_t c = 0; c < header.size(); ++c) {
+    if (header[c].empty())
+      fail(path, at + "column " + std::to_string(c + 1) + " of the header has no name");
+    positions[header[c]].push_back(c + 1);
+  }
+  for (const std::string& name : header) {
+    const std::vector<size_t>& at_columns = positions[name];
+    if (at_columns.size() > 1)
+      fail(path, at + "column name '" + name + "' appears more than once in the header (columns " +
+                     listed_positions(at_columns) + ")");
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -199,19 +229,15 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
   if (!split_fields(line, fields, storage))
     fail(path, "line " + std::to_string(lines.line_number()) + ": unterminated quoted field");
   const std::vector<std::string> header(fields.begin(), fields.end());
+  check_header(header, path, lines.line_number());
   const size_t columns = header.size();
 
   const std::string listing = quoted_names(header);
   if (label_column.empty() && label_required)
     fail(path, "no label column given; columns are " + listing);
   size_t label_index = columns;
-  for (size_t c = 0; c < columns; ++c) {
-    if (header[c] != label_column) continue;
-    if (label_index != columns)
-      fail(path, "label column '" + label_column + "' appears more than once in the header (line " +
-                     std::to_string(lines.line_number()) + ")");
-    label_index = c;
-  }
+  for (size_t c = 0; c < columns; ++c)
+    if (header[c] == label_column) label_index = c;
   if (label_index == columns && label_required)
     fail(path, "no column named '" + label_column + "' in the header (line " +
                    std::to_string(lines.line_number()) + "); columns are " + listing);

@@ -1,5 +1,6 @@
 #include "core/data_loader.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -65,10 +66,8 @@ void check_class_labels(const std::vector<double>& targets, int num_classes,
     if (label > largest) largest = label;
   }
   out.num_classes = num_classes > 0 ? num_classes : largest + 1;
-  if (out.num_classes < 2)
-    fail(source, "all " + std::to_string(targets.size()) +
-                     " labels are 0: classification needs at least 2 classes (check the label "
-                     "column, and max_samples if the file is sorted by label)");
+  // A class count inferred from one class is no class count.
+  if (num_classes == 0) check_two_classes(out.labels, 0, source);
 }
 
 void check_regression_targets(const std::vector<double>& targets, Index outputs, Index samples,
@@ -94,6 +93,20 @@ std::string quoted_names(const std::vector<std::string>& names) {
   std::string text;
   for (const auto& name : names) text += (text.empty() ? "'" : ", '") + name + "'";
   return text;
+}
+
+void check_two_classes(const std::vector<int32_t>& labels, int num_classes,
+                       const std::string& source) {
+  if (labels.empty() ||
+      std::any_of(labels.begin(), labels.end(), [&](int32_t l) { return l != labels.front(); }))
+    return;
+  const std::string given = num_classes > 0 ? " to train on, whatever num_classes (" +
+                                                  std::to_string(num_classes) + ") says"
+                                            : "";
+  fail(source, "all " + std::to_string(labels.size()) + " labels are " +
+                   std::to_string(labels.front()) + ": classification needs at least 2 classes" +
+                   given +
+                   " (check the label column, and max_samples if the file is sorted by label)");
 }
 
 Dataset make_checked_dataset(Matrix x, const std::vector<double>& targets, Index outputs, Task task,
@@ -158,6 +171,13 @@ Dataset load_dataset(const DataSource& source, Task task, int num_classes) {
 void align_features(Matrix& x, const std::vector<std::string>& names,
                     const std::vector<std::string>& expected, const std::string& source) {
   if (names.empty() || expected.empty() || names == expected) return;
+  // CSV readers refuse repeated names now, but a model stored before they did may carry them.
+  std::map<std::string, size_t> seen;
+  for (size_t r = 0; r < expected.size(); ++r)
+    if (const auto [at, added] = seen.emplace(expected[r], r + 1); !added)
+      fail(source, "the training data's feature columns " + std::to_string(at->second) + " and " +
+                       std::to_string(r + 1) + " are both named '" + expected[r] +
+                       "', so columns cannot be matched by name; rename one and train again");
   std::map<std::string, Index> row_of;
   for (size_t r = 0; r < names.size(); ++r)
     if (!row_of.emplace(names[r], static_cast<Index>(r)).second)

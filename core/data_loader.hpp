@@ -38,7 +38,8 @@ Dataset load_dataset(const DataSource& source, Task task, int num_classes);
 Dataset load_idx(const std::string& images_path, const std::string& labels_path, Task task,
                  int num_classes, Index max_samples = 0);
 
-/// CSV with a header row; every column but `label_column` is a numeric feature.
+/// CSV with a header row of distinct, non-empty names (anything else is a DataError naming the
+/// name and its columns); every column but `label_column` is a numeric feature.
 Dataset load_csv(const std::string& path, const std::string& label_column, Task task,
                  int num_classes, Index max_samples = 0);
 

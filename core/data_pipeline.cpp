@@ -5,12 +5,16 @@
 #include <string>
 
 #include "core/data_loader.hpp"
+#include "core/dataset_checks.hpp"
 #include "core/rng.hpp"
 
 namespace hps {
 
 PreparedData prepare_data(const DataConfig& config, uint64_t split_seed) {
   Dataset all = load_dataset(config.train, config.task, config.num_classes);
+  // Also with num_classes given: a test set may hold one class, a training set may not.
+  if (config.task == Task::kClassification)
+    check_two_classes(all.labels, config.num_classes, all.source);
   PreparedData out;
   TrainValidationSplit split = split_train_validation(all, config.validation_fraction, split_seed);
   out.train = std::move(split.train);

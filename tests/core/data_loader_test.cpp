@@ -474,7 +474,7 @@ TEST(LoadCsv, MaxSamples) {
 TEST(LoadCsv, QuotedFields) {
   TempDir dir;
   write_text(dir.file("data.csv"), "\"width, cm\",\"say \"\"hi\"\"\",y\n\"1.5\",2,1\n");
-  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 0);
+  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 2);
   ASSERT_EQ(d.size(), 1);
   EXPECT_FLOAT_EQ(d.x(0, 0), 1.5f);
   const std::string message =
@@ -485,7 +485,7 @@ TEST(LoadCsv, QuotedFields) {
 TEST(LoadCsv, ByteOrderMark) {
   TempDir dir;
   write_text(dir.file("data.csv"), "\xEF\xBB\xBFy,x\n1,2\n");
-  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 0);
+  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 2);
   EXPECT_EQ(d.labels, (std::vector<int32_t>{1}));
 }
 
@@ -611,6 +611,50 @@ TEST(LoadCsv, OnlyTheLabelColumn) {
   EXPECT_THAT(message, HasSubstr("no feature columns"));
 }
 
+TEST(LoadCsv, RepeatedColumnNameIsAnError) {
+  TempDir dir;
+  // Columns are matched by name, so a repeated one would be matched arbitrarily.
+  write_text(dir.file("data.csv"), "a,a,c,d,y\n1,2,3,4,0\n5,6,7,8,1\n");
+  const std::string repeated = dir.file("data.csv") +
+                               ": line 1: column name 'a' appears more than once in the header "
+                               "(columns 1 and 2)";
+  EXPECT_EQ(data_error([&] { load_csv(dir.file("data.csv"), "y", Task::kClassification, 0); }),
+            repeated);
+  EXPECT_EQ(data_error([&] { load_csv_features(dir.file("data.csv"), "y"); }), repeated);
+
+  write_text(dir.file("data.csv"), "\nx,y,x,z,x\n1,0,2,3,4\n");
+  EXPECT_EQ(data_error([&] { load_csv(dir.file("data.csv"), "y", Task::kClassification, 0); }),
+            dir.file("data.csv") +
+                ": line 2: column name 'x' appears more than once in the header (columns 1, 3 "
+                "and 5)");
+  write_text(dir.file("data.csv"), "x,y,y\n1,0,1\n");
+  EXPECT_THAT(data_error([&] { load_csv(dir.file("data.csv"), "y", Task::kClassification, 0); }),
+              HasSubstr("column name 'y' appears more than once in the header (columns 2 and 3)"));
+}
+
+TEST(LoadCsv, EmptyColumnNameIsAnError) {
+  TempDir dir;
+  write_text(dir.file("data.csv"), "a,,c,d,y\n1,2,3,4,0\n5,6,7,8,1\n");
+  const std::string empty = dir.file("data.csv") + ": line 1: column 2 of the header has no name";
+  EXPECT_EQ(data_error([&] { load_csv(dir.file("data.csv"), "y", Task::kClassification, 0); }),
+            empty);
+  EXPECT_EQ(data_error([&] { load_csv_features(dir.file("data.csv"), ""); }), empty);
+  write_text(dir.file("data.csv"), "a,\"\",y\n1,2,0\n");
+  EXPECT_THAT(data_error([&] { load_csv(dir.file("data.csv"), "y", Task::kClassification, 0); }),
+              HasSubstr("column 2 of the header has no name"));
+}
+
+TEST(AlignFeatures, RepeatedTrainingNameIsAnError) {
+  // A model stored before CSV readers refused repeated names may carry them; matching
+  // 'a', 'b', 'c', 'd' against them would otherwise report 'a' missing and 'b' extra.
+  Matrix x = Matrix::Zero(4, 1);
+  EXPECT_EQ(data_error([&] {
+              align_features(x, {"a", "b", "c", "d"}, {"a", "a", "c", "d"}, "p");
+            }),
+            "p: the training data's feature columns 1 and 2 are both named 'a', so columns cannot "
+            "be matched by name; rename one and train again");
+}
+
 TEST(LoadDataset, DispatchesOnFormat) {
   TempDir dir;
   SmallIdx idx;
@@ -654,6 +698,13 @@ TEST(MakeCheckedDataset, InferredSingleClassIsAnError) {
   EXPECT_EQ(message,
             "src: all 3 labels are 0: classification needs at least 2 classes (check the label "
             "column, and max_samples if the file is sorted by label)");
+  // Whatever the one label is: all 1 would otherwise infer 2 classes.
+  EXPECT_EQ(
+      data_error([&] {
+        make_checked_dataset(Matrix::Ones(2, 3), {1, 1, 1}, 1, Task::kClassification, 0, "src");
+      }),
+      "src: all 3 labels are 1: classification needs at least 2 classes (check the label "
+      "column, and max_samples if the file is sorted by label)");
   // A given class count keeps a one-class slice valid (a test set may hold one class).
   EXPECT_EQ(make_checked_dataset(Matrix::Ones(2, 3), {0, 0, 0}, 1, Task::kClassification, 3, "src")
                 .num_classes,

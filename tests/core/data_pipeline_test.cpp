@@ -75,6 +75,42 @@ TEST(PrepareData, TestColumnsWithOtherNamesAreAnError) {
                 "in the training data 'c'");
 }
 
+// 20 samples of two features, every label `label`.
+std::string one_class_csv(int label) {
+  std::string text = "a,b,y\n";
+  for (int i = 0; i < 20; ++i)
+    text += std::to_string(i) + "," + std::to_string(i % 3) + "," + std::to_string(label) + "\n";
+  return text;
+}
+
+TEST(PrepareData, TrainingDataOfOneClassIsAnErrorWhateverNumClassesSays) {
+  TempDir dir;
+  write_text(dir.file("train.csv"), one_class_csv(1));
+  DataConfig config;
+  config.task = Task::kClassification;
+  config.train.format = DataFormat::kCsv;
+  config.train.path = dir.file("train.csv");
+  config.train.label_column = "y";
+  for (const int num_classes : {0, 3}) {
+    config.num_classes = num_classes;
+    EXPECT_EQ(data_error(config),
+              dir.file("train.csv") + ": all 20 labels are 1: classification needs at least 2 " +
+                  "classes" +
+                  (num_classes == 0 ? "" : " to train on, whatever num_classes (3) says") +
+                  " (check the label column, and max_samples if the file is sorted by label)")
+        << "num_classes " << num_classes;
+  }
+  // A test set may hold one class.
+  std::string two = one_class_csv(1);
+  for (int i = 0; i < 20; ++i) two += std::to_string(i) + ",1,2\n";
+  write_text(dir.file("train.csv"), two);
+  write_text(dir.file("test.csv"), one_class_csv(1));
+  DataSource test = config.train;
+  test.path = dir.file("test.csv");
+  config.test = test;
+  EXPECT_EQ(prepare_data(config, 1).test->num_classes, 3);
+}
+
 TEST(PrepareData, RegressionTestSetNeedsTheSameNumberOfTargets) {
   TempDir dir;
   write_text(dir.file("train.csv"), regression_csv(false));

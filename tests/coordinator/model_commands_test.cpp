@@ -1,0 +1,129 @@
+// evaluate against the data a search was run on, through the real binary on a result file
+// written by `mpirun -np 1 hpsearch run`.
+#include "coordinator/model_commands.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/hdf5_file.hpp"
+#include "core/results_file.hpp"
+#include "core/rng.hpp"
+#include "test_util.hpp"
+
+namespace hps {
+namespace {
+
+using hps::testing::CommandResult;
+using hps::testing::run_command;
+using hps::testing::TempDir;
+using hps::testing::write_text;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const char* kSearch = R"(seed: 4
+data:
+  task: classification
+  validation_fraction: 0.25
+  train: {format: csv, path: train.csv, label_column: label}
+  test: {format: csv, path: test.csv, label_column: label}
+model: {hidden: [8]}
+training: {optimizer: adam, batch_size: 16, max_epochs: 3}
+search:
+  strategy: random
+  trials: 2
+  space:
+    learning_rate: {log_uniform: [1.0e-3, 1.0e-2]}
+)";
+
+// The header and `n` rows of two features and a label in {0, 1, 2}.
+std::vector<std::string> csv_lines(int n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<std::string> lines = {"f1,f2,label"};
+  for (int i = 0; i < n; ++i) {
+    const int label = i % 3;
+    std::ostringstream row;
+    row << label + 0.5 * rng.normal() << "," << -label + 0.5 * rng.normal() << "," << label;
+    lines.push_back(row.str());
+  }
+  return lines;
+}
+
+void write_lines(const std::string& path, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& line : lines) text += line + "\n";
+  write_text(path, text);
+}
+
+class EvaluateResult : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (run_command("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun is not installed";
+    train_ = csv_lines(80, 1);
+    write_lines(dir_.file("train.csv"), train_);
+    write_lines(dir_.file("test.csv"), csv_lines(30, 2));
+    write_text(dir_.file("search.yaml"), kSearch);
+    const CommandResult r = run_command(testing::mpirun_hpsearch(1) + " run " +
+                                        dir_.file("search.yaml") + " --out " + result());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    fingerprint_ = ResultsReader(result()).attribute("data_fingerprint");
+    ASSERT_EQ(fingerprint_.size(), 16u);
+  }
+
+  std::string result() const { return dir_.file("result.h5"); }
+  CommandResult evaluate() const {
+    return run_command(std::string(HPSEARCH_BINARY) + " evaluate " + result());
+  }
+
+  TempDir dir_;
+  std::vector<std::string> train_;
+  std::string fingerprint_;
+};
+
+TEST_F(EvaluateResult, ShuffledTrainingRowsAreRefused) {
+  const CommandResult same = evaluate();
+  ASSERT_EQ(same.exit_code, 0) << same.output;
+  EXPECT_THAT(same.output, HasSubstr("validation (21 samples): "));
+  EXPECT_THAT(same.output, HasSubstr("test (30 samples): "));
+  EXPECT_THAT(same.output, Not(HasSubstr("note:")));
+
+  // The same rows in another order: another validation split, though every value is the same.
+  std::vector<std::string> shuffled = train_;
+  std::reverse(shuffled.begin() + 1, shuffled.end());
+  write_lines(dir_.file("train.csv"), shuffled);
+  const CommandResult r = evaluate();
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("hpsearch: data error: data changed since " + result() +
+                                  " was written (fingerprint " + fingerprint_ + " -> "));
+  EXPECT_THAT(r.output,
+              HasSubstr("): the validation split would not be the one the trial was "
+                        "selected on (the fingerprint covers " +
+                        dir_.file("train.csv") + " and the test set " + dir_.file("test.csv")));
+  EXPECT_THAT(r.output, Not(HasSubstr("validation (")));
+}
+
+TEST_F(EvaluateResult, ChangedTestSetIsRefused) {
+  write_lines(dir_.file("test.csv"), csv_lines(30, 3));
+  const CommandResult r = evaluate();
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("data changed since " + result()));
+}
+
+TEST_F(EvaluateResult, FileWithoutFingerprintIsScoredWithANote) {
+  {
+    const h5::File file = h5::File::open(result(), true, h5::FileLocking::kOff);
+    ASSERT_GE(H5Adelete(file.root().id(), "data_fingerprint"), 0);
+  }
+  const CommandResult r = evaluate();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("note: " + result() +
+                                  " records no data fingerprint (written by an older hpsearch)"));
+  EXPECT_THAT(r.output, HasSubstr("validation (21 samples): "));
+}
+
+}  // namespace
+}  // namespace hps
