@@ -150,6 +150,38 @@ TEST(Hdf5File, AttributeErrorsNameTheObject) {
   EXPECT_THROW(group.read_attribute<std::string>("rate"), Error);
 }
 
+TEST(Hdf5File, AttributesLargerThanAnObjectHeaderAreWritten) {
+  testing::TempDir dir;
+  const std::vector<int64_t> widths(9000, 1);  // 72 KB; an object header holds 64 KB
+  const std::string text(100000, 'x');
+  const std::string path = dir.file("large.h5");
+  const std::string truncated = dir.file("truncated.h5");
+  {
+    File file = File::create(path);
+    Group root = file.root();
+    root.write_attribute("config", text);
+    Group g = root.create_group("trials/0");
+    g.write_attribute("hidden", widths);
+    g.write_attribute("hidden", widths);  // replacing one works too
+    File other = File::create_truncate(truncated);
+    other.root().write_attribute("hidden", widths);
+  }
+  const File file = File::open(path);
+  EXPECT_EQ(file.root().read_attribute<std::string>("config"), text);
+  EXPECT_EQ(file.root().open_group("trials/0").read_attribute<std::vector<int64_t>>("hidden"),
+            widths);
+  EXPECT_EQ(File::open(truncated).root().read_attribute<std::vector<int64_t>>("hidden"), widths);
+  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with h5py is not available";
+  }
+  const testing::CommandResult py = testing::run_command(
+      "/usr/bin/python3 -c \"import sys, h5py; f = h5py.File(sys.argv[1], 'r'); "
+      "print(len(f.attrs['config']), len(f['trials/0'].attrs['hidden']))\" '" +
+      path + "'");
+  EXPECT_EQ(py.exit_code, 0) << py.output;
+  EXPECT_EQ(py.output, "100000 9000\n");
+}
+
 TEST(Hdf5File, MatrixIsStoredRowMajor) {
   testing::TempDir dir;
   File file = File::create(dir.file("m.h5"));

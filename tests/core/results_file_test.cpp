@@ -561,6 +561,28 @@ TEST(ResultsFile, ResumeKeepsTrialsRankingAndBest) {
   EXPECT_EQ(reader.integer_attribute("resumes"), 1);
 }
 
+TEST(ResultsFile, TrialWithThousandsOfLayersIsRecorded) {
+  testing::TempDir dir;
+  const std::string path = dir.file("deep.h5");
+  SearchConfig config = make_config(-1);
+  config.search.space = {{"layers", ParamForm::kChoice, {int64_t{9000}}, 0, 0, 3},
+                         {"units", ParamForm::kChoice, {int64_t{1}}, 0, 0, 4}};
+  // 'hidden' of 9000 layers takes 72 KB, more than an HDF5 object header holds.
+  Finished deep = make_trial(0, 0.5, TrialStatus::kCompleted, std::vector<int64_t>(9000, 1));
+  deep.params = {{"layers", int64_t{9000}}, {"units", int64_t{1}}};
+  {
+    ResultsWriter writer = make_writer(path, config);
+    add(writer, deep);
+    writer.finish("finished", 0.1);
+  }
+  const ResultsReader reader(path);
+  ASSERT_EQ(reader.summary().size(), 1u);
+  EXPECT_EQ(reader.trial_group(0).read_attribute<std::vector<int64_t>>("hidden").size(), 9000u);
+  ASSERT_TRUE(reader.has_model(0));
+  EXPECT_EQ(read_model(reader.trial_group(0).open_group("model")).model.shape().hidden.size(),
+            9000u);
+}
+
 TEST(ResultsFile, PublishedFileIsCompleteWhileTheWorkingCopyIsOpen) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
