@@ -841,9 +841,15 @@ void Group::append_rows(const std::string& name, const TableRows& rows) {
         what);
   const Handle memory_space = simple_space({count});
   const Handle memory_type = compound_type(rows.layout(), false, table.csets, what());
-  check(H5Dwrite(table.dataset.id(), memory_type.id(), memory_space.id(), file_space.id(),
-                 H5P_DEFAULT, rows.data()),
-        what);
+  if (H5Dwrite(table.dataset.id(), memory_type.id(), memory_space.id(), file_space.id(),
+               H5P_DEFAULT, rows.data()) < 0) {
+    // Rows of zeros would pass for written ones; the error is the write's, not this undo's.
+    const std::string detail = error_stack_detail();
+    H5Eclear2(H5E_DEFAULT);
+    H5Dset_extent(table.dataset.id(), &start);
+    H5Eclear2(H5E_DEFAULT);
+    throw Error(detail.empty() ? what() : what() + ": " + detail);
+  }
 }
 
 TableRows Group::read_table(const std::string& name) const {

@@ -583,6 +583,63 @@ TEST(ResultsFile, TrialWithThousandsOfLayersIsRecorded) {
             9000u);
 }
 
+TEST(ResultsFile, FailedWriteRecordsNothingOfTheTrial) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  ResultsWriter writer = make_writer(path, make_config(5));
+  add(writer, make_trial(0, 0.5));
+  // An extra parameter with an empty name fails as an attribute, after the trial's group and
+  // some of its attributes are written: as a full disk would.
+  Finished broken = make_trial(1, 0.2);
+  broken.params.emplace_back("", int64_t{1});
+  EXPECT_THROW(writer.add(broken.trial, broken.params, broken.outcome), h5::Error);
+  writer.publish();
+  EXPECT_EQ(writer.recorded_trials(), (std::vector<int64_t>{0}));
+  {
+    const ResultsReader reader(path);
+    EXPECT_EQ(reader.summary().size(), 1u);
+    EXPECT_FALSE(reader.trial_group(0).has_link("/trials/1"));
+    EXPECT_EQ(reader.best_trial(), 0);
+  }
+  // Nothing of it stands in the way of recording it properly.
+  add(writer, make_trial(1, 0.2));
+  const ResultsReader reader(path);
+  EXPECT_EQ(reader.summary().size(), 2u);
+  EXPECT_EQ(reader.best_trial(), 1);
+}
+
+TEST(ResultsFile, ResumeRerunsAHalfWrittenTrial) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  {
+    ResultsWriter writer = make_writer(path, config);
+    add(writer, make_trial(0, 0.5));
+    add(writer, make_trial(1, 0.4));
+  }  // an error ended the search: status running
+  {
+    // What an earlier hpsearch left when writing trial 2 failed after most of its attributes.
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    h5::Group partial = file.root().create_group("trials/2");
+    partial.write_attribute("trial", int64_t{2});
+    partial.write_attribute("status", "completed");
+    partial.write_attribute("best_value", 0.1);
+    partial.write_attribute("finished_at", 3.0);
+  }
+  std::unique_ptr<ResultsWriter> resumed =
+      ResultsWriter::resume(path, config, 3, make_scaler(), kFeatures, kClasses, kClasses);
+  EXPECT_EQ(resumed->recorded_trials(), (std::vector<int64_t>{0, 1}));
+  EXPECT_FALSE(ResultsReader(path).trial_group(0).has_link("/trials/2"));
+  const Finished again = make_trial(2, 0.3);
+  resumed->add(again.trial, again.params, again.outcome);
+  resumed->finish("finished", 0.01);
+  const ResultsReader reader(path);
+  ASSERT_EQ(reader.summary().size(), 3u);
+  EXPECT_EQ(reader.summary()[2].trial, 2);
+  EXPECT_EQ(reader.best_trial(), 2);  // by its real value, 0.3, not the partial 0.1
+  EXPECT_EQ(reader.trial_group(2).read_attribute<double>("best_value"), 0.3);
+}
+
 TEST(ResultsFile, PublishedFileIsCompleteWhileTheWorkingCopyIsOpen) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
