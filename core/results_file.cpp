@@ -622,6 +622,64 @@ struct ResultsReader::Impl {
 
 namespace {
 
+// Root string attributes with a closed set of values, checked when a file is opened: a reader
+// that trusts "bogus" or a negative count shows nonsense instead of saying the file is damaged.
+// The names are the writer's own (status is the caller's: see ResultsWriter::finish()).
+struct KnownValues {
+  const char* attribute;
+  std::vector<std::string> values;
+};
+
+const std::vector<KnownValues>& known_values() {
+  using S = SearchStrategy;
+  using K = SchedulerKind;
+  static const std::vector<KnownValues> known = {
+      {"status", {"running", "finished", "interrupted", "time_limit"}},
+      {"strategy", {to_string(S::kGrid), to_string(S::kRandom), to_string(S::kTpe)}},
+      {"scheduler", {to_string(K::kNone), to_string(K::kAsha), to_string(K::kMedian)}},
+      {"task", {task_name(Task::kClassification), task_name(Task::kRegression)}},
+      {"metric", {metric_name(Task::kClassification), metric_name(Task::kRegression)}},
+      {"monitor", {monitor_name(Monitor::kValLoss), monitor_name(Monitor::kValAccuracy)}},
+      {"monitor_mode", {"min", "max"}},
+  };
+  return known;
+}
+
+// Root integer attributes and their smallest valid value.
+struct IntegerBound {
+  const char* attribute;
+  int64_t least;
+};
+
+constexpr IntegerBound kIntegerBounds[] = {
+    {"trials_total", 0}, {"ranks", 1}, {"keep_weights", -1}, {"resumes", 0}};
+
+void check_root_attributes(const h5::Group& root) {
+  for (const KnownValues& known : known_values()) {
+    if (!root.has_attribute(known.attribute)) continue;  // older files lack some
+    const auto value = root.read_attribute<std::string>(known.attribute);
+    std::string listed;
+    for (const std::string& candidate : known.values) {
+      if (value == candidate) {
+        listed.clear();
+        break;
+      }
+      listed += (listed.empty() ? "'" : ", '") + candidate + "'";
+    }
+    if (!listed.empty())
+      throw h5::Error(root.describe() + ": attribute '" + known.attribute + "' is '" + value +
+                      "', expected one of " + listed + ": damaged file");
+  }
+  for (const IntegerBound& bound : kIntegerBounds) {
+    if (!root.has_attribute(bound.attribute)) continue;
+    const auto value = root.read_attribute<int64_t>(bound.attribute);
+    if (value < bound.least)
+      throw h5::Error(root.describe() + ": attribute '" + bound.attribute + "' is " +
+                      std::to_string(value) + ", expected at least " + std::to_string(bound.least) +
+                      ": damaged file");
+  }
+}
+
 h5::File open_results(const std::string& path) {
   std::optional<h5::File> file;
   try {
@@ -647,6 +705,7 @@ h5::File open_results(const std::string& path) {
     throw h5::Error(path + ": search result format_version " + std::to_string(version) +
                     " is newer than this hpsearch reads (" + std::to_string(kFormatVersion) + ")");
   }
+  check_root_attributes(root);
   return std::move(*file);
 }
 

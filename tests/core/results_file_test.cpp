@@ -640,6 +640,43 @@ TEST(ResultsFile, ResumeRerunsAHalfWrittenTrial) {
   EXPECT_EQ(reader.trial_group(2).read_attribute<double>("best_value"), 0.3);
 }
 
+TEST(ResultsFile, ReaderRefusesTamperedRootAttributes) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  {
+    ResultsWriter writer = make_writer(path, make_config(2));
+    add(writer, make_trial(0, 0.5));
+    writer.finish("finished", 0.1);
+  }
+  const auto refusal = [&](const std::string& attribute, const auto& value) {
+    {
+      h5::File file = h5::File::open(path, true);
+      file.root().write_attribute(attribute, value);
+    }
+    try {
+      ResultsReader reader(path);
+    } catch (const h5::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(refusal("status", "bogus"),
+              HasSubstr(path + ":/: attribute 'status' is 'bogus', expected one of 'running', "
+                               "'finished', 'interrupted', 'time_limit': damaged file"));
+  refusal("status", "finished");
+  EXPECT_THAT(refusal("trials_total", int64_t{-5}),
+              HasSubstr(path + ":/: attribute 'trials_total' is -5, expected at least 0: "
+                               "damaged file"));
+  refusal("trials_total", int64_t{12});
+  EXPECT_THAT(refusal("keep_weights", int64_t{-2}),
+              HasSubstr("attribute 'keep_weights' is -2, expected at least -1"));
+  refusal("keep_weights", int64_t{2});
+  EXPECT_THAT(refusal("monitor_mode", "sideways"),
+              HasSubstr("attribute 'monitor_mode' is 'sideways', expected one of 'min', 'max'"));
+  refusal("monitor_mode", "min");
+  EXPECT_EQ(refusal("status", "time_limit"), "no error");
+}
+
 TEST(ResultsFile, PublishedFileIsCompleteWhileTheWorkingCopyIsOpen) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
