@@ -128,9 +128,13 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
                 to_string(TpeSettings{}.ranking) + " since hpsearch 0.2.0)";
       throw std::runtime_error(text + "\n(start a new search with another --out, or --force)");
     }
-    if (recorded.attribute("status") == "finished") {
+    // An earlier hpsearch could call a search finished with trials missing from /summary
+    // (a resume counted a half-written trial as recorded); those run now.
+    const size_t rows = recorded.summary().size();
+    if (recorded.attribute("status") == "finished" &&
+        rows >= static_cast<size_t>(trial_count(plan.config.search))) {
       std::printf("%s: the search already finished (%zu trials); nothing to do\n",
-                  options.output.c_str(), recorded.summary().size());
+                  options.output.c_str(), rows);
       return Verdict::kAlreadyFinished;
     }
     return Verdict::kGo;

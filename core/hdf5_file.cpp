@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 #include <utility>
 
@@ -134,6 +135,28 @@ struct OpenAttribute {
   int rank = 0;
 };
 
+// The size in bytes of the file `object` lives in.
+hsize_t file_size_of(hid_t object, const std::string& what_text) {
+  auto what = [&] { return what_text; };
+  const Handle file(check(H5Iget_file_id(object), what), H5Fclose);
+  hsize_t size = 0;
+  check(H5Fget_filesize(file.id(), &size), what);
+  return size;
+}
+
+// Throws unless `count` values of `size` bytes fit in the file `object` lives in. Attribute
+// values and unfiltered datasets are stored whole in the file, so anything larger is a size
+// field damaged on disk, which would otherwise have the reader allocate (and HDF5 fill)
+// gigabytes. `subject` starts the message: "<file>:<object>: attribute 'x'".
+void check_fits_in_file(hid_t object, const std::string& subject, hsize_t count, hsize_t size) {
+  const hsize_t file_size = file_size_of(object, subject + ": cannot find the file's size");
+  if (size == 0 || count <= file_size / size) return;
+  const std::string claimed =
+      count == 1 ? std::to_string(size) : std::to_string(count) + " x " + std::to_string(size);
+  throw Error(subject + " claims " + claimed + " bytes, the file has " + std::to_string(file_size) +
+              ": damaged file");
+}
+
 OpenAttribute open_attribute(const Group& group, const std::string& name) {
   auto what = [&] { return group.describe() + ": cannot open attribute '" + name + "'"; };
   OpenAttribute a;
@@ -143,6 +166,13 @@ OpenAttribute open_attribute(const Group& group, const std::string& name) {
   Handle space(check(H5Aget_space(a.attribute.id()), what), H5Sclose);
   a.points = check(H5Sget_simple_extent_npoints(space.id()), what);
   a.rank = check(H5Sget_simple_extent_ndims(space.id()), what);
+  // A variable-length string's size is that of a pointer; its characters' is checked on read.
+  if (check(H5Tis_variable_str(a.type.id()), what) == 0) {
+    const std::size_t size = H5Tget_size(a.type.id());
+    if (size == 0) fail(what());
+    check_fits_in_file(a.attribute.id(), group.describe() + ": attribute '" + name + "'",
+                       static_cast<hsize_t>(a.points), size);
+  }
   return a;
 }
 
@@ -318,6 +348,20 @@ std::string column_list(const TableLayout& layout) {
   return "(" + text + ")";
 }
 
+// check_fits_in_file() for the values of `dataset`, of `size` bytes each. A compressed dataset
+// may hold more than the file does, so only unfiltered ones are checked.
+void check_dataset_fits(const Group& group, const std::string& name, hid_t dataset,
+                        const std::vector<hsize_t>& dims, std::size_t size) {
+  auto what = [&] { return group.describe(name) + ": cannot open dataset"; };
+  const Handle dcpl(check(H5Dget_create_plist(dataset), what), H5Pclose);
+  if (check(H5Pget_nfilters(dcpl.id()), what) > 0) return;
+  // Saturating, so that a damaged shape cannot overflow the product.
+  hsize_t count = 1;
+  const hsize_t most = std::numeric_limits<hsize_t>::max();
+  for (const hsize_t d : dims) count = d != 0 && count > most / d ? most : count * d;
+  check_fits_in_file(dataset, group.describe(name) + ": shape " + join_dims(dims), count, size);
+}
+
 // An open table with its layout as the file describes it.
 struct OpenTable {
   Handle dataset;
@@ -341,6 +385,9 @@ OpenTable open_table(const Group& group, const std::string& name) {
     throw Error(group.describe(name) + ": a table must be 1-D");
   }
   check(H5Sget_simple_extent_dims(space.id(), &t.rows, nullptr), what);
+  const std::size_t row_size = H5Tget_size(type.id());
+  if (row_size == 0) fail(what());
+  check_dataset_fits(group, name, t.dataset.id(), {t.rows}, row_size);
 
   const int members = check(H5Tget_nmembers(type.id()), what);
   std::vector<Column> columns;
@@ -374,6 +421,17 @@ OpenTable open_table(const Group& group, const std::string& name) {
   }
   t.layout = TableLayout(std::move(columns));
   return t;
+}
+
+// Creation properties for a group, the root's included (a file's are a group's too). Tracking
+// the attributes' creation order gives the group HDF5's version-2 object header, which moves an
+// attribute too large for the header (64 KiB: 'hidden' of 9000 layers) into dense storage,
+// where any size fits. HDF5 1.8 and later read it (h5py, h5dump); the order itself is unused.
+Handle group_creation(hid_t list_class, const std::string& what_text) {
+  auto what = [&] { return what_text; };
+  Handle plist(check(H5Pcreate(list_class), what), H5Pclose);
+  check(H5Pset_attr_creation_order(plist.id(), H5P_CRT_ORDER_TRACKED), what);
+  return plist;
 }
 
 Handle file_access(FileLocking locking, const std::string& path) {
@@ -505,17 +563,18 @@ std::string TableRows::get_string(std::size_t row, const std::string& column) co
 
 File File::create(const std::string& path, FileLocking locking) {
   silence_error_printing();
+  auto what = [&] { return path + ": cannot create HDF5 file (it must not exist yet)"; };
   const Handle fapl = file_access(locking, path);
-  const hid_t id = check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.id()), [&] {
-    return path + ": cannot create HDF5 file (it must not exist yet)";
-  });
+  const Handle fcpl = group_creation(H5P_FILE_CREATE, what());
+  const hid_t id = check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl.id(), fapl.id()), what);
   return File(Handle(id, H5Fclose), path);
 }
 
 File File::create_truncate(const std::string& path) {
   silence_error_printing();
-  const hid_t id = check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
-                         [&] { return path + ": cannot create HDF5 file"; });
+  auto what = [&] { return path + ": cannot create HDF5 file"; };
+  const Handle fcpl = group_creation(H5P_FILE_CREATE, what());
+  const hid_t id = check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), H5P_DEFAULT), what);
   return File(Handle(id, H5Fclose), path);
 }
 
@@ -560,8 +619,9 @@ std::string Group::describe(const std::string& name) const {
 Group Group::create_group(const std::string& name) {
   auto what = [&] { return describe(name) + ": cannot create group"; };
   const Handle lcpl = link_creation_with_parents(what());
+  const Handle gcpl = group_creation(H5P_GROUP_CREATE, what());
   const hid_t id =
-      check(H5Gcreate2(handle_.id(), name.c_str(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT), what);
+      check(H5Gcreate2(handle_.id(), name.c_str(), lcpl.id(), gcpl.id(), H5P_DEFAULT), what);
   return Group(Handle(id, H5Gclose), file_, child_path(name));
 }
 
@@ -682,6 +742,16 @@ std::string Group::read_attribute<std::string>(const std::string& name) const {
   auto what = [&] { return describe() + ": cannot read string attribute '" + name + "'"; };
   const htri_t variable = check(H5Tis_variable_str(a.type.id()), what);
   if (variable > 0) {
+    // A string's characters are bytes; HDF5 would allocate the stored length times whatever
+    // size a damaged type claims for them.
+    const Handle character(check(H5Tget_super(a.type.id()), what), H5Tclose);
+    const std::size_t character_size = H5Tget_size(character.id());
+    if (character_size != 1) {
+      throw Error(describe() + ": attribute '" + name + "' claims " +
+                  std::to_string(character_size) + " bytes per character (strings have 1), the " +
+                  "file has " + std::to_string(file_size_of(a.attribute.id(), what())) +
+                  ": damaged file");
+    }
     // Read in the file's character set, so that no conversion between ASCII and UTF-8 is asked.
     const H5T_cset_t cset = check(H5Tget_cset(a.type.id()), what);
     Handle memory_type(check(H5Tcopy(H5T_C_S1), what), H5Tclose);
@@ -693,8 +763,7 @@ std::string Group::read_attribute<std::string>(const std::string& name) const {
     H5free_memory(text);
     return value;
   }
-  const std::size_t size = H5Tget_size(a.type.id());
-  if (size == 0) fail(what());
+  const std::size_t size = H5Tget_size(a.type.id());  // checked by open_attribute()
   std::string buffer(size, '\0');
   if (size > 0) check(H5Aread(a.attribute.id(), a.type.id(), buffer.data()), what);
   // Fixed-length strings are NUL-terminated, NUL-padded or space-padded.
@@ -772,9 +841,15 @@ void Group::append_rows(const std::string& name, const TableRows& rows) {
         what);
   const Handle memory_space = simple_space({count});
   const Handle memory_type = compound_type(rows.layout(), false, table.csets, what());
-  check(H5Dwrite(table.dataset.id(), memory_type.id(), memory_space.id(), file_space.id(),
-                 H5P_DEFAULT, rows.data()),
-        what);
+  if (H5Dwrite(table.dataset.id(), memory_type.id(), memory_space.id(), file_space.id(),
+               H5P_DEFAULT, rows.data()) < 0) {
+    // Rows of zeros would pass for written ones; the error is the write's, not this undo's.
+    const std::string detail = error_stack_detail();
+    H5Eclear2(H5E_DEFAULT);
+    H5Dset_extent(table.dataset.id(), &start);
+    H5Eclear2(H5E_DEFAULT);
+    throw Error(detail.empty() ? what() : what() + ": " + detail);
+  }
 }
 
 TableRows Group::read_table(const std::string& name) const {
@@ -817,6 +892,10 @@ DatasetInfo Group::dataset_info(const std::string& name) const {
   info.type_class = check(H5Tget_class(type.id()), what);
   info.dims.resize(static_cast<std::size_t>(check(H5Sget_simple_extent_ndims(space.id()), what)));
   check(H5Sget_simple_extent_dims(space.id(), info.dims.data(), nullptr), what);
+  // Callers allocate for what this reports.
+  const std::size_t size = H5Tget_size(type.id());
+  if (size == 0) fail(what());
+  check_dataset_fits(*this, name, dataset.id(), info.dims, size);
   return info;
 }
 

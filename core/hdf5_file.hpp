@@ -13,6 +13,14 @@
 // Files close with HDF5's default "weak" degree: a Group keeps its file open after the File
 // object is gone, and the file closes when its last handle does.
 //
+// Groups (the root included) are created with attribute creation order tracked, which gives
+// them HDF5's version-2 object header: an attribute too large for the header (over 64 KiB) then
+// goes to dense storage instead of failing. HDF5 1.8 and later, h5py and h5dump read such files.
+//
+// Readers check sizes before they allocate: an attribute's values, or an unfiltered dataset's,
+// that claim more bytes than the file has are a damaged size field, refused with an Error
+// ("... claims N bytes, the file has M: damaged file") instead of gigabytes allocated.
+//
 // Tables are 1-D datasets of a compound type (numpy's structured arrays), chunked and
 // extendible so rows can be appended one at a time. Their columns are int64, float64 or
 // fixed-length strings (NUL-padded ASCII, which h5py returns as `bytes`).

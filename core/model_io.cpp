@@ -74,6 +74,13 @@ void expect_shape(const h5::Group& group, const std::string& name,
   }
 }
 
+// Throws unless the values of dataset `name` are `all_finite`.
+void expect_finite(const h5::Group& group, const std::string& name, bool all_finite) {
+  if (!all_finite)
+    throw h5::Error(group.describe(name) + ": holds a non-finite value (NaN or infinity): " +
+                    "damaged weights, which cannot make predictions");
+}
+
 // A positive count stored as int64 attribute `attribute`.
 Index positive_attribute(const h5::Group& group, const std::string& attribute) {
   const auto value = group.read_attribute<int64_t>(attribute);
@@ -188,6 +195,10 @@ StoredModel read_model(const h5::Group& group) {
     expect_shape(group, name + "/bias", {outputs});
     stored.model.weight(l) = group.read_matrix(name + "/weight");
     group.read_rows(name + "/bias", outputs, stored.model.bias(l).data());
+    // A network that diverged is never stored, so NaN or infinity is damage; predictions made
+    // with it would be NaN without a word.
+    expect_finite(group, name + "/weight", stored.model.weight(l).allFinite());
+    expect_finite(group, name + "/bias", stored.model.bias(l).allFinite());
   }
 
   stored.scaler = read_scaler(group.open_group("scaler"), shape.inputs);

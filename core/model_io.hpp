@@ -26,7 +26,8 @@ struct StoredModel {
 /// datasets offset and factor (raw x -> (x - offset) * factor).
 void write_model(h5::Group& group, const StoredModel& stored);
 
-/// Reads what write_model wrote. Throws h5::Error naming the object that is missing or wrong.
+/// Reads what write_model wrote. Throws h5::Error naming the object that is missing or wrong,
+/// weights and biases that are not all finite included.
 StoredModel read_model(const h5::Group& group);
 
 /// Writes the history as one 1-D dataset per column: epoch, train_loss, train_total_loss,

@@ -110,6 +110,13 @@ std::string utc_now() {
 
 std::string trial_path(int64_t id) { return "/trials/" + std::to_string(id); }
 
+// The trial id a /trials/<id> group is named after; -1 for a name that is no id.
+int64_t trial_id_of(const std::string& name) {
+  if (name.empty() || name.size() > 18 || name.find_first_not_of("0123456789") != std::string::npos)
+    return -1;
+  return std::stoll(name);
+}
+
 bool is_ranked(const TrialOutcome& outcome) {
   const bool finished_well = outcome.status == TrialStatus::kCompleted ||
                              outcome.status == TrialStatus::kEarlyStopped ||
@@ -395,9 +402,22 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
   s.published = path;
   s.working = working;
 
+  // A trial is recorded once its /summary row is, the last thing add() writes. A trial group
+  // without one was cut short (by a failed write, or a kill while the file was published) and
+  // is removed, so that the trial runs again.
+  const h5::TableRows summary = s.root.read_table("summary");
+  std::vector<int64_t> in_summary(summary.size());
+  for (std::size_t i = 0; i < summary.size(); ++i) in_summary[i] = summary.get_int64(i, "trial");
+  std::sort(in_summary.begin(), in_summary.end());
   // Ranking and /best carry on from the recorded trials.
-  const h5::Group trials = s.root.open_group("trials");
+  h5::Group trials = s.root.open_group("trials");
   for (const std::string& name : trials.children()) {
+    const int64_t named = trial_id_of(name);
+    if (named < 0) continue;  // not a trial's
+    if (!std::binary_search(in_summary.begin(), in_summary.end(), named)) {
+      trials.delete_link(name);
+      continue;
+    }
     const h5::Group g = trials.open_group(name);
     const auto id = g.read_attribute<int64_t>("trial");
     const auto status = g.read_attribute<std::string>("status");
@@ -513,42 +533,59 @@ void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAss
   std::optional<Mlp> model;
   if (outcome.weights.size() > 0) model = s.network(trial, outcome.weights);
 
-  h5::Group group = s.root.create_group(path);
-  group.write_attribute("trial", id);
-  group.write_attribute("status", to_string(outcome.status));
-  group.write_attribute("message", outcome.message);
-  group.write_attribute("seed", static_cast<int64_t>(trial.seed));
-  group.write_attribute("rank", int64_t{outcome.rank});
-  group.write_attribute("seconds", outcome.seconds);
-  group.write_attribute("best_epoch", int64_t{outcome.best_epoch});
-  group.write_attribute("best_value", outcome.best_value);
-  group.write_attribute("epochs_run", static_cast<int64_t>(history.epochs.size()));
-  group.write_attribute("test_loss", outcome.test_loss);
-  group.write_attribute("test_" + s.metric, outcome.test_metric);
-  group.write_attribute("finished_at", finished_at);
-  group.write_attribute("rung", outcome.rung);
-  write_hyperparameters(group, trial, params);
-  h5::Group history_group = group.create_group("history");
-  write_history(history_group, history, s.task);
-  s.root.append_rows("summary", row);
-
+  // Where the trial ranks, if it does; s.ranked changes only once the trial is recorded.
+  std::optional<std::size_t> position;
+  const Impl::Ranked entry{outcome.best_value, id};
   if (is_ranked(outcome)) {
-    const Impl::Ranked entry{outcome.best_value, id};
-    const auto position = static_cast<std::size_t>(
+    position = static_cast<std::size_t>(
         std::lower_bound(
             s.ranked.begin(), s.ranked.end(), entry,
             [&](const Impl::Ranked& a, const Impl::Ranked& b) { return s.better(a, b); }) -
         s.ranked.begin());
-    s.ranked.insert(s.ranked.begin() + static_cast<std::ptrdiff_t>(position), entry);
-    if (s.keeps(position)) {
+  }
+
+  // The /summary row goes last: it is what makes the trial recorded (resume() drops a trial
+  // group without one), so a write that fails on the way leaves no trial half recorded.
+  try {
+    h5::Group group = s.root.create_group(path);
+    group.write_attribute("trial", id);
+    group.write_attribute("status", to_string(outcome.status));
+    group.write_attribute("message", outcome.message);
+    group.write_attribute("seed", static_cast<int64_t>(trial.seed));
+    group.write_attribute("rank", int64_t{outcome.rank});
+    group.write_attribute("seconds", outcome.seconds);
+    group.write_attribute("best_epoch", int64_t{outcome.best_epoch});
+    group.write_attribute("best_value", outcome.best_value);
+    group.write_attribute("epochs_run", static_cast<int64_t>(history.epochs.size()));
+    group.write_attribute("test_loss", outcome.test_loss);
+    group.write_attribute("test_" + s.metric, outcome.test_metric);
+    group.write_attribute("finished_at", finished_at);
+    group.write_attribute("rung", outcome.rung);
+    write_hyperparameters(group, trial, params);
+    h5::Group history_group = group.create_group("history");
+    write_history(history_group, history, s.task);
+    if (position && s.keeps(*position)) {
       h5::Group model_group = group.create_group("model");
       write_model(model_group,
                   StoredModel{std::move(*model), s.scaler, s.task, s.num_classes, s.feature_names});
-      // The trial now just past the kept ones had weights until this one arrived.
-      if (s.keep_weights >= 0 && s.ranked.size() > static_cast<std::size_t>(s.keep_weights)) {
-        const int64_t dropped = s.ranked[static_cast<std::size_t>(s.keep_weights)].id;
-        s.root.delete_link(trial_path(dropped) + "/model");
-      }
+    }
+    s.root.append_rows("summary", row);
+  } catch (...) {
+    // resume() would drop the partial group too; without it the published file is clean.
+    try {
+      if (s.root.has_link(path)) s.root.delete_link(path);
+    } catch (...) {
+    }
+    throw;
+  }
+
+  if (position) {
+    s.ranked.insert(s.ranked.begin() + static_cast<std::ptrdiff_t>(*position), entry);
+    // The trial now just past the kept ones had weights until this one arrived.
+    if (s.keeps(*position) && s.keep_weights >= 0 &&
+        s.ranked.size() > static_cast<std::size_t>(s.keep_weights)) {
+      const int64_t dropped = s.ranked[static_cast<std::size_t>(s.keep_weights)].id;
+      s.root.delete_link(trial_path(dropped) + "/model");
     }
     const int64_t leader = s.ranked.front().id;
     if (s.best != leader) {
@@ -585,6 +622,64 @@ struct ResultsReader::Impl {
 
 namespace {
 
+// Root string attributes with a closed set of values, checked when a file is opened: a reader
+// that trusts "bogus" or a negative count shows nonsense instead of saying the file is damaged.
+// The names are the writer's own (status is the caller's: see ResultsWriter::finish()).
+struct KnownValues {
+  const char* attribute;
+  std::vector<std::string> values;
+};
+
+const std::vector<KnownValues>& known_values() {
+  using S = SearchStrategy;
+  using K = SchedulerKind;
+  static const std::vector<KnownValues> known = {
+      {"status", {"running", "finished", "interrupted", "time_limit"}},
+      {"strategy", {to_string(S::kGrid), to_string(S::kRandom), to_string(S::kTpe)}},
+      {"scheduler", {to_string(K::kNone), to_string(K::kAsha), to_string(K::kMedian)}},
+      {"task", {task_name(Task::kClassification), task_name(Task::kRegression)}},
+      {"metric", {metric_name(Task::kClassification), metric_name(Task::kRegression)}},
+      {"monitor", {monitor_name(Monitor::kValLoss), monitor_name(Monitor::kValAccuracy)}},
+      {"monitor_mode", {"min", "max"}},
+  };
+  return known;
+}
+
+// Root integer attributes and their smallest valid value.
+struct IntegerBound {
+  const char* attribute;
+  int64_t least;
+};
+
+constexpr IntegerBound kIntegerBounds[] = {
+    {"trials_total", 0}, {"ranks", 1}, {"keep_weights", -1}, {"resumes", 0}};
+
+void check_root_attributes(const h5::Group& root) {
+  for (const KnownValues& known : known_values()) {
+    if (!root.has_attribute(known.attribute)) continue;  // older files lack some
+    const auto value = root.read_attribute<std::string>(known.attribute);
+    std::string listed;
+    for (const std::string& candidate : known.values) {
+      if (value == candidate) {
+        listed.clear();
+        break;
+      }
+      listed += (listed.empty() ? "'" : ", '") + candidate + "'";
+    }
+    if (!listed.empty())
+      throw h5::Error(root.describe() + ": attribute '" + known.attribute + "' is '" + value +
+                      "', expected one of " + listed + ": damaged file");
+  }
+  for (const IntegerBound& bound : kIntegerBounds) {
+    if (!root.has_attribute(bound.attribute)) continue;
+    const auto value = root.read_attribute<int64_t>(bound.attribute);
+    if (value < bound.least)
+      throw h5::Error(root.describe() + ": attribute '" + bound.attribute + "' is " +
+                      std::to_string(value) + ", expected at least " + std::to_string(bound.least) +
+                      ": damaged file");
+  }
+}
+
 h5::File open_results(const std::string& path) {
   std::optional<h5::File> file;
   try {
@@ -610,6 +705,7 @@ h5::File open_results(const std::string& path) {
     throw h5::Error(path + ": search result format_version " + std::to_string(version) +
                     " is newer than this hpsearch reads (" + std::to_string(kFormatVersion) + ")");
   }
+  check_root_attributes(root);
   return std::move(*file);
 }
 

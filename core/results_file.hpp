@@ -33,6 +33,9 @@
 //                     keep_weights is -1); a trial that falls out loses its model link
 //   /best             soft link to /trials/<id> of the leading trial (absent until one ranks)
 //
+// A trial is recorded once its /summary row is: add() writes the row after the trial's group,
+// and resume() removes a /trials/<id> group that has no row (a write cut short) to rerun it.
+//
 // Trials rank by best_value in monitor_mode's direction, ties to the smaller id; only trials
 // that completed, stopped early or were pruned, with a finite best_value and weights, rank.
 //
@@ -93,7 +96,8 @@ class ResultsWriter {
                 std::vector<std::string> feature_names = {});
   /// Continues the search recorded in `path` (which the caller has checked matches `config`
   /// and the data): its trials stay recorded, ranking and /best carry on, status is set back
-  /// to running. recorded_trials() lists what need not run again.
+  /// to running. recorded_trials() lists what need not run again: the trials with a /summary
+  /// row. A trial group without one was written only in part and is removed, to run again.
   static std::unique_ptr<ResultsWriter> resume(const std::string& path, const SearchConfig& config,
                                                int ranks, const Scaler& scaler, Index num_features,
                                                Index num_outputs, int num_classes,
@@ -102,11 +106,13 @@ class ResultsWriter {
   ResultsWriter(const ResultsWriter&) = delete;
   ResultsWriter& operator=(const ResultsWriter&) = delete;
 
-  /// Records one finished trial: its group with attributes and history, its /summary row,
-  /// its weights if it ranks within keep_weights (dropping the weights of a trial that falls
-  /// out), and /best. Flushes the file. Throws std::invalid_argument, before writing anything,
-  /// when the trial was already recorded, the ids differ, a searched hyperparameter is missing
-  /// from `params` or has the wrong type, or non-empty weights do not fit the network.
+  /// Records one finished trial: its group with attributes, history and its weights if it
+  /// ranks within keep_weights, then its /summary row (which makes it recorded), then drops the
+  /// weights of a trial that falls out and moves /best. Throws std::invalid_argument, before
+  /// writing anything, when the trial was already recorded, the ids differ, a searched
+  /// hyperparameter is missing from `params` or has the wrong type, or non-empty weights do not
+  /// fit the network; when a write fails (h5::Error), it removes the partial trial group and
+  /// the trial is not recorded.
   void add(const TrialAssignment& trial, const std::vector<ParamAssignment>& params,
            const TrialOutcome& outcome);
 

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -148,6 +150,135 @@ TEST(Hdf5File, AttributeErrorsNameTheObject) {
   }
   EXPECT_THROW(group.read_attribute<int64_t>("rate"), Error);  // a float is not an integer
   EXPECT_THROW(group.read_attribute<std::string>("rate"), Error);
+}
+
+TEST(Hdf5File, AttributesLargerThanAnObjectHeaderAreWritten) {
+  testing::TempDir dir;
+  const std::vector<int64_t> widths(9000, 1);  // 72 KB; an object header holds 64 KB
+  const std::string text(100000, 'x');
+  const std::string path = dir.file("large.h5");
+  const std::string truncated = dir.file("truncated.h5");
+  {
+    File file = File::create(path);
+    Group root = file.root();
+    root.write_attribute("config", text);
+    Group g = root.create_group("trials/0");
+    g.write_attribute("hidden", widths);
+    g.write_attribute("hidden", widths);  // replacing one works too
+    File other = File::create_truncate(truncated);
+    other.root().write_attribute("hidden", widths);
+  }
+  const File file = File::open(path);
+  EXPECT_EQ(file.root().read_attribute<std::string>("config"), text);
+  EXPECT_EQ(file.root().open_group("trials/0").read_attribute<std::vector<int64_t>>("hidden"),
+            widths);
+  EXPECT_EQ(File::open(truncated).root().read_attribute<std::vector<int64_t>>("hidden"), widths);
+  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with h5py is not available";
+  }
+  const testing::CommandResult py = testing::run_command(
+      "/usr/bin/python3 -c \"import sys, h5py; f = h5py.File(sys.argv[1], 'r'); "
+      "print(len(f.attrs['config']), len(f['trials/0'].attrs['hidden']))\" '" +
+      path + "'");
+  EXPECT_EQ(py.exit_code, 0) << py.output;
+  EXPECT_EQ(py.output, "100000 9000\n");
+}
+
+// Writes a file through the C API with HDF5's defaults, as hpsearch did before its groups
+// tracked attribute order: version-1 object headers carry no checksum, so a damaged byte in
+// an attribute reaches the readers. `write` gets the root group.
+template <typename Write>
+void write_unchecksummed(const std::string& path, Write write) {
+  const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  write(file);
+  H5Fclose(file);
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// `bytes` with the byte `offset` after the first `pattern` after `name` set to `value`.
+std::string damaged(std::string bytes, const std::string& name, const std::string& pattern,
+                    std::size_t offset, char value) {
+  const std::size_t at = bytes.find(pattern, bytes.find(name));
+  if (bytes.find(name) == std::string::npos || at == std::string::npos) {
+    ADD_FAILURE() << "no '" << name << "' followed by the pattern in the file";
+    return bytes;
+  }
+  bytes[at + offset] = value;
+  return bytes;
+}
+
+// The reviewer's damage: one byte of the size of a variable-length string's character type.
+TEST(Hdf5File, DamagedStringAttributeSizeIsRefused) {
+  testing::TempDir dir;
+  const std::string path = dir.file("damaged.h5");
+  write_unchecksummed(path, [](hid_t root) {
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t attribute = H5Acreate2(root, "scheduler", type, space, H5P_DEFAULT, H5P_DEFAULT);
+    const char* text = "asha";
+    EXPECT_GE(H5Awrite(attribute, type, &text), 0);
+    H5Aclose(attribute);
+    H5Sclose(space);
+    H5Tclose(type);
+  });
+  // After the name comes the type: a variable-length string whose character is a version-1
+  // fixed-point type (0x10) of size 1. Its size becomes 0x00010001 bytes; HDF5 alone reads a
+  // wrong string from that, and allocates gigabytes for larger sizes.
+  const std::string bytes =
+      damaged(read_bytes(path), "scheduler", std::string("\x10\0\0\0\x01\0\0\0", 8), 6, '\x01');
+  testing::write_bytes(path, bytes);
+
+  const File file = File::open(path);
+  try {
+    file.root().read_attribute<std::string>("scheduler");
+    FAIL() << "expected h5::Error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path +
+                                    ":/: attribute 'scheduler' claims 65537 bytes per "
+                                    "character (strings have 1), the file has " +
+                                    std::to_string(bytes.size()) + ": damaged file"));
+  }
+
+  // Files written now have checksummed object headers: HDF5 itself notices the same damage.
+  const std::string current = dir.file("current.h5");
+  File::create(current).root().write_attribute("scheduler", "asha");
+  testing::write_bytes(current, damaged(read_bytes(current), "scheduler",
+                                        std::string("\x10\0\0\0\x01\0\0\0", 8), 6, '\x01'));
+  EXPECT_THROW(File::open(current).root().read_attribute<std::string>("scheduler"), Error);
+}
+
+// Datasets' object headers carry no checksum even in files written now.
+TEST(Hdf5File, DamagedTableLengthIsRefused) {
+  testing::TempDir dir;
+  const std::string path = dir.file("damaged.h5");
+  const TableLayout layout({{"trial", ColumnType::kInt64}, {"status", ColumnType::kString, 16}});
+  {
+    File file = File::create(path);
+    file.root().create_table("summary", layout);
+    file.root().append_rows("summary", TableRows(layout, 3));
+  }
+  // Its dataspace holds the length, 3, then the unlimited maximum; make the length 2^40 + 3.
+  const std::string bytes = damaged(read_bytes(path), "summary",
+                                    std::string("\x03\0\0\0\0\0\0\0\xff\xff", 10), 5, '\x01');
+  testing::write_bytes(path, bytes);
+
+  const File file = File::open(path);
+  try {
+    file.root().read_table("summary");
+    FAIL() << "expected h5::Error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path +
+                                    ":/summary: shape [1099511627779] claims "
+                                    "1099511627779 x 24 bytes, the file has " +
+                                    std::to_string(bytes.size()) + ": damaged file"));
+  }
 }
 
 TEST(Hdf5File, MatrixIsStoredRowMajor) {

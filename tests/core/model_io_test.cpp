@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -142,6 +143,30 @@ TEST(ModelIo, WrongShapeIsNamed) {
   } catch (const h5::Error& e) {
     EXPECT_THAT(e.what(),
                 HasSubstr(path + ":/model/layer_1/weight: has shape [3, 4], expected [3, 5]"));
+  }
+}
+
+TEST(ModelIo, NonFiniteWeightsAreRefused) {
+  testing::TempDir dir;
+  const std::string path = dir.file("nan.h5");
+  write_model_file(
+      path, make_stored_model(shape_of(4, {5}, 3, Activation::kRelu), Task::kClassification, 4));
+  {
+    h5::File file = h5::File::open(path, true);
+    h5::Group layer = file.root().open_group("model/layer_1");
+    ASSERT_GE(H5Ldelete(layer.id(), "weight", H5P_DEFAULT), 0);
+    RowMajorMatrix weight = RowMajorMatrix::Zero(3, 5);
+    weight(2, 4) = std::numeric_limits<float>::quiet_NaN();
+    layer.write_matrix("weight", weight);
+    ASSERT_GE(H5Ldelete(layer.id(), "bias", H5P_DEFAULT), 0);
+    layer.write_vector("bias", Vector::Constant(3, std::numeric_limits<float>::infinity()));
+  }
+  const h5::File file = h5::File::open(path);
+  try {
+    read_model(file.root().open_group("model"));
+    FAIL() << "expected h5::Error";
+  } catch (const h5::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path + ":/model/layer_1/weight: holds a non-finite value"));
   }
 }
 

@@ -561,6 +561,122 @@ TEST(ResultsFile, ResumeKeepsTrialsRankingAndBest) {
   EXPECT_EQ(reader.integer_attribute("resumes"), 1);
 }
 
+TEST(ResultsFile, TrialWithThousandsOfLayersIsRecorded) {
+  testing::TempDir dir;
+  const std::string path = dir.file("deep.h5");
+  SearchConfig config = make_config(-1);
+  config.search.space = {{"layers", ParamForm::kChoice, {int64_t{9000}}, 0, 0, 3},
+                         {"units", ParamForm::kChoice, {int64_t{1}}, 0, 0, 4}};
+  // 'hidden' of 9000 layers takes 72 KB, more than an HDF5 object header holds.
+  Finished deep = make_trial(0, 0.5, TrialStatus::kCompleted, std::vector<int64_t>(9000, 1));
+  deep.params = {{"layers", int64_t{9000}}, {"units", int64_t{1}}};
+  {
+    ResultsWriter writer = make_writer(path, config);
+    add(writer, deep);
+    writer.finish("finished", 0.1);
+  }
+  const ResultsReader reader(path);
+  ASSERT_EQ(reader.summary().size(), 1u);
+  EXPECT_EQ(reader.trial_group(0).read_attribute<std::vector<int64_t>>("hidden").size(), 9000u);
+  ASSERT_TRUE(reader.has_model(0));
+  EXPECT_EQ(read_model(reader.trial_group(0).open_group("model")).model.shape().hidden.size(),
+            9000u);
+}
+
+TEST(ResultsFile, FailedWriteRecordsNothingOfTheTrial) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  ResultsWriter writer = make_writer(path, make_config(5));
+  add(writer, make_trial(0, 0.5));
+  // An extra parameter with an empty name fails as an attribute, after the trial's group and
+  // some of its attributes are written: as a full disk would.
+  Finished broken = make_trial(1, 0.2);
+  broken.params.emplace_back("", int64_t{1});
+  EXPECT_THROW(writer.add(broken.trial, broken.params, broken.outcome), h5::Error);
+  writer.publish();
+  EXPECT_EQ(writer.recorded_trials(), (std::vector<int64_t>{0}));
+  {
+    const ResultsReader reader(path);
+    EXPECT_EQ(reader.summary().size(), 1u);
+    EXPECT_FALSE(reader.trial_group(0).has_link("/trials/1"));
+    EXPECT_EQ(reader.best_trial(), 0);
+  }
+  // Nothing of it stands in the way of recording it properly.
+  add(writer, make_trial(1, 0.2));
+  const ResultsReader reader(path);
+  EXPECT_EQ(reader.summary().size(), 2u);
+  EXPECT_EQ(reader.best_trial(), 1);
+}
+
+TEST(ResultsFile, ResumeRerunsAHalfWrittenTrial) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  {
+    ResultsWriter writer = make_writer(path, config);
+    add(writer, make_trial(0, 0.5));
+    add(writer, make_trial(1, 0.4));
+  }  // an error ended the search: status running
+  {
+    // What an earlier hpsearch left when writing trial 2 failed after most of its attributes.
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    h5::Group partial = file.root().create_group("trials/2");
+    partial.write_attribute("trial", int64_t{2});
+    partial.write_attribute("status", "completed");
+    partial.write_attribute("best_value", 0.1);
+    partial.write_attribute("finished_at", 3.0);
+  }
+  std::unique_ptr<ResultsWriter> resumed =
+      ResultsWriter::resume(path, config, 3, make_scaler(), kFeatures, kClasses, kClasses);
+  EXPECT_EQ(resumed->recorded_trials(), (std::vector<int64_t>{0, 1}));
+  EXPECT_FALSE(ResultsReader(path).trial_group(0).has_link("/trials/2"));
+  const Finished again = make_trial(2, 0.3);
+  resumed->add(again.trial, again.params, again.outcome);
+  resumed->finish("finished", 0.01);
+  const ResultsReader reader(path);
+  ASSERT_EQ(reader.summary().size(), 3u);
+  EXPECT_EQ(reader.summary()[2].trial, 2);
+  EXPECT_EQ(reader.best_trial(), 2);  // by its real value, 0.3, not the partial 0.1
+  EXPECT_EQ(reader.trial_group(2).read_attribute<double>("best_value"), 0.3);
+}
+
+TEST(ResultsFile, ReaderRefusesTamperedRootAttributes) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  {
+    ResultsWriter writer = make_writer(path, make_config(2));
+    add(writer, make_trial(0, 0.5));
+    writer.finish("finished", 0.1);
+  }
+  const auto refusal = [&](const std::string& attribute, const auto& value) {
+    {
+      h5::File file = h5::File::open(path, true);
+      file.root().write_attribute(attribute, value);
+    }
+    try {
+      ResultsReader reader(path);
+    } catch (const h5::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(refusal("status", "bogus"),
+              HasSubstr(path + ":/: attribute 'status' is 'bogus', expected one of 'running', "
+                               "'finished', 'interrupted', 'time_limit': damaged file"));
+  refusal("status", "finished");
+  EXPECT_THAT(refusal("trials_total", int64_t{-5}),
+              HasSubstr(path + ":/: attribute 'trials_total' is -5, expected at least 0: "
+                               "damaged file"));
+  refusal("trials_total", int64_t{12});
+  EXPECT_THAT(refusal("keep_weights", int64_t{-2}),
+              HasSubstr("attribute 'keep_weights' is -2, expected at least -1"));
+  refusal("keep_weights", int64_t{2});
+  EXPECT_THAT(refusal("monitor_mode", "sideways"),
+              HasSubstr("attribute 'monitor_mode' is 'sideways', expected one of 'min', 'max'"));
+  refusal("monitor_mode", "min");
+  EXPECT_EQ(refusal("status", "time_limit"), "no error");
+}
+
 TEST(ResultsFile, PublishedFileIsCompleteWhileTheWorkingCopyIsOpen) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
