@@ -120,6 +120,28 @@ TEST(TrainJob, RefusesToOverwriteBeforeTraining) {
   EXPECT_NO_THROW(run_train_job(config, dir.file("out.h5"), true));
 }
 
+// With overwrite the job once replaced its own config or test data: it now refuses both
+// before training.
+TEST(TrainJob, NeverReplacesItsInputs) {
+  TempDir dir;
+  const TrainConfig config = make_config(dir);
+  const std::string text = config_text(true);
+  const auto error_of = [&](const std::string& out) -> std::string {
+    try {
+      run_train_job(config, out, true);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_THAT(error_of(dir.file("run.yaml")), HasSubstr("is the config file"));
+  EXPECT_THAT(error_of(dir.file("test.csv")),
+              HasSubstr("is the test data '" + dir.file("test.csv") + "' named at data.test.path"));
+  std::ifstream in(dir.file("run.yaml"));
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()),
+            text);
+}
+
 TEST(TrainJob, MissingOutputDirectoryIsAnError) {
   TempDir dir;
   const TrainConfig config = make_config(dir);
