@@ -114,7 +114,7 @@ OutputLock::OutputLock(const std::string& path) {
     ::close(fd_);
     fd_ = -1;
     throw std::runtime_error(
-        "output '" + path + "' is being written by another search" +
+        "output '" + path + "' is being written by another hpsearch command" +
         (n > 0 ? " (pid " + std::string(holder, static_cast<size_t>(n)) + ")" : std::string()) +
         "; wait for it to end or choose another --out");
   }

@@ -30,8 +30,8 @@ void check_output_path(const std::string& path, bool overwrite,
 
 namespace hps {
 
-/// Holds an exclusive lock on `<path>.lock` (flock) for its lifetime, so two searches never
-/// write one result file. The kernel drops the lock when the process dies, even by kill -9.
+/// Holds an exclusive lock on `<path>.lock` (flock) for its lifetime, so two commands never
+/// write one output file. The kernel drops the lock when the process dies, even by kill -9.
 /// Take it after check_output_path, so no lock file appears beside a refused output.
 class OutputLock {
  public:

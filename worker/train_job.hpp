@@ -25,8 +25,9 @@ struct TrainJobResult {
 /// The output is written to a temporary file next to it and renamed into place at the end,
 /// so an interrupted job never leaves a partial file; an existing file is replaced only with
 /// `overwrite`, and never when it is one of the job's inputs (config.source_name and its data
-/// files; see check_output_path), all checked before any training. Throws ConfigError,
-/// DataError, h5::Error or std::runtime_error with a message naming what is wrong.
+/// files; see check_output_path), all checked before any training. The output's lock
+/// (OutputLock) is held throughout, as a search holds it. Throws ConfigError, DataError,
+/// h5::Error or std::runtime_error with a message naming what is wrong.
 TrainJobResult run_train_job(const TrainConfig& config, const std::string& output_path,
                              bool overwrite, const EpochCallback& on_epoch = {});
 

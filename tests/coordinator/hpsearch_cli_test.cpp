@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/output_path.hpp"
 #include "core/rng.hpp"
 #include "test_util.hpp"
 
@@ -133,6 +134,28 @@ TEST(HpsearchCli, TrainNeverReplacesItsOwnInputs) {
   }
   EXPECT_EQ(read_all(dir.file("run.yaml")), kConfig);
   EXPECT_EQ(read_all(dir.file("data.csv")), data);
+}
+
+// train --force ignored the lock of a search still writing the file, which then overwrote the
+// trained model (or was overwritten by it).
+TEST(HpsearchCli, TrainRespectsTheOutputLockOfASearch) {
+  TempDir dir;
+  write_regression_csv(dir.file("data.csv"));
+  write_text(dir.file("run.yaml"), kConfig);
+  write_text(dir.file("busy.h5"), "a search writes this");
+  {
+    const OutputLock search(dir.file("busy.h5"));  // what `hpsearch run` holds
+    const CommandResult r =
+        hpsearch("train " + dir.file("run.yaml") + " -q --force --out " + dir.file("busy.h5"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.output, HasSubstr("output '" + dir.file("busy.h5") +
+                                    "' is being written by another hpsearch command (pid " +
+                                    std::to_string(getpid()) + ")"));
+    EXPECT_EQ(read_all(dir.file("busy.h5")), "a search writes this");
+  }
+  const CommandResult after =
+      hpsearch("train " + dir.file("run.yaml") + " -q --force --out " + dir.file("busy.h5"));
+  EXPECT_EQ(after.exit_code, 0) << after.output;
 }
 
 TEST(HpsearchCli, ConfigErrorNamesKeyAndLineAndWritesNothing) {

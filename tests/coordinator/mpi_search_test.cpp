@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/model_io.hpp"
+#include "core/output_path.hpp"
 #include "core/results_file.hpp"
 #include "core/rng.hpp"
 #include "test_util.hpp"
@@ -318,8 +319,9 @@ TEST_F(MpiSearch, ForceNeverReplacesInputsSpecialFilesOrLinks) {
     EXPECT_FALSE(std::filesystem::exists(dir_.file(name))) << name;
 }
 
-// predict --force once replaced the result file it read or its --data file.
-TEST_F(MpiSearch, PredictNeverReplacesItsInputs) {
+// predict --force once replaced the result file it read or its --data file, and ignored the
+// lock of another command writing its output.
+TEST_F(MpiSearch, PredictNeverReplacesItsInputsOrABusyOutput) {
   const std::string out = dir_.file("result.h5");
   ASSERT_EQ(run(1, out).exit_code, 0);
   const std::string result = file_text(out), data = file_text(dir_.file("train.csv"));
@@ -336,6 +338,14 @@ TEST_F(MpiSearch, PredictNeverReplacesItsInputs) {
   const CommandResult fifo = shell(predict + " --force --out " + dir_.file("pipe.csv"));
   EXPECT_EQ(fifo.exit_code, 1) << fifo.output;
   EXPECT_THAT(fifo.output, HasSubstr("is a FIFO (named pipe), not a regular file"));
+  write_text(dir_.file("busy.csv"), "being written");
+  {
+    const OutputLock other(dir_.file("busy.csv"));
+    const CommandResult busy = shell(predict + " --force --out " + dir_.file("busy.csv"));
+    EXPECT_EQ(busy.exit_code, 1) << busy.output;
+    EXPECT_THAT(busy.output, HasSubstr("is being written by another hpsearch command"));
+  }
+  EXPECT_EQ(file_text(dir_.file("busy.csv")), "being written");
   EXPECT_EQ(file_text(out), result);
   EXPECT_EQ(file_text(dir_.file("train.csv")), data);
   EXPECT_TRUE(std::filesystem::is_fifo(dir_.file("pipe.csv")));

@@ -140,7 +140,8 @@ TEST(OutputLock, SecondHolderIsRefusedUntilTheFirstLetsGo) {
   // flock locks belong to open files: a second open in this process conflicts like another
   // process would.
   const std::string message = error_of([&] { OutputLock second(out); });
-  EXPECT_THAT(message, HasSubstr("output '" + out + "' is being written by another search"));
+  EXPECT_THAT(message,
+              HasSubstr("output '" + out + "' is being written by another hpsearch command"));
   EXPECT_THAT(message, HasSubstr("(pid " + std::to_string(getpid()) + ")"));
   first.reset();
   EXPECT_EQ(error_of([&] { OutputLock again(out); }), "");
