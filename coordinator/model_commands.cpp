@@ -153,7 +153,10 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
 
 int predict_result(const std::string& file, const std::string& data, const std::string& out,
                    std::optional<int64_t> trial, bool force) {
-  check_output_path(out, force);
+  check_output_path(out, force,
+                    {{file, "the result file '" + file + "' being read"},
+                     {data, "the --data file '" + data + "'"}});
+  const OutputLock lock(out);  // as a search's, so neither replaces what the other writes
   // The stored weights, scaler and feature names are all predict needs: the training data
   // may have moved since.
   const LoadedTrial t = load_trial(file, trial, DataFiles::kSkip);

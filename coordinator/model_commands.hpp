@@ -15,7 +15,9 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial);
 /// `hpsearch predict FILE --data CSV --out CSV [--trial ID] [--force]`: predictions of a
 /// stored model for every row of a CSV file (its columns: the model's features, plus the
 /// config's label column if present, which is ignored). Writes row, predicted class and class
-/// probabilities (classification) or row and prediction (regression).
+/// probabilities (classification) or row and prediction (regression). The output is checked
+/// (check_output_path: never FILE or the --data file) and locked (OutputLock) before anything
+/// is read.
 int predict_result(const std::string& file, const std::string& data, const std::string& out,
                    std::optional<int64_t> trial, bool force);
 

@@ -97,7 +97,9 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
   if (options.output.empty()) options.output = default_output(options.config);
   if (options.resume && options.force)
     throw std::runtime_error("--resume and --force contradict each other: pick one");
-  check_output_path(options.output, options.force || options.resume);
+  // --resume reuses the output as the recorded search, which is not among these inputs.
+  check_output_path(options.output, options.force || options.resume,
+                    config_inputs(options.config, plan.config.base));
   lock.emplace(options.output);
   if (options.resume) {
     if (!std::filesystem::exists(options.output))

@@ -230,6 +230,15 @@ void check_source_files(const DataSource& source, const std::string& path, const
       c.file_exists(source.*key.field, path + "." + key.key);
 }
 
+void add_source_files(const DataSource& source, const std::string& path, const KeyLines& lines,
+                      std::vector<NamedDataFile>& files) {
+  for (const FormatKey& key : kFormatKeys)
+    if (key.is_file && applies(key, source.format)) {
+      const std::string key_path = path + "." + key.key;
+      files.push_back({source.*key.field, key_path, lines.line(key_path)});
+    }
+}
+
 }  // namespace
 
 void validate_train_config(const TrainConfig& config, const KeyLines& lines, DataFiles files) {
@@ -329,6 +338,8 @@ TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& s
   config.model = parse_model(top.child("model"));
   config.training = parse_training(top.child("training"));
   config.early_stopping = parse_early_stopping(top.child("early_stopping"));
+  add_source_files(config.data.train, "data.train", lines, config.data_files);
+  if (config.data.test) add_source_files(*config.data.test, "data.test", lines, config.data_files);
 
   validate_train_config(config, lines, files);
   return config;

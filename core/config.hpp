@@ -54,6 +54,13 @@ struct TrainingConfig {
   LrPlateauConfig reduce_lr_on_plateau;
 };
 
+/// A data file a config names, and where it names it, for messages about the file.
+struct NamedDataFile {
+  std::string path;  ///< as resolved against the config's folder
+  std::string key;   ///< data.train.path, data.test.images, ...
+  int line = 0;      ///< 1-based line of the key in the config file
+};
+
 /// Everything needed to train one model (one trial).
 struct TrainConfig {
   uint64_t seed = 0;
@@ -61,8 +68,9 @@ struct TrainConfig {
   ModelConfig model;
   TrainingConfig training;
   EarlyStoppingConfig early_stopping;
-  std::string source_name;  ///< the file it was read from, for messages
-  std::string text;         ///< the YAML text as given, stored with results
+  std::string source_name;                ///< the file it was read from, for messages
+  std::string text;                       ///< the YAML text as given, stored with results
+  std::vector<NamedDataFile> data_files;  ///< every file under data.train and data.test
 };
 
 /// Whether validating a config checks that its data files exist. kSkip is for configs read

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,37 +11,110 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/config.hpp"
+
 namespace hps {
 namespace fs = std::filesystem;
 
-void check_output_path(const std::string& path, bool overwrite) {
+namespace {
+
+/// What a file that is not a regular one is, for "output 'x' is <this>".
+std::string kind_of(fs::file_type type) {
+  switch (type) {
+    case fs::file_type::directory:
+      return "a directory";
+    case fs::file_type::block:
+      return "a block device";
+    case fs::file_type::character:
+      return "a character device";
+    case fs::file_type::fifo:
+      return "a FIFO (named pipe)";
+    case fs::file_type::socket:
+      return "a socket";
+    default:
+      return "not a regular file";
+  }
+}
+
+}  // namespace
+
+std::vector<CommandInput> config_inputs(const std::string& config_path, const TrainConfig& config) {
+  std::vector<CommandInput> inputs = {{config_path, "the config file '" + config_path + "'"}};
+  for (const NamedDataFile& file : config.data_files) {
+    const bool test = file.key.rfind("data.test", 0) == 0;
+    inputs.push_back({file.path, std::string(test ? "the test data" : "the training data") + " '" +
+                                     file.path + "' named at " + file.key + " (line " +
+                                     std::to_string(file.line) + " of " + config_path + ")"});
+  }
+  return inputs;
+}
+
+void check_output_path(const std::string& path, bool overwrite,
+                       const std::vector<CommandInput>& inputs) {
   const fs::path p(path);
   if (p.filename().empty()) throw std::runtime_error("output '" + path + "' names a directory");
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  // symlink_status: the link itself, so a dangling one is not taken for a free name.
   std::error_code ec;
+  const fs::file_status status = fs::symlink_status(p, ec);
+  if (ec && status.type() != fs::file_type::not_found)
+    throw std::runtime_error("cannot check output '" + path + "': " + ec.message());
+  const bool exists = fs::exists(status);
+  if (status.type() == fs::file_type::symlink) {
+    const fs::path target = fs::read_symlink(p, ec);
+    const bool dangling = !fs::exists(p, ec);
+    throw std::runtime_error(
+        "output '" + path + "' is a symbolic link" +
+        (target.empty() ? "" : " to '" + target.string() + "'") + (dangling ? " (dangling)" : "") +
+        "; hpsearch replaces neither a link nor what it points to, even with --force: "
+        "choose another --out");
+  }
+  if (status.type() == fs::file_type::directory)
+    throw std::runtime_error("output '" + path + "' is a directory");
+  if (exists && status.type() != fs::file_type::regular)
+    throw std::runtime_error("output '" + path + "' is " + kind_of(status.type()) +
+                             ", not a regular file; hpsearch does not replace it, even with "
+                             "--force: choose another --out");
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec))
     throw std::runtime_error("output directory '" + dir.string() + "' does not exist");
   if (access(dir.c_str(), W_OK) != 0)
     throw std::runtime_error("output directory '" + dir.string() +
                              "' is not writable: " + std::strerror(errno));
-  if (fs::is_directory(p, ec)) throw std::runtime_error("output '" + path + "' is a directory");
-  if (fs::exists(p, ec) && !overwrite)
+  if (!exists) return;
+  // Before the --force advice, so nobody is told to force what would destroy an input.
+  for (const CommandInput& input : inputs)
+    if (fs::equivalent(p, input.path, ec) && !ec)
+      throw std::runtime_error("output '" + path + "' is " + input.what +
+                               ": writing there would destroy an input; choose another --out");
+  if (!overwrite)
     throw std::runtime_error("output '" + path + "' already exists; pass --force to replace it");
 }
 
 OutputLock::OutputLock(const std::string& path) {
   const std::string lock_path = path + ".lock";
-  fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW and the type check: the pid written below must not truncate what a planted
+  // link or special file stands for; O_NONBLOCK: opening a FIFO or device must not hang.
+  fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  if (fd_ < 0 && errno == ELOOP)
+    throw std::runtime_error("lock file '" + lock_path +
+                             "' is a symbolic link; remove it or choose another --out");
   if (fd_ < 0)
     throw std::runtime_error("cannot create lock file '" + lock_path +
                              "': " + std::strerror(errno));
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw std::runtime_error("lock file '" + lock_path +
+                             "' is not a regular file; remove it or choose another --out");
+  }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     char holder[32] = {};
     const ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);
     ::close(fd_);
     fd_ = -1;
     throw std::runtime_error(
-        "output '" + path + "' is being written by another search" +
+        "output '" + path + "' is being written by another hpsearch command" +
         (n > 0 ? " (pid " + std::string(holder, static_cast<size_t>(n)) + ")" : std::string()) +
         "; wait for it to end or choose another --out");
   }

@@ -1,24 +1,42 @@
 #pragma once
 #include <string>
+#include <vector>
 
 namespace hps {
 
+struct TrainConfig;
+
+/// A file a command reads, which its output must never replace.
+struct CommandInput {
+  std::string path;
+  std::string what;  ///< how a message names it: "the config file", "the --data file"
+};
+
+/// The inputs of a command that reads the config file `config_path`, parsed as `config`: the
+/// file itself and every data file it names, each described by its key and line.
+std::vector<CommandInput> config_inputs(const std::string& config_path, const TrainConfig& config);
+
 /// Fails (std::runtime_error saying what and where) unless a result file can be written at
-/// `path`: its directory exists and is writable, and the file does not exist unless
-/// `overwrite`. Callers check before any work, so nothing is trained for a file that cannot
-/// be written and no existing result is replaced without being asked.
-void check_output_path(const std::string& path, bool overwrite);
+/// `path`: its directory exists and is writable; nothing is there, or, with `overwrite`, a
+/// regular file that is none of `inputs` (std::filesystem::equivalent, so another spelling
+/// or a hard link of an input counts too). Symbolic links, dangling or not, directories,
+/// devices, FIFOs and sockets are refused even with `overwrite`: replacing them, or what they
+/// point to, is never what was asked. Callers check before any work, so nothing is trained
+/// for a file that cannot be written and no existing file is replaced without being asked.
+void check_output_path(const std::string& path, bool overwrite,
+                       const std::vector<CommandInput>& inputs = {});
 
 }  // namespace hps
 
 namespace hps {
 
-/// Holds an exclusive lock on `<path>.lock` (flock) for its lifetime, so two searches never
-/// write one result file. The kernel drops the lock when the process dies, even by kill -9.
+/// Holds an exclusive lock on `<path>.lock` (flock) for its lifetime, so two commands never
+/// write one output file. The kernel drops the lock when the process dies, even by kill -9.
+/// Take it after check_output_path, so no lock file appears beside a refused output.
 class OutputLock {
  public:
   /// Throws std::runtime_error naming the file (and the holder's pid when known) if another
-  /// process holds the lock.
+  /// process holds the lock, or if `<path>.lock` is a symbolic link or not a regular file.
   explicit OutputLock(const std::string& path);
   ~OutputLock();
   OutputLock(const OutputLock&) = delete;

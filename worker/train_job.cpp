@@ -23,7 +23,8 @@ std::string temporary_path_for(const std::string& path) {
 
 TrainJobResult run_train_job(const TrainConfig& config, const std::string& output_path,
                              bool overwrite, const EpochCallback& on_epoch) {
-  check_output_path(output_path, overwrite);
+  check_output_path(output_path, overwrite, config_inputs(config.source_name, config));
+  const OutputLock lock(output_path);  // as a search's, so neither replaces what the other writes
   const PreparedData data = prepare_data(config.data, derive_seed(config.seed, SeedStream::kSplit));
 
   TrainJobResult result;

@@ -24,8 +24,10 @@ struct TrainJobResult {
 /// test sets, and writes model and history to `output_path` (see write_train_output).
 /// The output is written to a temporary file next to it and renamed into place at the end,
 /// so an interrupted job never leaves a partial file; an existing file is replaced only with
-/// `overwrite`, and that is checked before any training. Throws ConfigError, DataError or
-/// h5::Error with a message naming what is wrong.
+/// `overwrite`, and never when it is one of the job's inputs (config.source_name and its data
+/// files; see check_output_path), all checked before any training. The output's lock
+/// (OutputLock) is held throughout, as a search holds it. Throws ConfigError, DataError,
+/// h5::Error or std::runtime_error with a message naming what is wrong.
 TrainJobResult run_train_job(const TrainConfig& config, const std::string& output_path,
                              bool overwrite, const EpochCallback& on_epoch = {});
 

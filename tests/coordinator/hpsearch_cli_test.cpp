@@ -1,14 +1,19 @@
 // Runs the real hpsearch binary the way a user does and checks exit codes, messages and files.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <utility>
 
+#include "core/output_path.hpp"
 #include "core/rng.hpp"
 #include "test_util.hpp"
 
@@ -69,6 +74,89 @@ TEST(HpsearchCli, ExistingOutputNeedsForce) {
   EXPECT_EQ(hpsearch("train " + dir.file("run.yaml") + " --force -q --out " + dir.file("out.h5"))
                 .exit_code,
             0);
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// --force replaced FIFOs and links (or what they point to) with an HDF5 file, and a dangling
+// link passed for a free name even without it; no lock file appears beside a refused output.
+TEST(HpsearchCli, TrainRefusesFifosAndLinksEvenWithForce) {
+  TempDir dir;
+  write_regression_csv(dir.file("data.csv"));
+  write_text(dir.file("run.yaml"), kConfig);
+  write_text(dir.file("target.h5"), "keep me");
+  ASSERT_EQ(mkfifo(dir.file("pipe.h5").c_str(), 0644), 0);
+  std::filesystem::create_symlink("target.h5", dir.file("link.h5"));
+  std::filesystem::create_symlink("nowhere.h5", dir.file("dangling.h5"));
+  const std::string train = "train " + dir.file("run.yaml") + " -q --out ";
+  const CommandResult fifo = hpsearch(train + dir.file("pipe.h5") + " --force");
+  EXPECT_EQ(fifo.exit_code, 1);
+  EXPECT_THAT(fifo.output, HasSubstr("output '" + dir.file("pipe.h5") +
+                                     "' is a FIFO (named pipe), not a regular file"));
+  const CommandResult link = hpsearch(train + dir.file("link.h5") + " --force");
+  EXPECT_EQ(link.exit_code, 1);
+  EXPECT_THAT(link.output, HasSubstr("is a symbolic link to 'target.h5'"));
+  const CommandResult dangling = hpsearch(train + dir.file("dangling.h5"));
+  EXPECT_EQ(dangling.exit_code, 1);
+  EXPECT_THAT(dangling.output, HasSubstr("is a symbolic link to 'nowhere.h5' (dangling)"));
+
+  EXPECT_TRUE(std::filesystem::is_fifo(dir.file("pipe.h5")));
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.file("link.h5")));
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.file("dangling.h5")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("nowhere.h5")));
+  EXPECT_EQ(read_all(dir.file("target.h5")), "keep me");
+  for (const char* name : {"pipe.h5.lock", "link.h5.lock", "dangling.h5.lock"})
+    EXPECT_FALSE(std::filesystem::exists(dir.file(name))) << name;
+}
+
+// --force once overwrote the config or the training data with the trained model.
+TEST(HpsearchCli, TrainNeverReplacesItsOwnInputs) {
+  TempDir dir;
+  write_regression_csv(dir.file("data.csv"));
+  write_text(dir.file("run.yaml"), kConfig);
+  ASSERT_EQ(link(dir.file("data.csv").c_str(), dir.file("same.csv").c_str()), 0);
+  const std::string data = read_all(dir.file("data.csv"));
+  const std::string train = "train " + dir.file("run.yaml") + " -q --force --out ";
+  const CommandResult config = hpsearch(train + dir.file("run.yaml"));
+  EXPECT_EQ(config.exit_code, 1);
+  EXPECT_THAT(config.output, HasSubstr("output '" + dir.file("run.yaml") +
+                                       "' is the config file '" + dir.file("run.yaml") +
+                                       "': writing there would destroy an input; choose another "
+                                       "--out"));
+  for (const std::string& out : {dir.file("data.csv"), dir.file("same.csv")}) {
+    const CommandResult r = hpsearch(train + out);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.output,
+                HasSubstr("output '" + out + "' is the training data '" + dir.file("data.csv") +
+                          "' named at data.train.path (line 4 of " + dir.file("run.yaml") + ")"));
+  }
+  EXPECT_EQ(read_all(dir.file("run.yaml")), kConfig);
+  EXPECT_EQ(read_all(dir.file("data.csv")), data);
+}
+
+// train --force ignored the lock of a search still writing the file, which then overwrote the
+// trained model (or was overwritten by it).
+TEST(HpsearchCli, TrainRespectsTheOutputLockOfASearch) {
+  TempDir dir;
+  write_regression_csv(dir.file("data.csv"));
+  write_text(dir.file("run.yaml"), kConfig);
+  write_text(dir.file("busy.h5"), "a search writes this");
+  {
+    const OutputLock search(dir.file("busy.h5"));  // what `hpsearch run` holds
+    const CommandResult r =
+        hpsearch("train " + dir.file("run.yaml") + " -q --force --out " + dir.file("busy.h5"));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.output, HasSubstr("output '" + dir.file("busy.h5") +
+                                    "' is being written by another hpsearch command (pid " +
+                                    std::to_string(getpid()) + ")"));
+    EXPECT_EQ(read_all(dir.file("busy.h5")), "a search writes this");
+  }
+  const CommandResult after =
+      hpsearch("train " + dir.file("run.yaml") + " -q --force --out " + dir.file("busy.h5"));
+  EXPECT_EQ(after.exit_code, 0) << after.output;
 }
 
 TEST(HpsearchCli, ConfigErrorNamesKeyAndLineAndWritesNothing) {

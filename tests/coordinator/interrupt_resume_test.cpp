@@ -334,7 +334,7 @@ TEST_F(InterruptResume, SecondSearchOnABusyOutputIsRefused) {
   ASSERT_GE(wait_for_rows(out, 1), 1u);
   const CommandResult second = run(out, "--resume");
   EXPECT_EQ(second.exit_code, 2);
-  EXPECT_THAT(second.output, HasSubstr("is being written by another search"));
+  EXPECT_THAT(second.output, HasSubstr("is being written by another hpsearch command"));
   EXPECT_EQ(wait_for_exit(out), 0) << "the first search is not disturbed";
   EXPECT_EQ(rows(out).size(), baseline_->size());
 }

@@ -2,6 +2,8 @@
 // the result file.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <cmath>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "core/model_io.hpp"
+#include "core/output_path.hpp"
 #include "core/results_file.hpp"
 #include "core/rng.hpp"
 #include "test_util.hpp"
@@ -70,6 +73,11 @@ std::map<int64_t, SummaryRow> by_trial(const std::vector<SummaryRow>& rows) {
   std::map<int64_t, SummaryRow> m;
   for (const auto& r : rows) m[r.trial] = r;
   return m;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 class MpiSearch : public ::testing::Test {
@@ -277,6 +285,70 @@ TEST_F(MpiSearch, ExistingOutputIsKeptWithoutForce) {
   const CommandResult forced = run(1, out, "--force");
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_EQ(ResultsReader(out).summary().size(), 7u);
+}
+
+// --force once overwrote the search's own config and training data with HDF5, and replaced
+// FIFOs and links (or what they point to); a refused output gets no lock file either.
+TEST_F(MpiSearch, ForceNeverReplacesInputsSpecialFilesOrLinks) {
+  const std::string config = file_text(dir_.file("search.yaml"));
+  const std::string data = file_text(dir_.file("train.csv"));
+  const CommandResult own_config = run(2, dir_.file("search.yaml"), "--force");
+  EXPECT_EQ(own_config.exit_code, 2) << own_config.output;
+  EXPECT_THAT(own_config.output, HasSubstr("is the config file '" + dir_.file("search.yaml") +
+                                           "': writing there would destroy an input"));
+  const CommandResult own_data = run(1, dir_.file("./train.csv"), "--force");
+  EXPECT_EQ(own_data.exit_code, 2) << own_data.output;
+  EXPECT_THAT(own_data.output,
+              HasSubstr("output '" + dir_.file("./train.csv") + "' is the training data '" +
+                        dir_.file("train.csv") + "' named at data.train.path (line 5 of " +
+                        dir_.file("search.yaml") + ")"));
+  ASSERT_EQ(mkfifo(dir_.file("pipe.h5").c_str(), 0644), 0);
+  const CommandResult fifo = run(1, dir_.file("pipe.h5"), "--force");
+  EXPECT_EQ(fifo.exit_code, 2) << fifo.output;
+  EXPECT_THAT(fifo.output, HasSubstr("is a FIFO (named pipe), not a regular file"));
+  std::filesystem::create_symlink("/proc/self/fd/1", dir_.file("stdout.h5"));
+  const CommandResult link = run(1, dir_.file("stdout.h5"), "--force");
+  EXPECT_EQ(link.exit_code, 2) << link.output;
+  EXPECT_THAT(link.output, HasSubstr("is a symbolic link to '/proc/self/fd/1'"));
+
+  EXPECT_EQ(file_text(dir_.file("search.yaml")), config);
+  EXPECT_EQ(file_text(dir_.file("train.csv")), data);
+  EXPECT_TRUE(std::filesystem::is_fifo(dir_.file("pipe.h5")));
+  EXPECT_TRUE(std::filesystem::is_symlink(dir_.file("stdout.h5")));
+  for (const char* name : {"search.yaml.lock", "train.csv.lock", "pipe.h5.lock", "stdout.h5.lock"})
+    EXPECT_FALSE(std::filesystem::exists(dir_.file(name))) << name;
+}
+
+// predict --force once replaced the result file it read or its --data file, and ignored the
+// lock of another command writing its output.
+TEST_F(MpiSearch, PredictNeverReplacesItsInputsOrABusyOutput) {
+  const std::string out = dir_.file("result.h5");
+  ASSERT_EQ(run(1, out).exit_code, 0);
+  const std::string result = file_text(out), data = file_text(dir_.file("train.csv"));
+  const std::string predict =
+      std::string(HPSEARCH_BINARY) + " predict " + out + " --data " + dir_.file("train.csv");
+  const CommandResult own_result = shell(predict + " --force --out " + out);
+  EXPECT_EQ(own_result.exit_code, 1) << own_result.output;
+  EXPECT_THAT(own_result.output, HasSubstr("output '" + out + "' is the result file '" + out +
+                                           "' being read: writing there would destroy an input"));
+  const CommandResult own_data = shell(predict + " --force --out " + dir_.file("train.csv"));
+  EXPECT_EQ(own_data.exit_code, 1) << own_data.output;
+  EXPECT_THAT(own_data.output, HasSubstr("is the --data file '" + dir_.file("train.csv") + "'"));
+  ASSERT_EQ(mkfifo(dir_.file("pipe.csv").c_str(), 0644), 0);
+  const CommandResult fifo = shell(predict + " --force --out " + dir_.file("pipe.csv"));
+  EXPECT_EQ(fifo.exit_code, 1) << fifo.output;
+  EXPECT_THAT(fifo.output, HasSubstr("is a FIFO (named pipe), not a regular file"));
+  write_text(dir_.file("busy.csv"), "being written");
+  {
+    const OutputLock other(dir_.file("busy.csv"));
+    const CommandResult busy = shell(predict + " --force --out " + dir_.file("busy.csv"));
+    EXPECT_EQ(busy.exit_code, 1) << busy.output;
+    EXPECT_THAT(busy.output, HasSubstr("is being written by another hpsearch command"));
+  }
+  EXPECT_EQ(file_text(dir_.file("busy.csv")), "being written");
+  EXPECT_EQ(file_text(out), result);
+  EXPECT_EQ(file_text(dir_.file("train.csv")), data);
+  EXPECT_TRUE(std::filesystem::is_fifo(dir_.file("pipe.csv")));
 }
 
 TEST_F(MpiSearch, ConfigErrorEndsEveryRankAndWritesNothing) {

@@ -5,15 +5,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <optional>
 
+#include "core/config.hpp"
 #include "test_util.hpp"
 
 namespace hps {
 namespace {
 
 using ::testing::HasSubstr;
+namespace fs = std::filesystem;
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -22,6 +27,11 @@ std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "";
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 TEST(OutputPath, RefusesMissingOrUnwritableDirectoriesAndExistingFiles) {
@@ -39,6 +49,90 @@ TEST(OutputPath, RefusesMissingOrUnwritableDirectoriesAndExistingFiles) {
   }
 }
 
+// std::filesystem::exists follows links: a dangling one looked like a free name and was
+// replaced, and --force replaced a link to anything (a terminal, another file) the same way.
+TEST(OutputPath, RefusesSymbolicLinksDanglingOrNotEvenWithForce) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("target.h5"), "keep me");
+  fs::create_symlink("target.h5", dir.file("link.h5"));
+  fs::create_symlink("nowhere.h5", dir.file("dangling.h5"));
+  for (const bool force : {false, true}) {
+    const std::string link = error_of([&] { check_output_path(dir.file("link.h5"), force); });
+    EXPECT_THAT(link, HasSubstr("output '" + dir.file("link.h5") +
+                                "' is a symbolic link to 'target.h5'; hpsearch replaces neither"));
+    const std::string dangling =
+        error_of([&] { check_output_path(dir.file("dangling.h5"), force); });
+    EXPECT_THAT(dangling, HasSubstr("output '" + dir.file("dangling.h5") +
+                                    "' is a symbolic link to 'nowhere.h5' (dangling)"));
+  }
+  EXPECT_TRUE(fs::is_symlink(dir.file("dangling.h5")));
+  EXPECT_EQ(read_all(dir.file("target.h5")), "keep me");
+}
+
+// --force once turned /dev/null, a device node or a FIFO into a regular HDF5 file.
+TEST(OutputPath, RefusesDevicesAndFifosEvenWithForce) {
+  testing::TempDir dir;
+  ASSERT_EQ(mkfifo(dir.file("pipe").c_str(), 0644), 0);
+  for (const bool force : {false, true}) {
+    EXPECT_THAT(error_of([&] { check_output_path(dir.file("pipe"), force); }),
+                HasSubstr("output '" + dir.file("pipe") +
+                          "' is a FIFO (named pipe), not a regular file; hpsearch does not "
+                          "replace it, even with --force"));
+    // Only checked, never opened: the check writes nothing.
+    EXPECT_THAT(error_of([&] { check_output_path("/dev/null", force); }),
+                HasSubstr("output '/dev/null' is a character device, not a regular file"));
+  }
+  EXPECT_TRUE(fs::is_fifo(dir.file("pipe")));
+}
+
+// --force once replaced the very files a command reads: its config, its data, the result file
+// predict reads. Another spelling of the path or a hard link is the same file.
+TEST(OutputPath, RefusesAnOutputThatIsAnInputEvenWithForce) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("data.csv"), "x,y\n1,2\n");
+  ASSERT_EQ(link(dir.file("data.csv").c_str(), dir.file("hard.csv").c_str()), 0);
+  const std::vector<CommandInput> inputs = {{dir.file("run.yaml"), "the config file"},
+                                            {dir.file("data.csv"), "the training data"}};
+  for (const std::string& out :
+       {dir.file("data.csv"), dir.file("./data.csv"), dir.file("hard.csv")})
+    for (const bool force : {false, true})
+      EXPECT_THAT(error_of([&] { check_output_path(out, force, inputs); }),
+                  HasSubstr("output '" + out +
+                            "' is the training data: writing there would destroy an input; "
+                            "choose another --out"));
+  testing::write_text(dir.file("other.h5"), "x");
+  EXPECT_EQ(error_of([&] { check_output_path(dir.file("other.h5"), true, inputs); }), "");
+  EXPECT_EQ(read_all(dir.file("data.csv")), "x,y\n1,2\n");
+}
+
+TEST(OutputPath, ConfigInputsAreTheConfigAndEveryDataFileWithItsKeyAndLine) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("train.csv"), "x,y\n1,2\n");
+  testing::write_text(dir.file("images.idx"), "");
+  testing::write_text(dir.file("labels.idx"), "");
+  testing::write_text(dir.file("run.yaml"), R"(data:
+  task: regression
+  train: {format: csv, path: train.csv, label_column: y}
+  test:
+    format: idx
+    images: images.idx
+    labels: labels.idx
+)");
+  const std::string config_path = dir.file("run.yaml");
+  const std::vector<CommandInput> inputs =
+      config_inputs(config_path, load_train_config(config_path));
+  ASSERT_EQ(inputs.size(), 4u);
+  EXPECT_EQ(inputs[0].path, config_path);
+  EXPECT_EQ(inputs[0].what, "the config file '" + config_path + "'");
+  EXPECT_EQ(inputs[1].path, dir.file("train.csv"));
+  EXPECT_EQ(inputs[1].what, "the training data '" + dir.file("train.csv") +
+                                "' named at data.train.path (line 3 of " + config_path + ")");
+  EXPECT_EQ(inputs[2].what, "the test data '" + dir.file("images.idx") +
+                                "' named at data.test.images (line 6 of " + config_path + ")");
+  EXPECT_EQ(inputs[3].what, "the test data '" + dir.file("labels.idx") +
+                                "' named at data.test.labels (line 7 of " + config_path + ")");
+}
+
 TEST(OutputLock, SecondHolderIsRefusedUntilTheFirstLetsGo) {
   testing::TempDir dir;
   const std::string out = dir.file("search.h5");
@@ -46,10 +140,24 @@ TEST(OutputLock, SecondHolderIsRefusedUntilTheFirstLetsGo) {
   // flock locks belong to open files: a second open in this process conflicts like another
   // process would.
   const std::string message = error_of([&] { OutputLock second(out); });
-  EXPECT_THAT(message, HasSubstr("output '" + out + "' is being written by another search"));
+  EXPECT_THAT(message,
+              HasSubstr("output '" + out + "' is being written by another hpsearch command"));
   EXPECT_THAT(message, HasSubstr("(pid " + std::to_string(getpid()) + ")"));
   first.reset();
   EXPECT_EQ(error_of([&] { OutputLock again(out); }), "");
+}
+
+// The lock writes its pid into `<out>.lock`: through a planted link that truncated the target.
+TEST(OutputLock, RefusesALockFileThatIsALinkOrNotARegularFile) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("victim"), "keep me");
+  fs::create_symlink(dir.file("victim"), dir.file("linked.h5.lock"));
+  EXPECT_THAT(error_of([&] { OutputLock lock(dir.file("linked.h5")); }),
+              HasSubstr("lock file '" + dir.file("linked.h5.lock") + "' is a symbolic link"));
+  EXPECT_EQ(read_all(dir.file("victim")), "keep me");
+  ASSERT_EQ(mkfifo(dir.file("piped.h5.lock").c_str(), 0644), 0);
+  EXPECT_THAT(error_of([&] { OutputLock lock(dir.file("piped.h5")); }),
+              HasSubstr("lock file '" + dir.file("piped.h5.lock") + "' is not a regular file"));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "core/hdf5_file.hpp"
 #include "core/model_io.hpp"
+#include "core/output_path.hpp"
 #include "core/rng.hpp"
 #include "test_util.hpp"
 
@@ -80,7 +81,7 @@ TEST(TrainJob, WritesModelHistoryAndMetricsThatReadBack) {
     (void)entry;
     ++files;
   }
-  EXPECT_EQ(files, 4);  // train.csv, test.csv, run.yaml, out.h5
+  EXPECT_EQ(files, 5);  // train.csv, test.csv, run.yaml, out.h5, and out.h5.lock (it stays)
 }
 
 TEST(TrainJob, StoredModelReproducesValidationScore) {
@@ -118,6 +119,37 @@ TEST(TrainJob, RefusesToOverwriteBeforeTraining) {
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(content, "precious");
   EXPECT_NO_THROW(run_train_job(config, dir.file("out.h5"), true));
+}
+
+// With overwrite the job once replaced its own config or test data, and a file a search was
+// writing: it now refuses all three before training, as a search does.
+TEST(TrainJob, NeverReplacesItsInputsOrAnOutputAnotherCommandHolds) {
+  TempDir dir;
+  const TrainConfig config = make_config(dir);
+  const std::string text = config_text(true);
+  const auto error_of = [&](const std::string& out) -> std::string {
+    try {
+      run_train_job(config, out, true);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_THAT(error_of(dir.file("run.yaml")), HasSubstr("is the config file"));
+  EXPECT_THAT(error_of(dir.file("test.csv")),
+              HasSubstr("is the test data '" + dir.file("test.csv") + "' named at data.test.path"));
+  write_text(dir.file("busy.h5"), "a search writes this");
+  {
+    const OutputLock search(dir.file("busy.h5"));
+    EXPECT_THAT(error_of(dir.file("busy.h5")), HasSubstr("is being written by another"));
+  }
+  const auto content = [&](const std::string& name) {
+    std::ifstream in(dir.file(name));
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(content("run.yaml"), text);
+  EXPECT_EQ(content("busy.h5"), "a search writes this");
+  EXPECT_EQ(error_of(dir.file("busy.h5")), "");  // once the holder lets go
 }
 
 TEST(TrainJob, MissingOutputDirectoryIsAnError) {
