@@ -47,10 +47,17 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
     if (row.trial == t.id) t.row = row;
   if (!t.row)
     throw std::runtime_error(file + ": no trial " + std::to_string(t.id) + " in /summary");
-  if (!reader.has_model(t.id))
-    throw std::runtime_error(file + ": trial " + std::to_string(t.id) +
-                             " has no stored weights (only the top keep_weights trials keep "
-                             "theirs; hpsearch inspect shows which)");
+  if (!reader.has_model(t.id)) {
+    const std::string& status = t.row->status;
+    const bool broken =
+        status == to_string(TrialStatus::kFailed) || status == to_string(TrialStatus::kDiverged);
+    throw std::runtime_error(
+        file + ": trial " + std::to_string(t.id) + " has no stored weights (" +
+        (broken ? "it " + status + ", so it has none worth keeping"
+                : "only the best " + std::to_string(t.config.search.keep_weights) +
+                      " trials (search.keep_weights) keep theirs; hpsearch inspect shows which") +
+        ")");
+  }
   t.stored = read_model(reader.trial_group(t.id).open_group("model"));
   if (!t.config.base.early_stopping.restore_best_weights) {
     const History history = read_history(reader.trial_group(t.id).open_group("history"));

@@ -125,5 +125,45 @@ TEST_F(EvaluateResult, FileWithoutFingerprintIsScoredWithANote) {
   EXPECT_THAT(r.output, HasSubstr("validation (21 samples): "));
 }
 
+// A trial without stored weights: the message gives the reason that applies to it.
+TEST(LoadTrial, SaysWhyATrialHasNoWeights) {
+  if (run_command("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun is not installed";
+  TempDir dir;
+  write_lines(dir.file("train.csv"), csv_lines(60, 1));
+  write_text(dir.file("search.yaml"), R"(seed: 4
+data:
+  task: classification
+  train: {format: csv, path: train.csv, label_column: label}
+model: {hidden: [8]}
+training: {optimizer: sgd, batch_size: 16, max_epochs: 3}
+search:
+  strategy: grid
+  keep_weights: 1
+  space:
+    learning_rate: [0.01, 0.02, 1.0e+30]
+)");
+  const std::string out = dir.file("result.h5");
+  const CommandResult r = run_command(testing::mpirun_hpsearch(1) + " run " +
+                                      dir.file("search.yaml") + " --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const ResultsReader reader(out);
+  const int64_t unkept = reader.has_model(0) ? 1 : 0;
+  ASSERT_FALSE(reader.has_model(unkept));
+  ASSERT_EQ(reader.summary()[2].status, "diverged");
+  const auto evaluate = [&](int64_t trial) {
+    return run_command(std::string(HPSEARCH_BINARY) + " evaluate " + out + " --trial " +
+                       std::to_string(trial));
+  };
+  EXPECT_THAT(evaluate(unkept).output,
+              HasSubstr(": trial " + std::to_string(unkept) +
+                        " has no stored weights (only the best 1 trials (search.keep_weights) "
+                        "keep theirs; hpsearch inspect shows which)"));
+  const CommandResult diverged = evaluate(2);
+  EXPECT_NE(diverged.exit_code, 0);
+  EXPECT_THAT(diverged.output,
+              HasSubstr(": trial 2 has no stored weights (it diverged, so it has none worth "
+                        "keeping)"));
+}
+
 }  // namespace
 }  // namespace hps
