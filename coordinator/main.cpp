@@ -73,6 +73,13 @@ CLI::Validator whole_number(int64_t most) {
       "N in " + range);
 }
 
+// An empty --out would otherwise mean "the default" for some commands and an error for others.
+const CLI::Validator kFileName(
+    [](std::string& text) {
+      return text.empty() ? std::string("must name a file") : std::string();
+    },
+    "FILE");
+
 // The message and exit code for a command line CLI11 refused: usage errors exit 2, as bad
 // configs do; --help and --version print and exit 0.
 int usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
@@ -143,14 +150,16 @@ int main(int argc, char** argv) {
   bool force = false, quiet = false;
   CLI::App* train = app.add_subcommand("train", "train one model from a YAML config");
   train->add_option("config", config_path, "YAML config file")->required();
-  train->add_option("--out,-o", output, "HDF5 file to write (default results/<config>.train.h5)");
+  train->add_option("--out,-o", output, "HDF5 file to write (default results/<config>.train.h5)")
+      ->check(kFileName);
   train->add_flag("--force", force, "replace an existing output file");
   train->add_flag("--quiet,-q", quiet, "no per-epoch progress on stderr");
 
   hps::RunOptions run_options;
   CLI::App* run = app.add_subcommand("run", "run a hyperparameter search (under mpirun -np N)");
   run->add_option("config", run_options.config, "YAML search config")->required();
-  run->add_option("--out,-o", run_options.output, "HDF5 result file (default results/<config>.h5)");
+  run->add_option("--out,-o", run_options.output, "HDF5 result file (default results/<config>.h5)")
+      ->check(kFileName);
   run->add_flag("--force", run_options.force, "replace an existing result file");
   run->add_flag("--resume", run_options.resume,
                 "continue the search recorded in the output file (after an interruption)");
@@ -188,7 +197,7 @@ int main(int argc, char** argv) {
   CLI::App* predict = app.add_subcommand("predict", "predictions of a stored model for a CSV file");
   predict->add_option("file", result_file, "HDF5 result file")->required();
   predict->add_option("--data", data_file, "CSV file with the model's feature columns")->required();
-  predict->add_option("--out,-o", output, "CSV file to write")->required();
+  predict->add_option("--out,-o", output, "CSV file to write")->required()->check(kFileName);
   predict->add_option("--trial", trial, "trial id (default: the best, /best)")
       ->check(whole_number(std::numeric_limits<int64_t>::max()));
   predict->add_flag("--force", force, "replace an existing output file");

@@ -52,7 +52,20 @@ std::vector<CommandInput> config_inputs(const std::string& config_path, const Tr
 void check_output_path(const std::string& path, bool overwrite,
                        const std::vector<CommandInput>& inputs) {
   const fs::path p(path);
+  if (path.empty()) throw std::runtime_error("output is empty: name a file");
   if (p.filename().empty()) throw std::runtime_error("output '" + path + "' names a directory");
+  // The working files of another output: writing one would wreck the command that owns it
+  // (its lock guards FILE, not FILE.live), so they are never outputs themselves.
+  const std::string name = p.filename().string();
+  for (const char* suffix : {".lock", ".live", ".tmp", ".partial"}) {
+    const std::string ending(suffix);
+    const size_t at = name.rfind(ending);
+    if (at != std::string::npos && at > 0 &&
+        (at + ending.size() == name.size() || (ending == ".partial" && name[at + 8] == '-')))
+      throw std::runtime_error("output '" + path + "' ends in " + ending +
+                               ", the name of a working file hpsearch keeps beside an output '" +
+                               name.substr(0, at) + "'; choose another --out");
+  }
   // symlink_status: the link itself, so a dangling one is not taken for a free name.
   std::error_code ec;
   const fs::file_status status = fs::symlink_status(p, ec);

@@ -214,6 +214,7 @@ TEST(HpsearchCli, CommandLineMistakesExitTwoAndSayWhat) {
        "--trial: must be a whole number in [0, 9223372036854775807], got "
        "'99999999999999999999'"},
       {"check c.yaml --show -2", "--show: must be a whole number in [0, 1000000], got '-2'"},
+      {"run c.yaml --out ''", "usage error: run: --out: must name a file"},
   };
   for (const auto& [args, message] : cases) {
     const CommandResult run = hpsearch(args);

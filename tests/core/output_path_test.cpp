@@ -105,6 +105,31 @@ TEST(OutputPath, RefusesAnOutputThatIsAnInputEvenWithForce) {
   EXPECT_EQ(read_all(dir.file("data.csv")), "x,y\n1,2\n");
 }
 
+// A search's FILE.live or FILE.lock is not guarded by FILE's lock: writing one with --force
+// wiped a running search (which then reported success) or let a second search in.
+TEST(OutputPath, RefusesTheNamesOfAnotherOutputsWorkingFiles) {
+  testing::TempDir dir;
+  const std::pair<const char*, const char*> names[] = {{"r.h5.live", ".live"},
+                                                       {"r.h5.lock", ".lock"},
+                                                       {"r.h5.tmp", ".tmp"},
+                                                       {"p.csv.partial", ".partial"},
+                                                       {"m.h5.partial-123", ".partial"}};
+  for (const auto& [name, suffix] : names) {
+    testing::write_text(dir.file(name), "busy");
+    EXPECT_THAT(error_of([&] { check_output_path(dir.file(name), true); }),
+                HasSubstr(std::string("ends in ") + suffix))
+        << name;
+    EXPECT_EQ(read_all(dir.file(name)), "busy");
+  }
+  EXPECT_THAT(error_of([&] { check_output_path(dir.file("x.h5.live"), true); }),
+              HasSubstr("ends in .live, the name of a working file hpsearch keeps beside an "
+                        "output 'x.h5'; choose another --out"));
+  EXPECT_THAT(error_of([&] { check_output_path("", true); }), HasSubstr("output is empty"));
+  // Only as an ending: names that merely contain the words are fine.
+  for (const std::string name : {"live.h5", "lock.csv", "tmp_results.h5", "a.partial.h5"})
+    EXPECT_EQ(error_of([&] { check_output_path(dir.file(name), false); }), "") << name;
+}
+
 TEST(OutputPath, ConfigInputsAreTheConfigAndEveryDataFileWithItsKeyAndLine) {
   testing::TempDir dir;
   testing::write_text(dir.file("train.csv"), "x,y\n1,2\n");
