@@ -127,6 +127,20 @@ TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string&
                            "newer hpsearch)\n(start a new search with another --out, or --force)");
 }
 
+std::vector<std::string> summary_problems(const std::vector<SummaryRow>& rows,
+                                          int64_t trials_total) {
+  std::vector<std::string> problems;
+  std::set<int64_t> seen;
+  for (const SummaryRow& row : rows) {
+    if (row.trial < 0 || row.trial >= trials_total)
+      problems.push_back("/summary lists trial " + std::to_string(row.trial) +
+                         ", outside the search's trials 0 to " + std::to_string(trials_total - 1));
+    else if (!seen.insert(row.trial).second)
+      problems.push_back("/summary lists trial " + std::to_string(row.trial) + " twice");
+  }
+  return problems;
+}
+
 std::vector<std::string> identity_changes(const std::map<std::string, std::string>& recorded,
                                           const std::map<std::string, std::string>& now) {
   std::set<std::string> keys;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/results_file.hpp"
 #include "core/search_space.hpp"
 
 namespace hps {
@@ -29,5 +30,10 @@ TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string&
 /// empty when the search can resume.
 std::vector<std::string> identity_changes(const std::map<std::string, std::string>& recorded,
                                           const std::map<std::string, std::string>& now);
+
+/// What is wrong with a recorded /summary that no writer produces: a trial id outside
+/// [0, trials_total) or listed twice. One line per problem; empty when there is none.
+std::vector<std::string> summary_problems(const std::vector<SummaryRow>& rows,
+                                          int64_t trials_total);
 
 }  // namespace hps

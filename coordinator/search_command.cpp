@@ -130,9 +130,31 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
                 to_string(TpeSettings{}.ranking) + " since hpsearch 0.2.0)";
       throw std::runtime_error(text + "\n(start a new search with another --out, or --force)");
     }
+    // Damage that resuming would trip over after it has begun to change the file (a /summary
+    // row without its trial, a history cut short) is found here, before anything is written,
+    // by the checks and reads resuming does.
+    const std::vector<SummaryRow> summary = recorded.summary();
+    std::vector<std::string> problems = summary_problems(summary, trial_count(plan.config.search));
+    if (problems.empty()) {
+      try {
+        SearchState(plan.config).replay(recorded);
+        for (const SummaryRow& row : summary) {  // what ResultsWriter::resume reads besides
+          const h5::Group group = recorded.trial_group(row.trial);
+          group.read_attribute<int64_t>("trial");
+          group.read_attribute<std::string>("status");
+        }
+      } catch (const std::exception& e) {
+        problems.push_back(e.what());
+      }
+    }
+    if (!problems.empty()) {
+      std::string text = "cannot resume '" + options.output + "': the file is damaged:";
+      for (const std::string& p : problems) text += "\n  " + p;
+      throw std::runtime_error(text + "\n(start a new search with another --out, or --force)");
+    }
     // An earlier hpsearch could call a search finished with trials missing from /summary
     // (a resume counted a half-written trial as recorded); those run now.
-    const size_t rows = recorded.summary().size();
+    const size_t rows = summary.size();
     if (recorded.attribute("status") == "finished" &&
         rows >= static_cast<size_t>(trial_count(plan.config.search))) {
       std::printf("%s: the search already finished (%zu trials); nothing to do\n",

@@ -585,7 +585,9 @@ void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAss
     if (s.keeps(*position) && s.keep_weights >= 0 &&
         s.ranked.size() > static_cast<std::size_t>(s.keep_weights)) {
       const int64_t dropped = s.ranked[static_cast<std::size_t>(s.keep_weights)].id;
-      s.root.delete_link(trial_path(dropped) + "/model");
+      // A resumed file may lack it (deleted by hand): nothing to drop then.
+      if (s.root.has_link(trial_path(dropped) + "/model"))
+        s.root.delete_link(trial_path(dropped) + "/model");
     }
     const int64_t leader = s.ranked.front().id;
     if (s.best != leader) {

@@ -291,6 +291,23 @@ TEST_F(InterruptResume, ResumeRefusesWhatItCannotContinueAndTouchesNothing) {
   EXPECT_EQ(done.exit_code, 0);
   EXPECT_THAT(done.output, HasSubstr("already finished"));
   EXPECT_EQ(file_bytes(baseline), before);
+
+  // Damage resuming would meet halfway, after marking the file running: a /summary row whose
+  // trial group is gone. Found first; the file stays as it was, with no FILE.live left.
+  const std::string damaged = dir_->file("damaged.h5");
+  std::filesystem::copy_file(baseline, damaged);
+  {
+    h5::File file = h5::File::open(damaged, true, h5::FileLocking::kOff);
+    file.root().write_attribute("status", "interrupted");
+    file.root().delete_link("trials/1");
+  }
+  const std::string damaged_before = file_bytes(damaged);
+  const CommandResult d = run(damaged, "--resume");
+  EXPECT_EQ(d.exit_code, 2) << d.output;
+  EXPECT_THAT(d.output, HasSubstr("cannot resume '" + damaged + "': the file is damaged:\n  " +
+                                  damaged + ":/trials/1: cannot open group"));
+  EXPECT_EQ(file_bytes(damaged), damaged_before);
+  EXPECT_FALSE(std::filesystem::exists(damaged + ".live"));
 }
 
 // A TPE search recorded before hpsearch 0.2.0 with no ranking in its config ranked

@@ -89,6 +89,19 @@ TEST(ResumeCheck, NamesAChangedScheduler) {
               ElementsAre("search.median.warmup_epochs: 1 -> 3"));
 }
 
+TEST(ResumeCheck, SummaryProblemsAreIdsOutsideTheSearchOrListedTwice) {
+  const auto rows = [](std::vector<int64_t> ids) {
+    std::vector<SummaryRow> r(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) r[i].trial = ids[i];
+    return r;
+  };
+  EXPECT_TRUE(summary_problems(rows({2, 0, 1}), 3).empty());
+  EXPECT_THAT(summary_problems(rows({0, 3, 1, 0, -1}), 3),
+              ElementsAre("/summary lists trial 3, outside the search's trials 0 to 2",
+                          "/summary lists trial 0 twice",
+                          "/summary lists trial -1, outside the search's trials 0 to 2"));
+}
+
 // What parsing a config that names no ranking gives today.
 constexpr TpeRanking kDefault = TpeSettings{}.ranking;
 
