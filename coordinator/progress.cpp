@@ -51,16 +51,22 @@ std::string Progress::line(int running) const {
   return text;
 }
 
+void Progress::count(int64_t trial, bool ok, double best_value) {
+  if (!ok) ++failed_;
+  if (ok && std::isfinite(best_value) &&
+      (best_trial_ < 0 || (maximize_ ? best_value > best_ : best_value < best_))) {
+    best_ = best_value;
+    best_trial_ = trial;
+  }
+}
+
+void Progress::recorded(int64_t trial, bool ok, double best_value) { count(trial, ok, best_value); }
+
 void Progress::finished(const TrialOutcome& outcome, int running) {
   ++done_;
-  const bool ok =
-      outcome.status != TrialStatus::kFailed && outcome.status != TrialStatus::kDiverged;
-  if (!ok) ++failed_;
-  if (ok && std::isfinite(outcome.best_value) &&
-      (best_trial_ < 0 || (maximize_ ? outcome.best_value > best_ : outcome.best_value < best_))) {
-    best_ = outcome.best_value;
-    best_trial_ = outcome.trial_id;
-  }
+  count(outcome.trial_id,
+        outcome.status != TrialStatus::kFailed && outcome.status != TrialStatus::kDiverged,
+        outcome.best_value);
   if (terminal_) {
     std::fprintf(out_, "\r%s\033[K", line(running).c_str());
   } else {

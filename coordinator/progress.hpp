@@ -19,6 +19,9 @@ class Progress {
 
   /// Records a finished trial and prints.
   void finished(const TrialOutcome& outcome, int running);
+  /// Counts a trial a resumed search recorded before (one of `already_done`) in the best value
+  /// and the failures, without printing. `ok`: it neither failed nor diverged.
+  void recorded(int64_t trial, bool ok, double best_value);
   /// Ends the in-place line.
   void close();
 
@@ -27,6 +30,7 @@ class Progress {
 
  private:
   std::string line(int running) const;
+  void count(int64_t trial, bool ok, double best_value);
 
   int64_t total_;
   std::string monitor_;

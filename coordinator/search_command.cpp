@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -185,7 +187,20 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
   const int64_t total = trial_count(config.search);
   const std::vector<int64_t> recorded = writer->recorded_trials();
   SearchState state(config);
-  if (options.resume) state.replay(ResultsReader(output));
+  const EarlyStoppingConfig& watch = config.base.early_stopping;
+  Progress progress(total, monitor_name(watch.monitor), maximizes(watch), stderr,
+                    isatty(STDERR_FILENO) != 0, static_cast<int64_t>(recorded.size()));
+  if (options.resume) {
+    const ResultsReader reader(output);
+    state.replay(reader);
+    // The progress line's best and failures count the recorded trials too.
+    for (const SummaryRow& row : reader.summary())
+      progress.recorded(
+          row.trial,
+          row.status != to_string(TrialStatus::kFailed) &&
+              row.status != to_string(TrialStatus::kDiverged),
+          watch.monitor == Monitor::kValLoss ? row.best_val_loss : row.best_val_metric);
+  }
   std::vector<int64_t> ids;
   for (const int64_t id : all_trials(total))
     if (!std::binary_search(recorded.begin(), recorded.end(), id)) ids.push_back(id);
@@ -204,9 +219,6 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
                        return run_trial(trial, data, 0, judge);
                      });
   pool.set_judge([&state](const EpochReport& report) { return state.judge(report); });
-  const EarlyStoppingConfig& watch = config.base.early_stopping;
-  Progress progress(total, monitor_name(watch.monitor), maximizes(watch), stderr,
-                    isatty(STDERR_FILENO) != 0, static_cast<int64_t>(recorded.size()));
 
   const double cpu_start = thread_cpu_seconds();
   const auto wall_start = std::chrono::steady_clock::now();
@@ -230,7 +242,10 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
       });
   progress.close();
   const double wall = elapsed_seconds();
-  const double cpu_share = wall > 0 ? (thread_cpu_seconds() - cpu_start) / wall : 0.0;
+  // Under a second the thread clock's granularity dominates (shares of 140% were seen on
+  // resumes with nothing to run): not measured.
+  const double cpu_share = wall >= 1.0 ? (thread_cpu_seconds() - cpu_start) / wall
+                                       : std::numeric_limits<double>::quiet_NaN();
 
   if (report.interrupted) {
     const size_t recorded_now = writer->recorded_trials().size();
@@ -261,8 +276,9 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
   writer->finish("finished", cpu_share);
   std::printf("finished %lld trials; results in %s (hpsearch inspect %s)\n",
               static_cast<long long>(total), output.c_str(), output.c_str());
-  std::printf("coordinator CPU: %.2f%% of one core over %s\n", 100.0 * cpu_share,
-              Progress::format_duration(wall).c_str());
+  if (!std::isnan(cpu_share))
+    std::printf("coordinator CPU: %.2f%% of one core over %s\n", 100.0 * cpu_share,
+                Progress::format_duration(wall).c_str());
   return kRunFinished;
 }
 

@@ -607,7 +607,9 @@ void ResultsWriter::finish(const std::string& status, double coordinator_cpu_sha
   h5::Group& root = impl_->root;
   root.write_attribute("end_time", utc_now());
   root.write_attribute("status", status);
-  root.write_attribute("coordinator_cpu_share", coordinator_cpu_share);
+  // NaN: not measured this time; a resumed file keeps what an earlier run measured.
+  if (!std::isnan(coordinator_cpu_share))
+    root.write_attribute("coordinator_cpu_share", coordinator_cpu_share);
   root.write_attribute("unfinished_trials", unfinished);
   publish(true);
   const std::string working = impl_->working;

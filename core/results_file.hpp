@@ -124,8 +124,9 @@ class ResultsWriter {
   /// Ids of every trial recorded so far, ascending.
   std::vector<int64_t> recorded_trials() const;
 
-  /// Sets end_time, status, the coordinator's CPU share and the unfinished trials, publishes
-  /// <path> a last time, closes it and removes <path>.live.
+  /// Sets end_time, status, the coordinator's CPU share (unless it is NaN: not measured, so a
+  /// resumed file keeps the earlier run's) and the unfinished trials, publishes <path> a last
+  /// time, closes it and removes <path>.live.
   void finish(const std::string& status, double coordinator_cpu_share,
               const std::vector<int64_t>& unfinished = {});
 

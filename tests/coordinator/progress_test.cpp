@@ -67,6 +67,23 @@ TEST(Progress, AFailedTrialShowsNoValue) {
               HasSubstr("trial 0 failed val_loss - 0.0s rank 0 | [1/2] running 1 | failed 1"));
 }
 
+// A resumed search's line starts from the recorded trials' best, not from the first new one.
+TEST(Progress, RecordedTrialsCountWithoutPrinting) {
+  std::FILE* f = std::tmpfile();
+  Progress p(4, "val_loss", false, f, false, /*already_done=*/2);
+  p.recorded(0, true, 0.25);
+  p.recorded(1, false, 0.01);  // failed or diverged: counted as such, never the best
+  TrialOutcome c;
+  c.trial_id = 2;
+  c.best_value = 0.3;
+  p.finished(c, 1);
+  p.close();
+  const std::string text = read_all(f);
+  std::fclose(f);
+  EXPECT_THAT(text, HasSubstr("[3/4] running 1 | failed 1 | best val_loss 0.2500 (trial 0)"));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+}
+
 TEST(Progress, TerminalModeRewritesOneLine) {
   std::FILE* f = std::tmpfile();
   Progress p(2, "val_loss", false, f, true);

@@ -354,6 +354,10 @@ TEST(ResultsFile, RootAttributesAndFinish) {
   EXPECT_TRUE(std::regex_match(reader.attribute("end_time"), iso));
   EXPECT_GE(reader.attribute("end_time"), reader.attribute("start_time"));
   EXPECT_EQ(reader.number_attribute("coordinator_cpu_share"), 0.125);
+  // A resume too short to measure (NaN) keeps the share the first run measured.
+  ResultsWriter::resume(path, config, 3, make_scaler(), kFeatures, kClasses, kClasses)
+      ->finish("finished", std::numeric_limits<double>::quiet_NaN());
+  EXPECT_EQ(ResultsReader(path).number_attribute("coordinator_cpu_share"), 0.125);
 }
 
 TEST(ResultsFile, TpeSearchRecordsItsRanking) {
