@@ -472,8 +472,14 @@ void parse_scheduler(const ConfigNode& search, const TrainConfig& base, SearchSe
           .fail("warmup_epochs is " + std::to_string(s.warmup_epochs) +
                 ", but no trial trains more than " + most_text +
                 ", so no trial could ever be stopped");
-    if (const ConfigNode n = median.child("min_trials"); n.present())
-      s.min_trials = n.as_int64(1, kIntMax);
+    const ConfigNode min_trials = median.child("min_trials");
+    if (min_trials.present()) s.min_trials = min_trials.as_int64(1, kIntMax);
+    // A trial meets at most trials - 1 others.
+    if (s.min_trials >= settings.trials)
+      (min_trials.present() ? min_trials : search.child("scheduler"))
+          .fail("min_trials is " + std::to_string(s.min_trials) + ", but the search runs " +
+                std::to_string(settings.trials) +
+                " trials, so no trial meets that many others and none could ever be stopped");
   }
 }
 

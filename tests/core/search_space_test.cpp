@@ -533,7 +533,9 @@ TEST_F(SearchSpace, ParsesSchedulerOptionsWithTheirDefaults) {
       load(scheduler_search("  scheduler: asha\n", "    max_epochs: {int_uniform: [5, 70]}\n"))
           .search.scheduler.max_epochs,
       70);
-  const SearchConfig median = load(scheduler_search("  scheduler: median\n"));
+  std::string forty = scheduler_search("  scheduler: median\n");
+  forty.replace(forty.find("trials: 4"), 9, "trials: 40");  // more than min_trials (5)
+  const SearchConfig median = load(forty);
   EXPECT_EQ(median.search.scheduler.kind, SchedulerKind::kMedian);
   EXPECT_EQ(median.search.scheduler.warmup_epochs, 1);
   EXPECT_EQ(median.search.scheduler.min_trials, 5);
@@ -557,6 +559,10 @@ TEST_F(SearchSpace, RejectsSchedulerOptionsThatCouldNeverStopATrial) {
               HasSubstr(at(12) + "search.median.warmup_epochs: warmup_epochs is 50, but no trial "
                                  "trains more than 50 epochs (training.max_epochs), so no trial "
                                  "could ever be stopped"));
+  EXPECT_THAT(error(scheduler_search("  scheduler: median\n  median: {min_trials: 4}\n")),
+              HasSubstr(at(12) + "search.median.min_trials: min_trials is 4, but the search runs "
+                                 "4 trials, so no trial meets that many others and none could "
+                                 "ever be stopped"));
   // The default warm-up (1 epoch) with one-epoch trials: the error points at the scheduler.
   EXPECT_THAT(error(scheduler_search("  scheduler: median\n", "    max_epochs: 1\n")),
               HasSubstr(at(11) + "search.scheduler: warmup_epochs is 1, but no trial trains more "
