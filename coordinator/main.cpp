@@ -16,6 +16,7 @@
 #include "coordinator/model_commands.hpp"
 #include "coordinator/mpi_transport.hpp"
 #include "coordinator/search_command.hpp"
+#include "coordinator/terminal_text.hpp"
 #include "core/config.hpp"
 #include "core/data_loader.hpp"
 #include "core/hdf5_file.hpp"
@@ -96,7 +97,8 @@ int usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** 
     message =
         (first.empty() ? std::string("a command is required") : "unknown command '" + first + "'") +
         " (commands: train, run, check, inspect, evaluate, predict)";
-  std::fprintf(stderr, "hpsearch: usage error: %s\n(see hpsearch --help)\n", message.c_str());
+  std::fprintf(stderr, "hpsearch: usage error: %s\n(see hpsearch --help)\n",
+               printable(message).c_str());
   return 2;
 }
 
@@ -214,7 +216,8 @@ int main(int argc, char** argv) {
       return hps::run_search(mpi, run_options);
     } catch (const std::exception& e) {
       // Past the start a rank cannot tell the others; end the job rather than leave it hanging.
-      std::fprintf(stderr, "hpsearch: rank %d: error: %s\n", mpi.rank(), e.what());
+      std::fprintf(stderr, "hpsearch: rank %d: error: %s\n", mpi.rank(),
+                   printable(e.what()).c_str());
       hps::MpiSession::abort(1);
     }
   }
@@ -229,16 +232,16 @@ int main(int argc, char** argv) {
     if (*evaluate) return hps::evaluate_result(result_file, trial);
     if (*predict) return hps::predict_result(result_file, data_file, output, trial, force);
   } catch (const hps::ConfigError& e) {
-    std::fprintf(stderr, "hpsearch: config error: %s\n", e.what());
+    std::fprintf(stderr, "hpsearch: config error: %s\n", printable(e.what()).c_str());
     return 2;
   } catch (const hps::DataError& e) {
-    std::fprintf(stderr, "hpsearch: data error: %s\n", e.what());
+    std::fprintf(stderr, "hpsearch: data error: %s\n", printable(e.what()).c_str());
     return 2;
   } catch (const hps::h5::Error& e) {
-    std::fprintf(stderr, "hpsearch: HDF5 error: %s\n", e.what());
+    std::fprintf(stderr, "hpsearch: HDF5 error: %s\n", printable(e.what()).c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "hpsearch: error: %s\n", e.what());
+    std::fprintf(stderr, "hpsearch: error: %s\n", printable(e.what()).c_str());
     return 1;
   }
   return 0;

@@ -23,6 +23,7 @@
 #include "coordinator/progress.hpp"
 #include "coordinator/resume_check.hpp"
 #include "coordinator/search_state.hpp"
+#include "coordinator/terminal_text.hpp"
 #include "core/config.hpp"
 #include "core/data_loader.hpp"
 #include "core/output_path.hpp"
@@ -295,11 +296,11 @@ int run_search(const MpiSession& mpi, RunOptions options) {
     try {
       verdict[0] = static_cast<char>(plan_search(options, lock, plan));
     } catch (const ConfigError& e) {
-      std::fprintf(stderr, "hpsearch: config error: %s\n", e.what());
+      std::fprintf(stderr, "hpsearch: config error: %s\n", printable(e.what()).c_str());
     } catch (const DataError& e) {
-      std::fprintf(stderr, "hpsearch: data error: %s\n", e.what());
+      std::fprintf(stderr, "hpsearch: data error: %s\n", printable(e.what()).c_str());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "hpsearch: error: %s\n", e.what());
+      std::fprintf(stderr, "hpsearch: error: %s\n", printable(e.what()).c_str());
     }
   }
   broadcast(verdict);
