@@ -20,6 +20,7 @@
 #include "core/config.hpp"
 #include "core/data_loader.hpp"
 #include "core/hdf5_file.hpp"
+#include "core/output_path.hpp"
 #include "core/results_file.hpp"
 #include "core/version.hpp"
 #include "worker/train_job.hpp"
@@ -236,6 +237,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const hps::DataError& e) {
     std::fprintf(stderr, "hpsearch: data error: %s\n", printable(e.what()).c_str());
+    return 2;
+  } catch (const hps::OutputError& e) {
+    std::fprintf(stderr, "hpsearch: output error: %s\n", printable(e.what()).c_str());
     return 2;
   } catch (const hps::h5::Error& e) {
     std::fprintf(stderr, "hpsearch: HDF5 error: %s\n", printable(e.what()).c_str());

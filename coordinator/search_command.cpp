@@ -299,6 +299,8 @@ int run_search(const MpiSession& mpi, RunOptions options) {
       std::fprintf(stderr, "hpsearch: config error: %s\n", printable(e.what()).c_str());
     } catch (const DataError& e) {
       std::fprintf(stderr, "hpsearch: data error: %s\n", printable(e.what()).c_str());
+    } catch (const OutputError& e) {
+      std::fprintf(stderr, "hpsearch: output error: %s\n", printable(e.what()).c_str());
     } catch (const std::exception& e) {
       std::fprintf(stderr, "hpsearch: error: %s\n", printable(e.what()).c_str());
     }

@@ -52,8 +52,8 @@ std::vector<CommandInput> config_inputs(const std::string& config_path, const Tr
 void check_output_path(const std::string& path, bool overwrite,
                        const std::vector<CommandInput>& inputs) {
   const fs::path p(path);
-  if (path.empty()) throw std::runtime_error("output is empty: name a file");
-  if (p.filename().empty()) throw std::runtime_error("output '" + path + "' names a directory");
+  if (path.empty()) throw OutputError("output is empty: name a file");
+  if (p.filename().empty()) throw OutputError("output '" + path + "' names a directory");
   // The working files of another output: writing one would wreck the command that owns it
   // (its lock guards FILE, not FILE.live), so they are never outputs themselves.
   const std::string name = p.filename().string();
@@ -62,45 +62,45 @@ void check_output_path(const std::string& path, bool overwrite,
     const size_t at = name.rfind(ending);
     if (at != std::string::npos && at > 0 &&
         (at + ending.size() == name.size() || (ending == ".partial" && name[at + 8] == '-')))
-      throw std::runtime_error("output '" + path + "' ends in " + ending +
-                               ", the name of a working file hpsearch keeps beside an output '" +
-                               name.substr(0, at) + "'; choose another --out");
+      throw OutputError("output '" + path + "' ends in " + ending +
+                        ", the name of a working file hpsearch keeps beside an output '" +
+                        name.substr(0, at) + "'; choose another --out");
   }
   // symlink_status: the link itself, so a dangling one is not taken for a free name.
   std::error_code ec;
   const fs::file_status status = fs::symlink_status(p, ec);
   if (ec && status.type() != fs::file_type::not_found)
-    throw std::runtime_error("cannot check output '" + path + "': " + ec.message());
+    throw OutputError("cannot check output '" + path + "': " + ec.message());
   const bool exists = fs::exists(status);
   if (status.type() == fs::file_type::symlink) {
     const fs::path target = fs::read_symlink(p, ec);
     const bool dangling = !fs::exists(p, ec);
-    throw std::runtime_error(
+    throw OutputError(
         "output '" + path + "' is a symbolic link" +
         (target.empty() ? "" : " to '" + target.string() + "'") + (dangling ? " (dangling)" : "") +
         "; hpsearch replaces neither a link nor what it points to, even with --force: "
         "choose another --out");
   }
   if (status.type() == fs::file_type::directory)
-    throw std::runtime_error("output '" + path + "' is a directory");
+    throw OutputError("output '" + path + "' is a directory");
   if (exists && status.type() != fs::file_type::regular)
-    throw std::runtime_error("output '" + path + "' is " + kind_of(status.type()) +
-                             ", not a regular file; hpsearch does not replace it, even with "
-                             "--force: choose another --out");
+    throw OutputError("output '" + path + "' is " + kind_of(status.type()) +
+                      ", not a regular file; hpsearch does not replace it, even with "
+                      "--force: choose another --out");
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec))
-    throw std::runtime_error("output directory '" + dir.string() + "' does not exist");
+    throw OutputError("output directory '" + dir.string() + "' does not exist");
   if (access(dir.c_str(), W_OK) != 0)
-    throw std::runtime_error("output directory '" + dir.string() +
-                             "' is not writable: " + std::strerror(errno));
+    throw OutputError("output directory '" + dir.string() +
+                      "' is not writable: " + std::strerror(errno));
   if (!exists) return;
   // Before the --force advice, so nobody is told to force what would destroy an input.
   for (const CommandInput& input : inputs)
     if (fs::equivalent(p, input.path, ec) && !ec)
-      throw std::runtime_error("output '" + path + "' is " + input.what +
-                               ": writing there would destroy an input; choose another --out");
+      throw OutputError("output '" + path + "' is " + input.what +
+                        ": writing there would destroy an input; choose another --out");
   if (!overwrite)
-    throw std::runtime_error("output '" + path + "' already exists; pass --force to replace it");
+    throw OutputError("output '" + path + "' already exists; pass --force to replace it");
 }
 
 OutputLock::OutputLock(const std::string& path) {
@@ -109,24 +109,23 @@ OutputLock::OutputLock(const std::string& path) {
   // link or special file stands for; O_NONBLOCK: opening a FIFO or device must not hang.
   fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
   if (fd_ < 0 && errno == ELOOP)
-    throw std::runtime_error("lock file '" + lock_path +
-                             "' is a symbolic link; remove it or choose another --out");
+    throw OutputError("lock file '" + lock_path +
+                      "' is a symbolic link; remove it or choose another --out");
   if (fd_ < 0)
-    throw std::runtime_error("cannot create lock file '" + lock_path +
-                             "': " + std::strerror(errno));
+    throw OutputError("cannot create lock file '" + lock_path + "': " + std::strerror(errno));
   struct stat info {};
   if (::fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode)) {
     ::close(fd_);
     fd_ = -1;
-    throw std::runtime_error("lock file '" + lock_path +
-                             "' is not a regular file; remove it or choose another --out");
+    throw OutputError("lock file '" + lock_path +
+                      "' is not a regular file; remove it or choose another --out");
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     char holder[32] = {};
     const ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);
     ::close(fd_);
     fd_ = -1;
-    throw std::runtime_error(
+    throw OutputError(
         "output '" + path + "' is being written by another hpsearch command" +
         (n > 0 ? " (pid " + std::string(holder, static_cast<size_t>(n)) + ")" : std::string()) +
         "; wait for it to end or choose another --out");

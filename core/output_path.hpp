@@ -1,8 +1,15 @@
 #pragma once
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace hps {
+
+/// An output a command may not write (exit code 2, like a bad config): what and where.
+class OutputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct TrainConfig;
 
@@ -16,7 +23,7 @@ struct CommandInput {
 /// file itself and every data file it names, each described by its key and line.
 std::vector<CommandInput> config_inputs(const std::string& config_path, const TrainConfig& config);
 
-/// Fails (std::runtime_error saying what and where) unless a result file can be written at
+/// Fails (OutputError saying what and where) unless a result file can be written at
 /// `path`: its directory exists and is writable; nothing is there, or, with `overwrite`, a
 /// regular file that is none of `inputs` (std::filesystem::equivalent, so another spelling
 /// or a hard link of an input counts too). Symbolic links, dangling or not, directories,
@@ -35,7 +42,7 @@ namespace hps {
 /// Take it after check_output_path, so no lock file appears beside a refused output.
 class OutputLock {
  public:
-  /// Throws std::runtime_error naming the file (and the holder's pid when known) if another
+  /// Throws OutputError naming the file (and the holder's pid when known) if another
   /// process holds the lock, or if `<path>.lock` is a symbolic link or not a regular file.
   explicit OutputLock(const std::string& path);
   ~OutputLock();

@@ -93,14 +93,14 @@ TEST(HpsearchCli, TrainRefusesFifosAndLinksEvenWithForce) {
   std::filesystem::create_symlink("nowhere.h5", dir.file("dangling.h5"));
   const std::string train = "train " + dir.file("run.yaml") + " -q --out ";
   const CommandResult fifo = hpsearch(train + dir.file("pipe.h5") + " --force");
-  EXPECT_EQ(fifo.exit_code, 1);
+  EXPECT_EQ(fifo.exit_code, 2);
   EXPECT_THAT(fifo.output, HasSubstr("output '" + dir.file("pipe.h5") +
                                      "' is a FIFO (named pipe), not a regular file"));
   const CommandResult link = hpsearch(train + dir.file("link.h5") + " --force");
-  EXPECT_EQ(link.exit_code, 1);
+  EXPECT_EQ(link.exit_code, 2);
   EXPECT_THAT(link.output, HasSubstr("is a symbolic link to 'target.h5'"));
   const CommandResult dangling = hpsearch(train + dir.file("dangling.h5"));
-  EXPECT_EQ(dangling.exit_code, 1);
+  EXPECT_EQ(dangling.exit_code, 2);
   EXPECT_THAT(dangling.output, HasSubstr("is a symbolic link to 'nowhere.h5' (dangling)"));
 
   EXPECT_TRUE(std::filesystem::is_fifo(dir.file("pipe.h5")));
@@ -121,14 +121,14 @@ TEST(HpsearchCli, TrainNeverReplacesItsOwnInputs) {
   const std::string data = read_all(dir.file("data.csv"));
   const std::string train = "train " + dir.file("run.yaml") + " -q --force --out ";
   const CommandResult config = hpsearch(train + dir.file("run.yaml"));
-  EXPECT_EQ(config.exit_code, 1);
+  EXPECT_EQ(config.exit_code, 2);
   EXPECT_THAT(config.output, HasSubstr("output '" + dir.file("run.yaml") +
                                        "' is the config file '" + dir.file("run.yaml") +
                                        "': writing there would destroy an input; choose another "
                                        "--out"));
   for (const std::string& out : {dir.file("data.csv"), dir.file("same.csv")}) {
     const CommandResult r = hpsearch(train + out);
-    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.exit_code, 2);
     EXPECT_THAT(r.output,
                 HasSubstr("output '" + out + "' is the training data '" + dir.file("data.csv") +
                           "' named at data.train.path (line 4 of " + dir.file("run.yaml") + ")"));
@@ -148,7 +148,7 @@ TEST(HpsearchCli, TrainRespectsTheOutputLockOfASearch) {
     const OutputLock search(dir.file("busy.h5"));  // what `hpsearch run` holds
     const CommandResult r =
         hpsearch("train " + dir.file("run.yaml") + " -q --force --out " + dir.file("busy.h5"));
-    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.exit_code, 2);
     EXPECT_THAT(r.output, HasSubstr("output '" + dir.file("busy.h5") +
                                     "' is being written by another hpsearch command (pid " +
                                     std::to_string(getpid()) + ")"));

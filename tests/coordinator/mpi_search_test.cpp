@@ -328,21 +328,21 @@ TEST_F(MpiSearch, PredictNeverReplacesItsInputsOrABusyOutput) {
   const std::string predict =
       std::string(HPSEARCH_BINARY) + " predict " + out + " --data " + dir_.file("train.csv");
   const CommandResult own_result = shell(predict + " --force --out " + out);
-  EXPECT_EQ(own_result.exit_code, 1) << own_result.output;
+  EXPECT_EQ(own_result.exit_code, 2) << own_result.output;
   EXPECT_THAT(own_result.output, HasSubstr("output '" + out + "' is the result file '" + out +
                                            "' being read: writing there would destroy an input"));
   const CommandResult own_data = shell(predict + " --force --out " + dir_.file("train.csv"));
-  EXPECT_EQ(own_data.exit_code, 1) << own_data.output;
+  EXPECT_EQ(own_data.exit_code, 2) << own_data.output;
   EXPECT_THAT(own_data.output, HasSubstr("is the --data file '" + dir_.file("train.csv") + "'"));
   ASSERT_EQ(mkfifo(dir_.file("pipe.csv").c_str(), 0644), 0);
   const CommandResult fifo = shell(predict + " --force --out " + dir_.file("pipe.csv"));
-  EXPECT_EQ(fifo.exit_code, 1) << fifo.output;
+  EXPECT_EQ(fifo.exit_code, 2) << fifo.output;
   EXPECT_THAT(fifo.output, HasSubstr("is a FIFO (named pipe), not a regular file"));
   write_text(dir_.file("busy.csv"), "being written");
   {
     const OutputLock other(dir_.file("busy.csv"));
     const CommandResult busy = shell(predict + " --force --out " + dir_.file("busy.csv"));
-    EXPECT_EQ(busy.exit_code, 1) << busy.output;
+    EXPECT_EQ(busy.exit_code, 2) << busy.output;
     EXPECT_THAT(busy.output, HasSubstr("is being written by another hpsearch command"));
   }
   EXPECT_EQ(file_text(dir_.file("busy.csv")), "being written");
