@@ -54,8 +54,10 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
     throw std::runtime_error(
         file + ": trial " + std::to_string(t.id) + " has no stored weights (" +
         (broken ? "it " + status + ", so it has none worth keeping"
-                : "only the best " + std::to_string(t.config.search.keep_weights) +
-                      " trials (search.keep_weights) keep theirs; hpsearch inspect shows which") +
+         : t.config.search.keep_weights < 0
+             ? "keep_weights is all, yet the file holds none for it: damaged file"
+             : "only the best " + std::to_string(t.config.search.keep_weights) +
+                   " trials (search.keep_weights) keep theirs; hpsearch inspect shows which") +
         ")");
   }
   t.stored = read_model(reader.trial_group(t.id).open_group("model"));

@@ -67,7 +67,8 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   }
   id["search.trials"] = std::to_string(search.trials);
   id["search.seed"] = std::to_string(search.seed);
-  id["search.keep_weights"] = std::to_string(search.keep_weights);
+  id["search.keep_weights"] =
+      search.keep_weights < 0 ? "all" : std::to_string(search.keep_weights);  // as configs say
   for (const ParamSpec& spec : search.space) id["search.space." + spec.name] = form_text(spec);
 
   const TrainConfig& base = config.base;

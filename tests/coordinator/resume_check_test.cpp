@@ -64,6 +64,16 @@ TEST(ResumeCheck, NamesAChangedTpeRanking) {
               ElementsAre("search.tpe.ranking: finished_first -> equal_budget"));
 }
 
+TEST(ResumeCheck, KeepWeightsAllIsNamedAsConfigsSayIt) {
+  testing::TempDir dir;
+  SearchConfig all = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
+  all.search.keep_weights = -1;
+  SearchConfig two = all;
+  two.search.keep_weights = 2;
+  EXPECT_THAT(identity_changes(search_identity(all, "abc"), search_identity(two, "abc")),
+              ElementsAre("search.keep_weights: all -> 2"));
+}
+
 TEST(ResumeCheck, NamesAChangedScheduler) {
   testing::TempDir dir;
   const SearchConfig none = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
