@@ -91,9 +91,47 @@ class JsonWriter {
     if (!first_.back()) out_ += ',';
     first_.back() = false;
   }
+  // The length of the well-formed UTF-8 sequence starting at text[i] (RFC 3629: no overlong
+  // forms, no surrogates, nothing past U+10FFFF); 0 if the bytes there are not one.
+  static size_t utf8_length(const std::string& text, size_t i) {
+    const auto at = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = at(i);
+    size_t n = 0;
+    unsigned char low = 0x80, high = 0xbf;  // the allowed range of the second byte
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      n = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      n = 3;
+      if (lead == 0xe0) low = 0xa0;
+      if (lead == 0xed) high = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      n = 4;
+      if (lead == 0xf0) low = 0x90;
+      if (lead == 0xf4) high = 0x8f;
+    } else {
+      return 0;
+    }
+    if (i + n > text.size() || at(i + 1) < low || at(i + 1) > high) return 0;
+    for (size_t k = 2; k < n; ++k)
+      if (at(i + k) < 0x80 || at(i + k) > 0xbf) return 0;
+    return n;
+  }
+
   void quote(const std::string& text) {
     out_ += '"';
-    for (const char c : text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        // JSON is UTF-8; a byte that starts no character (a Latin-1 file name) becomes U+FFFD.
+        const size_t n = utf8_length(text, i);
+        if (n == 0) {
+          out_ += "\\ufffd";
+        } else {
+          out_.append(text, i, n);
+          i += n - 1;
+        }
+        continue;
+      }
       switch (c) {
         case '"':
           out_ += "\\\"";

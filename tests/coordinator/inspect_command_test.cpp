@@ -186,6 +186,23 @@ TEST(InspectCommand, JsonParsesAndHoldsTheLeaderboard) {
       << json;
 }
 
+// JSON is UTF-8: a file name's UTF-8 stays as it is, a byte that is no UTF-8 (Latin-1 é,
+// a cut-off sequence, a surrogate) becomes U+FFFD, so strict parsers read the output.
+TEST(InspectCommand, JsonIsValidUtf8WhateverTheFileName) {
+  if (std::system("/usr/bin/python3 -c 'import json' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 is not available";
+  }
+  testing::TempDir dir;
+  const std::string path = make_results(dir, "caf\xc3\xa9-lat\xe9-cut\xe2\x82-sur\xed\xa0\x80.h5");
+  const std::string json = render_leaderboard(ResultsReader(path), 0, true);
+  const std::string name = python(
+      "import json, sys\n"
+      "d = json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
+      "print(ascii(d['file'].rsplit('/', 1)[1]))\n",
+      json, dir);
+  EXPECT_EQ(name, "'caf\\xe9-lat\\ufffd-cut\\ufffd\\ufffd-sur\\ufffd\\ufffd\\ufffd.h5'\n");
+}
+
 TEST(InspectCommand, JsonTopLimitsTheLeaderboard) {
   testing::TempDir dir;
   const std::string json = render_leaderboard(ResultsReader(make_results(dir)), 1, true);
