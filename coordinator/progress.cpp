@@ -44,7 +44,7 @@ std::string Progress::line(int running) const {
                                                 static_cast<double>(total_ - done_))
                               : "-";
   std::snprintf(text, sizeof text,
-                "[%lld/%lld] running %d | failed %lld | best %s %s | %s elapsed | ETA %s",
+                "[%lld/%lld] running %d | failed/diverged %lld | best %s %s | %s elapsed | ETA %s",
                 static_cast<long long>(done_), static_cast<long long>(total_), running,
                 static_cast<long long>(failed_), monitor_.c_str(), best.c_str(),
                 format_duration(elapsed).c_str(), eta.c_str());

@@ -8,7 +8,7 @@
 
 namespace hps {
 
-/// The search's progress line on stderr: trials done/total, running, failed, the best
+/// The search's progress line on stderr: trials done/total, running, failed or diverged, the best
 /// monitored value so far and its trial, elapsed time and ETA. On a terminal the line is
 /// rewritten in place; in a log file (SLURM output) one line is printed per finished trial.
 class Progress {

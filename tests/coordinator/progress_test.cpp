@@ -45,9 +45,12 @@ TEST(Progress, LogModePrintsOneLinePerTrialWithTheBestSoFar) {
   p.close();
   const std::string text = read_all(f);
   std::fclose(f);
-  EXPECT_THAT(text, HasSubstr("[1/4] running 2 | failed 0 | best val_accuracy 0.8000 (trial 0)"));
-  EXPECT_THAT(text, HasSubstr("[2/4] running 1 | failed 1 | best val_accuracy 0.8000 (trial 0)"));
-  EXPECT_THAT(text, HasSubstr("[3/4] running 0 | failed 1 | best val_accuracy 0.9000 (trial 2)"));
+  EXPECT_THAT(
+      text, HasSubstr("[1/4] running 2 | failed/diverged 0 | best val_accuracy 0.8000 (trial 0)"));
+  EXPECT_THAT(
+      text, HasSubstr("[2/4] running 1 | failed/diverged 1 | best val_accuracy 0.8000 (trial 0)"));
+  EXPECT_THAT(
+      text, HasSubstr("[3/4] running 0 | failed/diverged 1 | best val_accuracy 0.9000 (trial 2)"));
   EXPECT_THAT(text, HasSubstr("ETA"));
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3);
   EXPECT_EQ(text.find('\r'), std::string::npos);
@@ -63,8 +66,9 @@ TEST(Progress, AFailedTrialShowsNoValue) {
   p.close();
   const std::string text = read_all(f);
   std::fclose(f);
-  EXPECT_THAT(text,
-              HasSubstr("trial 0 failed val_loss - 0.0s rank 0 | [1/2] running 1 | failed 1"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("trial 0 failed val_loss - 0.0s rank 0 | [1/2] running 1 | failed/diverged 1"));
 }
 
 // A resumed search's line starts from the recorded trials' best, not from the first new one.
@@ -80,7 +84,8 @@ TEST(Progress, RecordedTrialsCountWithoutPrinting) {
   p.close();
   const std::string text = read_all(f);
   std::fclose(f);
-  EXPECT_THAT(text, HasSubstr("[3/4] running 1 | failed 1 | best val_loss 0.2500 (trial 0)"));
+  EXPECT_THAT(text,
+              HasSubstr("[3/4] running 1 | failed/diverged 1 | best val_loss 0.2500 (trial 0)"));
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
 }
 
