@@ -272,7 +272,7 @@ search:
   int diverged = 0;
   for (const auto& [id, row] : rows) diverged += row.status == "diverged";
   EXPECT_EQ(diverged, 2);
-  EXPECT_THAT(r.output, HasSubstr("failed 2"));
+  EXPECT_THAT(r.output, HasSubstr("failed/diverged 2"));
 }
 
 TEST_F(MpiSearch, ExistingOutputIsKeptWithoutForce) {
