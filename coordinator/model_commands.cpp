@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <system_error>
 
 #include "core/data_loader.hpp"
 #include "core/data_pipeline.hpp"
@@ -178,6 +179,10 @@ int predict_result(const std::string& file, const std::string& data, const std::
   const Matrix outputs = t.stored.model.predict(x);
 
   const std::string partial = out + ".partial";
+  // A leftover from a killed predict, or a link planted there: removed (the link itself, not
+  // what it points to), so the stream creates a file of its own.
+  std::error_code gone;
+  std::filesystem::remove(partial, gone);
   std::ofstream csv(partial, std::ios::trunc);
   if (!csv) throw std::runtime_error("cannot write " + partial);
   const bool classify = t.stored.task == Task::kClassification;

@@ -346,6 +346,13 @@ TEST_F(MpiSearch, PredictNeverReplacesItsInputsOrABusyOutput) {
     EXPECT_THAT(busy.output, HasSubstr("is being written by another hpsearch command"));
   }
   EXPECT_EQ(file_text(dir_.file("busy.csv")), "being written");
+  // A link planted at the working name: predict writes a file of its own, not through it.
+  write_text(dir_.file("precious.txt"), "keep me");
+  std::filesystem::create_symlink(dir_.file("precious.txt"), dir_.file("new.csv.partial"));
+  const CommandResult planted = shell(predict + " --out " + dir_.file("new.csv"));
+  EXPECT_EQ(planted.exit_code, 0) << planted.output;
+  EXPECT_EQ(file_text(dir_.file("precious.txt")), "keep me");
+  EXPECT_THAT(file_text(dir_.file("new.csv")), HasSubstr("row,predicted"));
   EXPECT_EQ(file_text(out), result);
   EXPECT_EQ(file_text(dir_.file("train.csv")), data);
   EXPECT_TRUE(std::filesystem::is_fifo(dir_.file("pipe.csv")));
