@@ -93,6 +93,10 @@ struct Plan {
   SearchConfig config;
   PreparedData data;
   std::string fingerprint;
+  /// A resumed search: its /summary, and the state replayed from the file (built while
+  /// checking that the file can be resumed, so the coordinator reads the histories once).
+  std::vector<SummaryRow> recorded;
+  std::unique_ptr<SearchState> state;
 };
 
 Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& plan) {
@@ -136,11 +140,13 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     // Damage that resuming would trip over after it has begun to change the file (a /summary
     // row without its trial, a history cut short) is found here, before anything is written,
     // by the checks and reads resuming does.
-    const std::vector<SummaryRow> summary = recorded.summary();
+    plan.recorded = recorded.summary();
+    const std::vector<SummaryRow>& summary = plan.recorded;
     std::vector<std::string> problems = summary_problems(summary, trial_count(plan.config.search));
     if (problems.empty()) {
       try {
-        SearchState(plan.config).replay(recorded);
+        plan.state = std::make_unique<SearchState>(plan.config);
+        plan.state->replay(recorded);
         for (const SummaryRow& row : summary) {  // what ResultsWriter::resume reads besides
           const h5::Group group = recorded.trial_group(row.trial);
           group.read_attribute<int64_t>("trial");
@@ -173,7 +179,7 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
 }
 
 // The coordinator's side of the search, on rank 0 after the data is out.
-int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& plan) {
+int coordinate(const MpiSession& mpi, const RunOptions& options, Plan& plan) {
   const SearchConfig& config = plan.config;
   const PreparedData& data = plan.data;
   const std::string& output = options.output;
@@ -187,21 +193,17 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, const Plan& pla
                            data.train.feature_names);
   const int64_t total = trial_count(config.search);
   const std::vector<int64_t> recorded = writer->recorded_trials();
-  SearchState state(config);
+  if (!plan.state) plan.state = std::make_unique<SearchState>(config);  // a new search
+  SearchState& state = *plan.state;
   const EarlyStoppingConfig& watch = config.base.early_stopping;
   Progress progress(total, monitor_name(watch.monitor), maximizes(watch), stderr,
                     isatty(STDERR_FILENO) != 0, static_cast<int64_t>(recorded.size()));
-  if (options.resume) {
-    const ResultsReader reader(output);
-    state.replay(reader);
-    // The progress line's best and failures count the recorded trials too.
-    for (const SummaryRow& row : reader.summary())
-      progress.recorded(
-          row.trial,
-          row.status != to_string(TrialStatus::kFailed) &&
-              row.status != to_string(TrialStatus::kDiverged),
-          watch.monitor == Monitor::kValLoss ? row.best_val_loss : row.best_val_metric);
-  }
+  // The progress line's best and failures count the recorded trials too.
+  for (const SummaryRow& row : plan.recorded)
+    progress.recorded(row.trial,
+                      row.status != to_string(TrialStatus::kFailed) &&
+                          row.status != to_string(TrialStatus::kDiverged),
+                      watch.monitor == Monitor::kValLoss ? row.best_val_loss : row.best_val_metric);
   std::vector<int64_t> ids;
   for (const int64_t id : all_trials(total))
     if (!std::binary_search(recorded.begin(), recorded.end(), id)) ids.push_back(id);

@@ -423,12 +423,12 @@ OpenTable open_table(const Group& group, const std::string& name) {
   return t;
 }
 
-// Creation properties for a group, the root's included (a file's are a group's too). A
-// phase change other than HDF5's default (8 compact attributes) gives the group a version-2
-// object header, which moves an attribute too large for the header (64 KiB: 'hidden' of 9000
-// layers) into dense storage, where any size fits. Up to 64 attributes stay in the header:
-// dense storage for every trial group (what tracking creation order gave) made files a third
-// larger. HDF5 1.8 and later read it (h5py, h5dump).
+// Creation properties for a group, the root's included (a file's are a group's too). Tracking
+// the attributes' creation order gives the group a version-2 object header, which moves an
+// attribute too large for the header (64 KiB: 'hidden' of 9000 layers) into dense storage,
+// where any size fits (a non-default phase change alone did not). Up to 64 attributes stay in
+// the header: with HDF5's default of 8, every trial group went to dense storage and files
+// grew by a third. HDF5 1.8 and later read it (h5py, h5dump).
 Handle group_creation(hid_t list_class, const std::string& what_text) {
   auto what = [&] { return what_text; };
   Handle plist(check(H5Pcreate(list_class), what), H5Pclose);

@@ -15,7 +15,8 @@
 //
 // Groups (the root included) are created with attribute creation order tracked, which gives
 // them HDF5's version-2 object header: an attribute too large for the header (over 64 KiB) then
-// goes to dense storage instead of failing. HDF5 1.8 and later, h5py and h5dump read such files.
+// goes to dense storage instead of failing; up to 64 others stay in the header. HDF5 1.8 and
+// later, h5py and h5dump read such files.
 //
 // Readers check sizes before they allocate: an attribute's values, or an unfiltered dataset's,
 // that claim more bytes than the file has are a damaged size field, refused with an Error
