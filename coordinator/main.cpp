@@ -232,21 +232,8 @@ int main(int argc, char** argv) {
     }
     if (*evaluate) return hps::evaluate_result(result_file, trial);
     if (*predict) return hps::predict_result(result_file, data_file, output, trial, force);
-  } catch (const hps::ConfigError& e) {
-    std::fprintf(stderr, "hpsearch: config error: %s\n", printable(e.what()).c_str());
-    return 2;
-  } catch (const hps::DataError& e) {
-    std::fprintf(stderr, "hpsearch: data error: %s\n", printable(e.what()).c_str());
-    return 2;
-  } catch (const hps::OutputError& e) {
-    std::fprintf(stderr, "hpsearch: output error: %s\n", printable(e.what()).c_str());
-    return 2;
-  } catch (const hps::h5::Error& e) {
-    std::fprintf(stderr, "hpsearch: HDF5 error: %s\n", printable(e.what()).c_str());
-    return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "hpsearch: error: %s\n", printable(e.what()).c_str());
-    return 1;
+    return hps::report_error(e);
   }
   return 0;
 }

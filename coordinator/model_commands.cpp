@@ -2,7 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -178,14 +178,8 @@ int predict_result(const std::string& file, const std::string& data, const std::
   t.stored.scaler.apply(x);
   const Matrix outputs = t.stored.model.predict(x);
 
-  const std::string partial = out + ".partial";
-  // A leftover from a killed predict, or a link planted there: removed (the link itself, not
-  // what it points to), so the stream creates a file of its own.
-  std::error_code gone;
-  std::filesystem::remove(partial, gone);
-  std::ofstream csv(partial, std::ios::trunc);
-  if (!csv) throw std::runtime_error("cannot write " + partial);
   const bool classify = t.stored.task == Task::kClassification;
+  std::ostringstream csv;
   csv << "row," << (classify ? "predicted" : "prediction");
   if (classify)
     for (Index c = 0; c < outputs.rows(); ++c) csv << ",p" << c;
@@ -206,8 +200,14 @@ int predict_result(const std::string& file, const std::string& data, const std::
     }
     csv << "\n";
   }
-  csv.close();
-  if (!csv) throw std::runtime_error("cannot write " + partial);
+
+  const std::string partial = out + ".partial";
+  // A leftover from a killed predict, or a link planted there, is removed (the link itself,
+  // not what it points to); the file is then created exclusively, so nothing planted after
+  // the removal is followed.
+  std::error_code gone;
+  std::filesystem::remove(partial, gone);
+  write_new_file(partial, csv.str());
   std::filesystem::rename(partial, out);  // throws, naming both paths, if it cannot
   std::printf("wrote %lld predictions of trial %lld to %s\n",
               static_cast<long long>(outputs.cols()), static_cast<long long>(t.id), out.c_str());

@@ -297,14 +297,8 @@ int run_search(const MpiSession& mpi, RunOptions options) {
   if (mpi.rank() == 0) {
     try {
       verdict[0] = static_cast<char>(plan_search(options, lock, plan));
-    } catch (const ConfigError& e) {
-      std::fprintf(stderr, "hpsearch: config error: %s\n", printable(e.what()).c_str());
-    } catch (const DataError& e) {
-      std::fprintf(stderr, "hpsearch: data error: %s\n", printable(e.what()).c_str());
-    } catch (const OutputError& e) {
-      std::fprintf(stderr, "hpsearch: output error: %s\n", printable(e.what()).c_str());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "hpsearch: error: %s\n", printable(e.what()).c_str());
+      report_error(e);
     }
   }
   broadcast(verdict);

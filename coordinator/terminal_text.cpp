@@ -2,6 +2,11 @@
 
 #include <cstdio>
 
+#include "core/config.hpp"
+#include "core/data_loader.hpp"
+#include "core/hdf5_file.hpp"
+#include "core/output_path.hpp"
+
 namespace hps {
 
 std::string printable(const std::string& text) {
@@ -18,6 +23,25 @@ std::string printable(const std::string& text) {
     }
   }
   return out;
+}
+
+int report_error(const std::exception& e, std::FILE* stream) {
+  const char* kind = "";
+  int code = kExitFailure;
+  if (dynamic_cast<const ConfigError*>(&e) != nullptr) {
+    kind = "config ";
+    code = kExitBadInput;
+  } else if (dynamic_cast<const DataError*>(&e) != nullptr) {
+    kind = "data ";
+    code = kExitBadInput;
+  } else if (dynamic_cast<const OutputError*>(&e) != nullptr) {
+    kind = "output ";
+    code = kExitBadInput;
+  } else if (dynamic_cast<const h5::Error*>(&e) != nullptr) {
+    kind = "HDF5 ";
+  }
+  std::fprintf(stream, "hpsearch: %serror: %s\n", kind, printable(e.what()).c_str());
+  return code;
 }
 
 }  // namespace hps

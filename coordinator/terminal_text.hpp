@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdio>
+#include <exception>
 #include <string>
 
 namespace hps {
@@ -7,5 +9,15 @@ namespace hps {
 /// quote what a user's file holds: an escape sequence in a CSV header must not reach the
 /// terminal (it could clear the screen or retitle the window) when an error quotes it.
 std::string printable(const std::string& text);
+
+/// Exit code for a bad config, data set or output path: the user's input, nothing written.
+inline constexpr int kExitBadInput = 2;
+/// Exit code for anything else that stopped a command (an HDF5 or system error).
+inline constexpr int kExitFailure = 1;
+
+/// Prints `e` to `stream` as "hpsearch: <kind> error: <message>" (kinds: config, data, output,
+/// HDF5, or none) with printable() applied, and returns the command's exit code for it:
+/// kExitBadInput for config, data and output errors, kExitFailure otherwise.
+int report_error(const std::exception& e, std::FILE* stream = stderr);
 
 }  // namespace hps

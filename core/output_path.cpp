@@ -103,6 +103,32 @@ void check_output_path(const std::string& path, bool overwrite,
     throw OutputError("output '" + path + "' already exists; pass --force to replace it");
 }
 
+void write_new_file(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST)
+    throw OutputError("'" + path +
+                      "' appeared while this command ran (another process wrote it); nothing "
+                      "was written there: remove it and run again");
+  if (fd < 0) throw std::runtime_error("cannot create '" + path + "': " + std::strerror(errno));
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string reason = std::strerror(n < 0 ? errno : EIO);
+      ::close(fd);
+      ::unlink(path.c_str());
+      throw std::runtime_error("cannot write '" + path + "': " + reason);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(path.c_str());
+    throw std::runtime_error("cannot write '" + path + "': " + reason);
+  }
+}
+
 OutputLock::OutputLock(const std::string& path) {
   const std::string lock_path = path + ".lock";
   // O_NOFOLLOW and the type check: the pid written below must not truncate what a planted

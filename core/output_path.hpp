@@ -33,6 +33,12 @@ std::vector<CommandInput> config_inputs(const std::string& config_path, const Tr
 void check_output_path(const std::string& path, bool overwrite,
                        const std::vector<CommandInput>& inputs = {});
 
+/// Creates `path`, which must not exist, and writes `bytes` to it. The file is created with
+/// O_EXCL | O_NOFOLLOW, so whatever appears at `path` first (a link planted there, another
+/// writer's file) is never followed or truncated: that is an OutputError naming the path.
+/// Other failures (disk full, no permission) throw std::runtime_error with the reason.
+void write_new_file(const std::string& path, const std::string& bytes);
+
 }  // namespace hps
 
 namespace hps {

@@ -185,5 +185,29 @@ TEST(OutputLock, RefusesALockFileThatIsALinkOrNotARegularFile) {
               HasSubstr("lock file '" + dir.file("piped.h5.lock") + "' is not a regular file"));
 }
 
+// predict writes its CSV to OUT.partial this way: whatever appears there between its removal
+// of a leftover and the write (a link, another writer's file) is neither followed nor
+// truncated.
+TEST(WriteNewFile, WritesAFreshFileAndNeverFollowsOrTruncatesWhatIsThere) {
+  testing::TempDir dir;
+  write_new_file(dir.file("new.csv"), "row,predicted\n0,3\n");
+  EXPECT_EQ(read_all(dir.file("new.csv")), "row,predicted\n0,3\n");
+
+  testing::write_text(dir.file("victim"), "keep me");
+  fs::create_symlink(dir.file("victim"), dir.file("planted.csv"));
+  EXPECT_THAT(error_of([&] { write_new_file(dir.file("planted.csv"), "x"); }),
+              HasSubstr("'" + dir.file("planted.csv") + "' appeared while this command ran"));
+  EXPECT_EQ(read_all(dir.file("victim")), "keep me");
+  fs::create_symlink(dir.file("missing"), dir.file("dangling.csv"));
+  EXPECT_THAT(error_of([&] { write_new_file(dir.file("dangling.csv"), "x"); }),
+              HasSubstr("appeared while this command ran"));
+  EXPECT_FALSE(fs::exists(dir.file("missing")));
+  EXPECT_THAT(error_of([&] { write_new_file(dir.file("new.csv"), "y"); }),
+              HasSubstr("appeared while this command ran"));
+  EXPECT_EQ(read_all(dir.file("new.csv")), "row,predicted\n0,3\n");
+  EXPECT_THAT(error_of([&] { write_new_file(dir.file("no/dir.csv"), "x"); }),
+              HasSubstr("cannot create '" + dir.file("no/dir.csv") + "'"));
+}
+
 }  // namespace
 }  // namespace hps
