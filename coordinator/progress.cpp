@@ -15,13 +15,8 @@ Progress::Progress(int64_t total, std::string monitor, bool maximize, std::FILE*
       started_with_(already_done) {}
 
 std::string Progress::format_duration(double seconds) {
-  char text[32];
-  if (seconds > 0 && seconds < 0.5) {
-    // A sub-second --time-limit would otherwise read "0s".
-    std::snprintf(text, sizeof text, "%.2gs", seconds);
-    return text;
-  }
   const auto s = static_cast<long>(std::lround(std::max(0.0, seconds)));
+  char text[32];
   if (s >= 3600) {
     std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, s / 60 % 60);
   } else if (s >= 60) {

@@ -268,12 +268,17 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, Plan& plan) {
   if (report.out_of_time) {
     const size_t recorded_now = writer->recorded_trials().size();
     writer->finish("time_limit", cpu_share);
+    // Under a minute as given ("0.5s", not "0s"), so the message names the limit that was set.
+    char limit[32];
+    std::snprintf(limit, sizeof limit, "%gs", options.time_limit_seconds);
     std::printf(
         "time limit of %s reached: %zu of %lld trials recorded in %s (hpsearch inspect %s); "
         "run more with: hpsearch run %s --out %s --resume\n",
-        Progress::format_duration(options.time_limit_seconds).c_str(), recorded_now,
-        static_cast<long long>(total), output.c_str(), output.c_str(), options.config.c_str(),
-        output.c_str());
+        options.time_limit_seconds < 60
+            ? limit
+            : Progress::format_duration(options.time_limit_seconds).c_str(),
+        recorded_now, static_cast<long long>(total), output.c_str(), output.c_str(),
+        options.config.c_str(), output.c_str());
     return kRunFinished;
   }
   writer->finish("finished", cpu_share);

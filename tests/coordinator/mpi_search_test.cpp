@@ -232,9 +232,9 @@ TEST_F(MpiSearch, TimeLimitStopsStartingTrialsAndResumeGoesOn) {
   write_text(dir_.file("many.yaml"), many);
   const std::string out = dir_.file("limited.h5");
   const std::string command = mpirun(2) + " run " + dir_.file("many.yaml") + " --out " + out;
-  const CommandResult first = shell(command + " --time-limit 1");
+  const CommandResult first = shell(command + " --time-limit 1.5");
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  EXPECT_THAT(first.output, HasSubstr("time limit of"));
+  EXPECT_THAT(first.output, HasSubstr("time limit of 1.5s reached"));
   size_t recorded = 0;
   {
     const ResultsReader reader(out);
