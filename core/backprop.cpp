@@ -3,14 +3,26 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace hps {
 
 Backprop::Backprop(const MlpShape& shape, Index max_batch) : shape_(shape), max_batch_(max_batch) {
   if (max_batch < 1) throw std::invalid_argument("Backprop: batch size must be at least 1");
   Index widest = shape.outputs;
+  // Widths come from the config, bounded only below: a product that wraps would size the
+  // buffers far too small.
+  const auto buffer_size = [max_batch](Index units) {
+    Index size = 0;
+    if (__builtin_mul_overflow(units, max_batch, &size))
+      throw std::length_error("Backprop: a layer of " + std::to_string(units) +
+                              " units for batches of " + std::to_string(max_batch) +
+                              " needs more values than can be counted");
+    return static_cast<size_t>(size);
+  };
+  buffer_size(shape.outputs);
   for (Index units : shape.hidden) {
-    const auto size = static_cast<size_t>(units * max_batch);
+    const size_t size = buffer_size(units);
     h_.emplace_back(size);
     mask_.emplace_back(size);
     a_.emplace_back(size);

@@ -1,6 +1,8 @@
 #include "core/mlp.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -17,9 +19,30 @@ Mlp::Mlp(MlpShape shape) : shape_(std::move(shape)) {
       throw std::invalid_argument("Mlp: hidden layer " + std::to_string(l) +
                                   " must have at least 1 unit");
     offsets_.push_back(total);
-    total += weight_size(l) + shape_.layer_outputs(l);
+    // Widths come from the config, bounded only below: a count that wraps would allocate a
+    // small vector and index far past it.
+    Index layer = 0;
+    if (__builtin_mul_overflow(shape_.layer_outputs(l), shape_.layer_inputs(l), &layer) ||
+        __builtin_add_overflow(layer, shape_.layer_outputs(l), &layer) ||
+        __builtin_add_overflow(total, layer, &total))
+      throw std::length_error("network " + layout_text(shape_) +
+                              " has more parameters than can be counted (over 2^63)");
   }
-  params_ = Vector::Zero(total);
+  try {
+    params_ = Vector::Zero(total);
+  } catch (const std::bad_alloc&) {
+    char size[64];
+    std::snprintf(size, sizeof size, "%.3g GiB",
+                  static_cast<double>(total) * sizeof(float) / (1024.0 * 1024.0 * 1024.0));
+    throw std::length_error("network " + layout_text(shape_) + " has " + std::to_string(total) +
+                            " parameters (" + size + "): out of memory");
+  }
+}
+
+std::string layout_text(const MlpShape& shape) {
+  std::string text = std::to_string(shape.inputs);
+  for (const Index units : shape.hidden) text += "-" + std::to_string(units);
+  return text + "-" + std::to_string(shape.outputs);
 }
 
 Eigen::Map<Matrix> Mlp::weight_view(Vector& flat, Index layer) const {

@@ -24,6 +24,9 @@ struct MlpShape {
   }
 };
 
+/// The shape as "784-512-256-10" (inputs, hidden widths, outputs), for messages.
+std::string layout_text(const MlpShape& shape);
+
 /// A fully connected network: hidden layers with `activation`, a linear output layer.
 /// All parameters live in one contiguous float vector (per layer: weights out x in, column-
 /// major, then biases) so optimizers update them in one pass and snapshots are one copy.

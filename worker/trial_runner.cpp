@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <exception>
+#include <new>
 
 namespace hps {
 
@@ -35,6 +36,11 @@ TrialOutcome run_trial(const TrialAssignment& trial, const PreparedData& data, i
     outcome.best_value = r.best_value;
     outcome.history = std::move(r.history);
     outcome.weights = std::move(r.model.parameters());
+  } catch (const std::bad_alloc&) {
+    outcome.status = TrialStatus::kFailed;
+    outcome.message =
+        "out of memory: this network and batch size need more memory than the "
+        "node gave (std::bad_alloc)";
   } catch (const std::exception& e) {
     outcome.status = TrialStatus::kFailed;
     outcome.message = e.what();

@@ -48,5 +48,30 @@ TEST(TrialRunner, ABadTrialIsAFailedOutcomeNotAnException) {
   EXPECT_NE(o.message.find("features"), std::string::npos);
 }
 
+// Widths are bounded only below in configs. A parameter count that wrapped used to allocate a
+// small vector and crash the rank; too large a network is a failed trial that says why.
+TEST(TrialRunner, ANetworkTooLargeToCountOrAllocateIsAFailedTrial) {
+  const PreparedData data = blobs();
+  TrialAssignment wraps = small_trial();
+  wraps.model.hidden = {3037000500, 3037000500};  // 3037000500^2 > 2^63
+  TrialOutcome o;
+  ASSERT_NO_THROW(o = run_trial(wraps, data, 0));
+  EXPECT_EQ(o.status, TrialStatus::kFailed);
+  EXPECT_EQ(o.message,
+            "network 6-3037000500-3037000500-3 has more parameters than can be "
+            "counted (over 2^63)");
+  EXPECT_EQ(o.weights.size(), 0);
+
+  TrialAssignment huge = small_trial();
+  huge.model.hidden = {Index{1} << 58};  // 11.5 EB of float: no allocator gives that
+  ASSERT_NO_THROW(o = run_trial(huge, data, 0));
+  EXPECT_EQ(o.status, TrialStatus::kFailed);
+  EXPECT_NE(o.message.find("network 6-288230376151711744-3 has 2882303761517117443 "
+                           "parameters"),
+            std::string::npos)
+      << o.message;
+  EXPECT_NE(o.message.find("out of memory"), std::string::npos) << o.message;
+}
+
 }  // namespace
 }  // namespace hps
