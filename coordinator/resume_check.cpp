@@ -98,7 +98,9 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   const EarlyStoppingConfig& e = base.early_stopping;
   id["early_stopping.enabled"] = e.enabled ? "true" : "false";
   id["early_stopping.monitor"] = monitor_name(e.monitor);
-  id["early_stopping.mode"] = std::to_string(static_cast<int>(e.mode));
+  // The direction it watches: mode auto with val_accuracy is max, so changing one to the
+  // other changes nothing and is no reason to refuse.
+  id["early_stopping.mode"] = maximizes(e) ? "max" : "min";
   id["early_stopping.min_delta"] = number_text(e.min_delta);
   id["early_stopping.patience"] = std::to_string(e.patience);
   id["early_stopping.restore_best_weights"] = e.restore_best_weights ? "true" : "false";
@@ -106,7 +108,7 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   id["data.task"] = d.task == Task::kClassification ? "classification" : "regression";
   id["data.num_classes"] = std::to_string(d.num_classes);
   id["data.validation_fraction"] = number_text(d.validation_fraction);
-  id["data.scaling"] = std::to_string(static_cast<int>(d.scaling));
+  id["data.scaling"] = scaling_name(d.scaling);
   id["data.train"] = source_text(d.train);
   id["data.test"] = d.test ? source_text(*d.test) : "none";
   id["data (contents)"] = data_fingerprint.empty() ? "unknown" : "fingerprint " + data_fingerprint;

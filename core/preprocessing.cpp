@@ -39,6 +39,18 @@ void split_group(std::vector<Index>& group, double fraction, Rng& rng, std::vect
 
 }  // namespace
 
+const char* scaling_name(ScalingKind kind) {
+  switch (kind) {
+    case ScalingKind::kNone:
+      return "none";
+    case ScalingKind::kStandardize:
+      return "standardize";
+    case ScalingKind::kMinMax:
+      return "minmax";
+  }
+  return "unknown";
+}
+
 TrainValidationSplit split_train_validation(const Dataset& data, double fraction, uint64_t seed) {
   if (!(fraction >= 0.0 && fraction < 1.0))
     throw std::invalid_argument("split_train_validation(): fraction must be in [0, 1), got " +

@@ -19,6 +19,9 @@ TrainValidationSplit split_train_validation(const Dataset& data, double fraction
 /// How features are scaled before training.
 enum class ScalingKind { kNone, kStandardize, kMinMax };
 
+/// The config's name of `kind`: "none", "standardize" or "minmax".
+const char* scaling_name(ScalingKind kind);
+
 /// Per-feature affine scaling x' = (x - offset) * factor, fitted on training data only and
 /// stored with the model so predictions on new data use the same statistics.
 struct Scaler {

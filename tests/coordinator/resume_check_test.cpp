@@ -53,6 +53,29 @@ TEST(ResumeCheck, NamesAChangedLearningRatePlateau) {
                           "factor 0.5, patience 3, min_lr 0"));
 }
 
+// Enumerations are named as configs spell them, and only the direction early stopping watches
+// counts: mode auto with val_accuracy is max.
+TEST(ResumeCheck, NamesScalingAndComparesTheEarlyStoppingDirection) {
+  testing::TempDir dir;
+  const SearchConfig standardize = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
+  SearchConfig minmax = standardize;
+  minmax.base.data.scaling = ScalingKind::kMinMax;
+  EXPECT_THAT(identity_changes(search_identity(standardize, "abc"), search_identity(minmax, "abc")),
+              ElementsAre("data.scaling: standardize -> minmax"));
+  SearchConfig accuracy = standardize;
+  accuracy.base.early_stopping.monitor = Monitor::kValAccuracy;
+  SearchConfig accuracy_max = accuracy;
+  accuracy_max.base.early_stopping.mode = MonitorMode::kMax;
+  EXPECT_TRUE(
+      identity_changes(search_identity(accuracy, "abc"), search_identity(accuracy_max, "abc"))
+          .empty());
+  SearchConfig accuracy_min = accuracy;
+  accuracy_min.base.early_stopping.mode = MonitorMode::kMin;
+  EXPECT_THAT(
+      identity_changes(search_identity(accuracy, "abc"), search_identity(accuracy_min, "abc")),
+      ElementsAre("early_stopping.mode: max -> min"));
+}
+
 TEST(ResumeCheck, NamesAChangedTpeRanking) {
   testing::TempDir dir;
   SearchConfig first = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
