@@ -1,10 +1,13 @@
 #include "core/yaml_util.hpp"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -37,6 +40,14 @@ std::errc parse_integer(const std::string& text, Int& out) {
   return ec;
 }
 
+/// `text` in quotes for a message; a very long value (a number with 100,000 digits) is cut to
+/// its start, with its length.
+std::string quoted(const std::string& text) {
+  constexpr std::size_t kShown = 40;
+  if (text.size() <= kShown + 20) return "'" + text + "'";
+  return "'" + text.substr(0, kShown) + "...' (" + std::to_string(text.size()) + " characters)";
+}
+
 std::string range_text(int64_t min, int64_t max) {
   return "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
 }
@@ -61,6 +72,12 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source_name) {
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp calls this "bad file".
+    throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                      std::to_string(e.mark.column + 1) +
+                      ": invalid YAML: nested too deeply (yaml-cpp stops at " +
+                      std::to_string(e.depth()) + " levels; a config needs a few)");
   } catch (const YAML::ParserException& e) {
     // Keep yaml-cpp's own position: the column matters for flow syntax like [1, 2.
     throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
@@ -146,7 +163,7 @@ std::string ConfigNode::describe() const {
   if (!present_ || !node_.IsDefined() || node_.IsNull()) return "an empty value";
   if (node_.IsSequence()) return "a list";
   if (node_.IsMap()) return "a map";
-  return "'" + node_.Scalar() + "'";
+  return quoted(node_.Scalar());
 }
 
 void ConfigNode::expect_map() const {
@@ -172,6 +189,11 @@ void ConfigNode::check_keys(const std::vector<std::string>& known) const {
           "duplicate key (first given at line " + std::to_string(first->second) + ")");
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
     const std::string where = path_.empty() ? "at the top level" : "in '" + path_ + "'";
+    // yaml-cpp reads a merge key as a key named "<<", which no edit distance explains.
+    if (name == "<<" && key.Tag() == "?")
+      throw_config_error(
+          source_name_, line, "",
+          "YAML merge keys ('<<') are not supported " + where + "; write the keys out");
     const std::string suggestion = nearest_match(name, known);
     throw_config_error(source_name_, line, "",
                        "unknown key '" + name + "' " + where +
@@ -233,16 +255,16 @@ bool ConfigNode::as_bool() const {
   const std::string& text = scalar("a boolean (true/false)");
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
-  fail("expected a boolean (true/false), got '" + text + "'");
+  fail("expected a boolean (true/false), got " + quoted(text));
 }
 
 int64_t ConfigNode::as_int64(int64_t min, int64_t max) const {
   const std::string& text = scalar("an integer");
   int64_t value = 0;
   const std::errc ec = parse_integer(text, value);
-  if (ec == std::errc::invalid_argument) fail("expected an integer, got '" + text + "'");
+  if (ec == std::errc::invalid_argument) fail("expected an integer, got " + quoted(text));
   if (ec != std::errc() || value < min || value > max)
-    fail("expected an integer in " + range_text(min, max) + ", got '" + text + "'");
+    fail("expected an integer in " + range_text(min, max) + ", got " + quoted(text));
   return value;
 }
 
@@ -252,9 +274,9 @@ uint64_t ConfigNode::as_uint64(uint64_t max) const {
   const std::errc ec =
       text.rfind('-', 0) == 0 ? std::errc::invalid_argument : parse_integer(text, value);
   if (ec == std::errc::invalid_argument)
-    fail("expected a non-negative integer, got '" + text + "'");
+    fail("expected a non-negative integer, got " + quoted(text));
   if (ec != std::errc() || value > max)
-    fail("expected an integer in [0, " + std::to_string(max) + "], got '" + text + "'");
+    fail("expected an integer in [0, " + std::to_string(max) + "], got " + quoted(text));
   return value;
 }
 
@@ -268,9 +290,18 @@ double ConfigNode::as_double() const {
   const bool yaml_special = text == ".inf" || text == "-.inf" || text == "+.inf" ||
                             text == ".Inf" || text == ".INF" || text == ".nan" || text == ".NaN" ||
                             text == ".NAN";
-  if (yaml_special || ec == std::errc::result_out_of_range || (whole && !std::isfinite(value)))
-    fail("expected a finite number, got '" + text + "'");
-  if (!whole) fail("expected a number, got '" + text + "'");
+  const bool out_of_range = ec == std::errc::result_out_of_range;
+  // from_chars says out of range for underflow too: 1e-400 is finite, only too small.
+  const bool too_small =
+      (out_of_range && std::fabs(std::strtod(std::string(view).c_str(), nullptr)) < 1.0) ||
+      (whole && value != 0.0 && std::isfinite(value) && !std::isnormal(value));
+  if (too_small)
+    fail("got " + quoted(text) +
+         ", which is too close to zero for a double (the smallest is about 2.2e-308); "
+         "write 0 or a larger number");
+  if (yaml_special || out_of_range || (whole && !std::isfinite(value)))
+    fail("expected a finite number, got " + quoted(text));
+  if (!whole) fail("expected a number, got " + quoted(text));
   return value;
 }
 

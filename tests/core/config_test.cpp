@@ -270,6 +270,35 @@ TEST_F(LoadTrainConfig, NonNumberIsAnError) {
               HasSubstr(at(7) + "training.learning_rate: expected a finite number"));
 }
 
+// from_chars reports underflow as out of range: 1e-400 is finite, only too small to hold.
+TEST_F(LoadTrainConfig, NumbersTooCloseToZeroAreNamedSoAndLongValuesAreCut) {
+  EXPECT_THAT(error(kData + "training:\n  l2: 1e-400\n"),
+              HasSubstr(at(7) + "training.l2: got '1e-400', which is too close to zero for a "
+                                "double"));
+  EXPECT_THAT(error(kData + "training:\n  learning_rate: 4e-320\n"),
+              HasSubstr("got '4e-320', which is too close to zero"));
+  EXPECT_THAT(error(kData + "training:\n  learning_rate: 1e999\n"),
+              HasSubstr("expected a finite number, got '1e999'"));
+  const std::string tiny = "0." + std::string(100000, '0') + "1";
+  const std::string message = error(kData + "training:\n  l1: " + tiny + "\n");
+  EXPECT_THAT(message, HasSubstr("got '0." + std::string(38, '0') +
+                                 "...' (100003 characters), which is too close to zero"));
+  EXPECT_LT(message.size(), 400u);
+}
+
+TEST_F(LoadTrainConfig, MergeKeysAreRefusedByName) {
+  EXPECT_THAT(error(kData + "early_stopping: &b {patience: 3}\ntraining:\n  <<: *b\n"),
+              HasSubstr(at(8) + "YAML merge keys ('<<') are not supported in 'training'"));
+}
+
+// yaml-cpp's own depth limit says "bad file"; the message says what is wrong.
+TEST_F(LoadTrainConfig, YamlNestedBeyondTheParsersLimitSaysSo) {
+  const std::string deep = std::string(1000, '[') + "0.1" + std::string(1000, ']');
+  EXPECT_THAT(error(kData + "training:\n  l2: " + deep + "\n"), HasSubstr(":7:"));
+  EXPECT_THAT(error(kData + "training:\n  l2: " + deep + "\n"),
+              HasSubstr("invalid YAML: nested too deeply (yaml-cpp stops at"));
+}
+
 TEST_F(LoadTrainConfig, NonBooleanIsAnError) {
   EXPECT_THAT(error(kData + "early_stopping:\n  enabled: sometimes\n"),
               HasSubstr(at(7) + "early_stopping.enabled: expected a boolean (true/false), got "
