@@ -470,7 +470,8 @@ TEST(ResultsFile, ReaderNamesWhatTheFileIsNot) {
     return "(opened)";
   };
   const std::string missing = dir.file("missing.h5");
-  EXPECT_THAT(message(missing), HasSubstr(missing + ": cannot open HDF5 file"));
+  EXPECT_EQ(message(missing), missing + ": no such file");
+  EXPECT_EQ(message(dir.path()), dir.path() + ": is a directory, not a search result file");
 
   const std::string text = dir.file("text.h5");
   testing::write_text(text, "not HDF5\n");
