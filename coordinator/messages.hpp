@@ -10,11 +10,15 @@ namespace hps {
 
 /// MPI tags of the coordinator protocol.
 enum class Tag : int {
-  kAssign = 1,  ///< rank 0 -> worker: a TrialAssignment
-  kResult = 2,  ///< worker -> rank 0: a TrialOutcome
-  kStop = 3,    ///< rank 0 -> worker: no more trials, exit
-  kEpoch = 4,   ///< worker -> rank 0: an EpochReport; the worker waits for the verdict
-  kVerdict = 5  ///< rank 0 -> worker: the EpochVerdict on its last report
+  kAssign = 1,   ///< rank 0 -> worker: a TrialAssignment
+  kResult = 2,   ///< worker -> rank 0: a TrialOutcome
+  kStop = 3,     ///< rank 0 -> worker: no more trials, exit
+  kEpoch = 4,    ///< worker -> rank 0: an EpochReport; the worker waits for the verdict
+  kVerdict = 5,  ///< rank 0 -> worker: the EpochVerdict on its last report
+  /// A message too large for one MPI send (its count is an int): this header (the total size
+  /// and the message's own tag) and then the bytes in kPiece messages, in order.
+  kLarge = 6,
+  kPiece = 7
 };
 
 std::vector<char> pack(const TrialAssignment& trial);

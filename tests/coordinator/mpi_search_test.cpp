@@ -133,6 +133,38 @@ TEST_F(MpiSearch, SameSummaryWithOneTwoAndThreeRanks) {
   }
 }
 
+// A result too large for one MPI message goes as a header and pieces. With 64-byte pieces
+// every result of this search takes that path; its summary and stored weights must equal a
+// one-rank run's, which never uses MPI messages.
+TEST_F(MpiSearch, ResultsSentInPiecesArriveWhole) {
+  const CommandResult one = run(1, dir_.file("np1.h5"));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const CommandResult pieces = shell("HPSEARCH_MPI_PIECE_BYTES=64 " + mpirun(3) + " run " +
+                                     dir_.file("search.yaml") + " --out " + dir_.file("pieces.h5"));
+  ASSERT_EQ(pieces.exit_code, 0) << pieces.output;
+  const ResultsReader a(dir_.file("np1.h5"));
+  const ResultsReader b(dir_.file("pieces.h5"));
+  const auto rows_a = by_trial(a.summary());
+  const auto rows_b = by_trial(b.summary());
+  ASSERT_EQ(rows_b.size(), rows_a.size());
+  std::set<int64_t> ranks_used;
+  int compared = 0;
+  for (const auto& [id, row] : rows_a) {
+    const SummaryRow& other = rows_b.at(id);
+    ranks_used.insert(other.rank);
+    EXPECT_EQ(other.params, row.params) << "trial " << id;
+    EXPECT_EQ(other.best_val_loss, row.best_val_loss) << "trial " << id;
+    ASSERT_EQ(b.has_model(id), a.has_model(id)) << "trial " << id;
+    if (!a.has_model(id)) continue;
+    const StoredModel wa = read_model(a.trial_group(id).open_group("model"));
+    const StoredModel wb = read_model(b.trial_group(id).open_group("model"));
+    EXPECT_TRUE(wa.model.parameters() == wb.model.parameters()) << "trial " << id;
+    ++compared;
+  }
+  EXPECT_GT(compared, 0);
+  EXPECT_GT(ranks_used.size(), 1u) << "results came from workers, not only rank 0";
+}
+
 // TPE sampling with ASHA over real ranks: epoch reports travel to rank 0 and back.
 const char* kTpeAshaSearch = R"(seed: 4
 data:
@@ -156,9 +188,9 @@ search:
 
 TEST_F(MpiSearch, TpeWithAshaPrunesAtRungsAndIsReproducibleOnOneRank) {
   write_text(dir_.file("tpe.yaml"), kTpeAshaSearch);
-  const auto search = [&](int ranks, const std::string& out) {
+  const auto search = [&](int ranks, const std::string& out, const std::string& env = "") {
     const CommandResult r =
-        shell(mpirun(ranks) + " run " + dir_.file("tpe.yaml") + " --out " + dir_.file(out));
+        shell(env + mpirun(ranks) + " run " + dir_.file("tpe.yaml") + " --out " + dir_.file(out));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr("(tpe + asha)"));
     return ResultsReader(dir_.file(out)).summary();
@@ -175,8 +207,9 @@ TEST_F(MpiSearch, TpeWithAshaPrunesAtRungsAndIsReproducibleOnOneRank) {
     EXPECT_EQ(a[i].best_val_metric, b[i].best_val_metric) << "trial " << a[i].trial;
   }
   // -np 2: every trial once; pruned ones stop exactly at a rung (1 or 3 epochs) and keep their
-  // history, and their message says why.
-  const auto rows = search(2, "np2.h5");
+  // history, and their message says why. Every message over 64 bytes (assignments, epoch
+  // reports, verdicts, results) travels as a header and pieces, as one over 1 GiB would.
+  const auto rows = search(2, "np2.h5", "HPSEARCH_MPI_PIECE_BYTES=64 ");
   ASSERT_EQ(rows.size(), 14u);
   std::set<int64_t> ids;
   int pruned = 0;
