@@ -40,8 +40,18 @@ Mlp::Mlp(MlpShape shape) : shape_(std::move(shape)) {
 }
 
 std::string layout_text(const MlpShape& shape) {
+  // A config may ask for 100,000 layers; the message names the first and last few.
+  constexpr size_t kShown = 8;
+  const size_t n = shape.hidden.size();
   std::string text = std::to_string(shape.inputs);
-  for (const Index units : shape.hidden) text += "-" + std::to_string(units);
+  for (size_t i = 0; i < n; ++i) {
+    if (n > kShown && i == kShown / 2) {
+      text += "-...(" + std::to_string(n - kShown) + " more)...";
+      i = n - kShown / 2 - 1;
+      continue;
+    }
+    text += "-" + std::to_string(shape.hidden[i]);
+  }
   return text + "-" + std::to_string(shape.outputs);
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include "core/loss.hpp"
@@ -243,6 +244,13 @@ TEST(Loss, CrossEntropyIsStableForHugeLogits) {
   EXPECT_NEAR(softmax_cross_entropy(logits, &label), 0.0, 1e-9);
   const int32_t wrong = 2;
   EXPECT_NEAR(softmax_cross_entropy(logits, &wrong), 2000.0, 1e-3);
+}
+
+// Widths are bounded only below in configs: a buffer size that wrapped would be far too small.
+TEST(Backprop, RefusesBuffersWhoseSizeOverflows) {
+  EXPECT_THROW(Backprop(MlpShape{1, {Index{1} << 62}, 1}, 4), std::length_error);
+  EXPECT_THROW(Backprop(MlpShape{1, {4}, Index{1} << 62}, 4), std::length_error);
+  EXPECT_NO_THROW(Backprop(MlpShape{1, {4}, 1}, 4));
 }
 
 }  // namespace
