@@ -292,12 +292,9 @@ double ConfigNode::as_double() const {
                             text == ".NAN";
   const bool out_of_range = ec == std::errc::result_out_of_range;
   // from_chars says out of range for underflow too: 1e-400 is finite, only too small.
-  const bool too_small =
-      (out_of_range && std::fabs(std::strtod(std::string(view).c_str(), nullptr)) < 1.0) ||
-      (whole && value != 0.0 && std::isfinite(value) && !std::isnormal(value));
-  if (too_small)
+  if (out_of_range && std::fabs(std::strtod(std::string(view).c_str(), nullptr)) < 1.0)
     fail("got " + quoted(text) +
-         ", which is too close to zero for a double (the smallest is about 2.2e-308); "
+         ", which is too close to zero for a double (the smallest is about 4.9e-324); "
          "write 0 or a larger number");
   if (yaml_special || out_of_range || (whole && !std::isfinite(value)))
     fail("expected a finite number, got " + quoted(text));

@@ -275,8 +275,6 @@ TEST_F(LoadTrainConfig, NumbersTooCloseToZeroAreNamedSoAndLongValuesAreCut) {
   EXPECT_THAT(error(kData + "training:\n  l2: 1e-400\n"),
               HasSubstr(at(7) + "training.l2: got '1e-400', which is too close to zero for a "
                                 "double"));
-  EXPECT_THAT(error(kData + "training:\n  learning_rate: 4e-320\n"),
-              HasSubstr("got '4e-320', which is too close to zero"));
   EXPECT_THAT(error(kData + "training:\n  learning_rate: 1e999\n"),
               HasSubstr("expected a finite number, got '1e999'"));
   const std::string tiny = "0." + std::string(100000, '0') + "1";
@@ -289,6 +287,9 @@ TEST_F(LoadTrainConfig, NumbersTooCloseToZeroAreNamedSoAndLongValuesAreCut) {
 TEST_F(LoadTrainConfig, MergeKeysAreRefusedByName) {
   EXPECT_THAT(error(kData + "early_stopping: &b {patience: 3}\ntraining:\n  <<: *b\n"),
               HasSubstr(at(8) + "YAML merge keys ('<<') are not supported in 'training'"));
+  // Quoted, it is an ordinary (unknown) key.
+  EXPECT_THAT(error(kData + "training:\n  \"<<\": 3\n"),
+              HasSubstr(at(7) + "unknown key '<<' in 'training'"));
 }
 
 // yaml-cpp's own depth limit says "bad file"; the message says what is wrong.
@@ -296,7 +297,7 @@ TEST_F(LoadTrainConfig, YamlNestedBeyondTheParsersLimitSaysSo) {
   const std::string deep = std::string(1000, '[') + "0.1" + std::string(1000, ']');
   EXPECT_THAT(error(kData + "training:\n  l2: " + deep + "\n"), HasSubstr(":7:"));
   EXPECT_THAT(error(kData + "training:\n  l2: " + deep + "\n"),
-              HasSubstr("invalid YAML: nested too deeply (yaml-cpp stops at"));
+              HasSubstr("invalid YAML: nested too deeply (yaml-cpp stops at 500 levels"));
 }
 
 TEST_F(LoadTrainConfig, NonBooleanIsAnError) {
