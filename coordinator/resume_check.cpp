@@ -3,6 +3,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "core/early_stopping.hpp"
+#include "core/preprocessing.hpp"
 #include "core/yaml_util.hpp"
 
 namespace hps {

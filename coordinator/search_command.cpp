@@ -303,6 +303,8 @@ int run_search(const MpiSession& mpi, RunOptions options) {
     try {
       verdict[0] = static_cast<char>(plan_search(options, lock, plan));
     } catch (const std::exception& e) {
+      // Whatever stops a search before it starts (a result file that cannot be resumed
+      // included) refuses it with nothing written: exit 2 on every rank, not report_error's 1.
       report_error(e);
     }
   }

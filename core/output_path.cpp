@@ -104,7 +104,8 @@ void check_output_path(const std::string& path, bool overwrite,
 }
 
 void write_new_file(const std::string& path, const std::string& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  // 0666 before the umask, as std::ofstream creates files.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0 && errno == EEXIST)
     throw OutputError("'" + path +
                       "' appeared while this command ran (another process wrote it); nothing "

@@ -685,19 +685,20 @@ void check_root_attributes(const h5::Group& root) {
 }
 
 h5::File open_results(const std::string& path) {
+  // Checked before HDF5 opens it: a FIFO would block the open, and HDF5's own text for the
+  // others is its error stack (errno, flags, -1 bytes read).
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found)
+    throw h5::Error(path + ": no such file");
+  if (status.type() == std::filesystem::file_type::directory)
+    throw h5::Error(path + ": is a directory, not a search result file");
+  if (!ec && status.type() != std::filesystem::file_type::regular)
+    throw h5::Error(path + ": not a regular file, so not a search result file");
   std::optional<h5::File> file;
   try {
     file.emplace(h5::File::open(path, false, h5::FileLocking::kOff));
   } catch (const h5::Error&) {
-    // HDF5's own text for these is its error stack (errno, flags, -1 bytes read).
-    std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (status.type() == std::filesystem::file_type::not_found)
-      throw h5::Error(path + ": no such file");
-    if (status.type() == std::filesystem::file_type::directory)
-      throw h5::Error(path + ": is a directory, not a search result file");
-    if (!ec && status.type() != std::filesystem::file_type::regular)
-      throw h5::Error(path + ": not a regular file, so not a search result file");
     if (std::filesystem::is_regular_file(path, ec) && !h5::File::is_hdf5(path)) {
       throw h5::Error(path + ": not an hpsearch search result (not an HDF5 file)");
     }

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -472,6 +473,10 @@ TEST(ResultsFile, ReaderNamesWhatTheFileIsNot) {
   const std::string missing = dir.file("missing.h5");
   EXPECT_EQ(message(missing), missing + ": no such file");
   EXPECT_EQ(message(dir.path()), dir.path() + ": is a directory, not a search result file");
+  // HDF5 would block opening a FIFO; it is refused first.
+  const std::string fifo = dir.file("pipe.h5");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  EXPECT_EQ(message(fifo), fifo + ": not a regular file, so not a search result file");
 
   const std::string text = dir.file("text.h5");
   testing::write_text(text, "not HDF5\n");
