@@ -9,7 +9,9 @@
 #                default before 0.2.0: the README's older TPE + ASHA tables)
 #   tpe_asha_equal  the same with search.tpe.ranking: equal_budget named in the config (the
 #                same search as tpe_asha; the name the README's equal-budget tables used)
-#                The last two are not in the default set: name them in ONLY. A tpe_asha.h5
+#   tpe_median   the same TPE with search.scheduler: median (hpsearch's median defaults)
+#                instead of ASHA
+#                The last three are not in the default set: name them in ONLY. A tpe_asha.h5
 #                left from before 0.2.0 is a finished-first run, though it is labelled
 #                "TPE + ASHA" like the new one.
 #   optuna       Optuna TPE + median pruner with PyTorch (scripts/optuna_search.py, on the
@@ -38,7 +40,7 @@ minutes="${1:-20}"
 budget=$(awk -v m="$minutes" 'BEGIN { if (m + 0 <= 0) exit 1; printf "%d", m * 60 + 0.5 }') ||
   { echo "search_benchmark: MINUTES must be a positive number, got '$minutes'" >&2; exit 2; }
 all_runs="random random_asha tpe_asha optuna"
-known_runs="$all_runs tpe_asha_first tpe_asha_equal"
+known_runs="$all_runs tpe_asha_first tpe_asha_equal tpe_median"
 runs="${ONLY:-$all_runs}"
 for name in $runs; do
   case " $known_runs " in
@@ -67,10 +69,14 @@ mkdir -p "$out"
 
 # $out/<run>.yaml: configs/search_benchmark_<run>.yaml with the seed and, for SPACE=curated,
 # the search space of configs/fashion_mnist_search.yaml.
-# tpe_asha_first, tpe_asha_equal: tpe_asha's config with that search.tpe.ranking.
+# tpe_asha_first, tpe_asha_equal: tpe_asha's config with that search.tpe.ranking;
+# tpe_median: tpe_asha's config with the median scheduler.
 make_config() {
-  local base="${1%_equal}"
-  local source="configs/search_benchmark_${base%_first}.yaml"
+  local source
+  case "$1" in
+    tpe_*) source=configs/search_benchmark_tpe_asha.yaml ;;
+    *) source="configs/search_benchmark_$1.yaml" ;;
+  esac
   /usr/bin/python3 - "$source" "$out/$1.yaml" "$seed" "${SPACE:-wide}" "$1" <<'EOF'
 import sys
 import yaml
@@ -81,17 +87,22 @@ config["seed"] = int(seed)
 ranking = {"_equal": "equal_budget", "_first": "finished_first"}.get(name[-6:])
 if ranking:
     config["search"].setdefault("tpe", {})["ranking"] = ranking
+scheduler = "median" if name == "tpe_median" else None
+if scheduler:
+    config["search"]["scheduler"] = scheduler
+    config["search"].pop("asha", None)
 if space == "curated":
     with open("configs/fashion_mnist_search.yaml") as f:
         config["search"]["space"] = yaml.safe_load(f)["search"]["space"]
 with open(target, "w") as f:
     named = f", ranking {ranking}" if ranking else ""
+    named += f", scheduler {scheduler}" if scheduler else ""
     f.write(f"# Written by scripts/search_benchmark.sh from {source}: seed {seed}, "
             f"{space} space{named}\n")
     yaml.safe_dump(config, f, sort_keys=False, default_flow_style=None)
 EOF
 }
-for name in random random_asha tpe_asha tpe_asha_first tpe_asha_equal; do make_config "$name"; done
+for name in random random_asha tpe_asha tpe_asha_first tpe_asha_equal tpe_median; do make_config "$name"; done
 
 starting() { echo "search_benchmark: $(date '+%F %T') starting $1, budget ${budget} s"; }
 
@@ -124,9 +135,10 @@ for name in $runs; do
 done
 
 declare -A labels=([random]="random" [random_asha]="random + ASHA" [tpe_asha]="TPE + ASHA"
-  [tpe_asha_first]="TPE (finished first) + ASHA" [tpe_asha_equal]="TPE (equal budget) + ASHA")
+  [tpe_asha_first]="TPE (finished first) + ASHA" [tpe_asha_equal]="TPE (equal budget) + ASHA"
+  [tpe_median]="TPE + median")
 compare=()
-for name in random random_asha tpe_asha tpe_asha_first tpe_asha_equal; do
+for name in random random_asha tpe_asha tpe_asha_first tpe_asha_equal tpe_median; do
   if [ -f "$out/$name.h5" ]; then compare+=("${labels[$name]}=$out/$name.h5"); fi
 done
 if [ -f "$out/optuna/trials.csv" ]; then
