@@ -31,6 +31,11 @@ const char* to_string(SchedulerKind kind) {
 Scheduler::Scheduler(SchedulerSettings settings, bool maximize, int64_t max_epochs)
     : settings_(settings), maximize_(maximize) {
   if (settings_.max_epochs == 0) settings_.max_epochs = max_epochs;
+  if (settings_.kind == SchedulerKind::kMedian) {
+    if (settings_.warmup_epochs < 0)
+      throw std::invalid_argument("median: warmup_epochs must be >= 0");
+    if (settings_.min_trials < 1) throw std::invalid_argument("median: min_trials must be >= 1");
+  }
   if (settings_.kind != SchedulerKind::kAsha) return;
   if (settings_.reduction_factor < 2)
     throw std::invalid_argument("asha: reduction_factor must be >= 2");
@@ -96,7 +101,7 @@ PruneDecision Scheduler::median(int64_t trial, int64_t epoch, double best, bool 
   others.reserve(at_epoch.size());
   for (const auto& [id, v] : at_epoch)
     if (id != trial) others.push_back(v);
-  if (static_cast<int64_t>(others.size()) < std::max<int64_t>(settings_.min_trials, 1)) return {};
+  if (static_cast<int64_t>(others.size()) < settings_.min_trials) return {};
   std::sort(others.begin(), others.end());
   const size_t m = others.size() / 2;
   const double median = others.size() % 2 ? others[m] : 0.5 * (others[m - 1] + others[m]);

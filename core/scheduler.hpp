@@ -15,6 +15,9 @@
 // at least min_trials other trials have reported that epoch. Unlike Optuna's, the others are
 // every trial that reached the epoch (running, pruned or finished), not only completed ones, so
 // asynchronous ranks need not wait for trials to finish before pruning starts.
+//
+// Either rule may answer "stop" on a trial's last epoch; the trainer records the value but
+// ignores that verdict, as stopping then saves nothing.
 #include <cstdint>
 #include <map>
 #include <string>

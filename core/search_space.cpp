@@ -430,7 +430,7 @@ void parse_scheduler(const ConfigNode& search, const TrainConfig& base, SearchSe
   SchedulerSettings& s = settings.scheduler;
   const int64_t most = most_epochs(settings.space, base);
   const std::string most_text =
-      std::to_string(most) + " epochs (" +
+      std::to_string(most) + (most == 1 ? " epoch (" : " epochs (") +
       (most == base.training.max_epochs ? "training.max_epochs" : "search.space.max_epochs") + ")";
   if (const ConfigNode kind = search.child("scheduler"); kind.present())
     s.kind = kind.as_choice(kSchedulers);
@@ -467,11 +467,15 @@ void parse_scheduler(const ConfigNode& search, const TrainConfig& base, SearchSe
     median.check_keys({"warmup_epochs", "min_trials"});
     const ConfigNode warmup = median.child("warmup_epochs");
     if (warmup.present()) s.warmup_epochs = warmup.as_int64(0, kIntMax);
-    if (s.warmup_epochs >= most)
+    // A trial is judged after its warm-up and before its last epoch (stopping at the last one
+    // saves nothing), so at least one epoch must lie between.
+    if (s.warmup_epochs >= most - 1)
       (warmup.present() ? warmup : search.child("scheduler"))
           .fail("warmup_epochs is " + std::to_string(s.warmup_epochs) +
                 ", but no trial trains more than " + most_text +
-                ", so no trial could ever be stopped");
+                " and a trial is judged only after its warm-up and before its last epoch, so "
+                "no trial could ever be stopped" +
+                (most >= 2 ? " (use at most " + std::to_string(most - 2) + ")" : std::string()));
     const ConfigNode min_trials = median.child("min_trials");
     if (min_trials.present()) s.min_trials = min_trials.as_int64(1, kIntMax);
     // A trial meets at most trials - 1 others.

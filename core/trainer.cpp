@@ -207,7 +207,10 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
     }
     if (stopper.improved() && early_stopping.restore_best_weights) best_params = model.parameters();
     if (plateau.update(monitored)) optimizer->set_learning_rate(plateau.learning_rate());
-    if (on_epoch && !on_epoch(record) && !stop) {
+    // The callback always hears of the epoch (a scheduler records it for the other trials), but
+    // a stop verdict on the last epoch saves nothing: the trial ran its course and keeps its
+    // status.
+    if (on_epoch && !on_epoch(record) && !stop && epoch + 1 < training.max_epochs) {
       result.status = TrialStatus::kPruned;
       result.message = "pruned by the scheduler after epoch " + std::to_string(epoch);
       stop = true;

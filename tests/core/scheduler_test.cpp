@@ -176,9 +176,30 @@ TEST(Median, WaitsForMinTrialsAndAveragesAnEvenCount) {
   Scheduler s(median(0, 2), false, 100);  // minimize
   EXPECT_FALSE(s.report(0, 0, 1.0).prune);
   EXPECT_FALSE(s.report(1, 0, 5.0).prune) << "only one other trial has reported";
-  // Others 1.0 and 5.0: median 3.0.
-  EXPECT_TRUE(s.report(2, 0, 3.5).prune);
+  // Others 1.0 and 5.0: median 3.0, their mean, not the lower (1.0) or upper (5.0) of the two.
+  EXPECT_THAT(s.report(2, 0, 3.5).reason, HasSubstr("median 3 of 2 other trials"));
   EXPECT_FALSE(s.report(3, 0, 2.9).prune);
+  // Others 1.0, 3.5, 5.0 and 2.9: median 3.2.
+  EXPECT_THAT(s.report(4, 0, 3.25).reason, HasSubstr("median 3.2 of 4 other trials"));
+  EXPECT_FALSE(s.report(5, 0, 3.15).prune);
+}
+
+// --resume: the recorded trials' values count for the median as if they had just reported.
+TEST(Median, ReplayedTrialsCountForTheMedian) {
+  Scheduler s(median(1, 3), true, 100);
+  s.replay(0, {0.5, 0.6});
+  s.replay(1, {0.6, 0.7});
+  s.replay(2, {0.7, 0.4});  // its best at epoch 1 is still 0.7
+  EXPECT_FALSE(s.report(3, 0, 0.1).prune) << "epoch 0 is the warm-up";
+  EXPECT_THAT(s.report(3, 1, 0.65).reason, HasSubstr("median 0.7 of 3 other trials"));
+  EXPECT_FALSE(s.report(4, 0, 0.1).prune);
+  EXPECT_FALSE(s.report(4, 1, 0.7).prune);
+}
+
+TEST(Median, RefusesSettingsOutOfRange) {
+  EXPECT_THROW(Scheduler(median(-1, 3), true, 10), std::invalid_argument);
+  EXPECT_THROW(Scheduler(median(1, 0), true, 10), std::invalid_argument);
+  EXPECT_NO_THROW(Scheduler(median(0, 1), true, 10));
 }
 
 TEST(Scheduler, NoneNeverPrunes) {

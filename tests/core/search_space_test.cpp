@@ -15,6 +15,7 @@ namespace hps {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 using testing::write_text;
 
@@ -557,16 +558,27 @@ TEST_F(SearchSpace, RejectsSchedulerOptionsThatCouldNeverStopATrial) {
               HasSubstr("no trial trains more than 90 epochs (search.space.max_epochs)"));
   EXPECT_THAT(error(scheduler_search("  scheduler: median\n  median: {warmup_epochs: 50}\n")),
               HasSubstr(at(12) + "search.median.warmup_epochs: warmup_epochs is 50, but no trial "
-                                 "trains more than 50 epochs (training.max_epochs), so no trial "
-                                 "could ever be stopped"));
+                                 "trains more than 50 epochs (training.max_epochs) and a trial is "
+                                 "judged only after its warm-up and before its last epoch, so no "
+                                 "trial could ever be stopped (use at most 48)"));
+  // Judged only at its 50th epoch, the last: refused too. 48 leaves the 49th.
+  EXPECT_THAT(error(scheduler_search("  scheduler: median\n  median: {warmup_epochs: 49}\n")),
+              HasSubstr("warmup_epochs is 49, but no trial trains more than 50 epochs"));
+  EXPECT_NO_THROW(load(
+      scheduler_search("  scheduler: median\n  median: {warmup_epochs: 48, min_trials: 3}\n")));
   EXPECT_THAT(error(scheduler_search("  scheduler: median\n  median: {min_trials: 4}\n")),
               HasSubstr(at(12) + "search.median.min_trials: min_trials is 4, but the search runs "
                                  "4 trials, so no trial meets that many others and none could "
                                  "ever be stopped"));
   // The default warm-up (1 epoch) with one-epoch trials: the error points at the scheduler.
+  EXPECT_THAT(
+      error(scheduler_search("  scheduler: median\n", "    max_epochs: 1\n")),
+      HasSubstr(at(11) + "search.scheduler: warmup_epochs is 1, but no trial trains more "
+                         "than 1 epoch (search.space.max_epochs) and a trial is judged only "
+                         "after its warm-up and before its last epoch, so no trial could "
+                         "ever be stopped"));
   EXPECT_THAT(error(scheduler_search("  scheduler: median\n", "    max_epochs: 1\n")),
-              HasSubstr(at(11) + "search.scheduler: warmup_epochs is 1, but no trial trains more "
-                                 "than 1 epochs"));
+              Not(HasSubstr("use at most")));
 }
 
 TEST_F(SearchSpace, RejectsBadSchedulerOptions) {

@@ -129,6 +129,21 @@ TEST(Trainer, CallbackCanStopTraining) {
   EXPECT_EQ(r.history.epochs.size(), 3u);
 }
 
+TEST(Trainer, AStopVerdictOnTheLastEpochLeavesTheTrialComplete) {
+  const Dataset train = make_blobs(100, 5, 2, 18), val = make_blobs(40, 5, 2, 19);
+  Options s = small_setup();
+  s.training.max_epochs = 3;
+  int calls = 0;
+  const TrainResult r =
+      train_mlp(s.model, s.training, s.early, train, val, 20, [&](const EpochRecord& rec) {
+        ++calls;
+        return rec.epoch < 2;  // "stop" after the third epoch, which is the last
+      });
+  EXPECT_EQ(r.status, TrialStatus::kCompleted);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(r.history.epochs.size(), 3u);
+}
+
 TEST(Trainer, L2ShrinksWeights) {
   const Dataset train = make_blobs(200, 10, 3, 21), val = make_blobs(50, 10, 3, 22);
   Options s = small_setup();
