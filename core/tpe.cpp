@@ -223,6 +223,14 @@ double truncated_normal(Rng& rng, double mu, double sigma, double lo, double hi)
   return lo + rng.uniform() * (hi - lo);
 }
 
+}  // namespace
+
+double tpe_kernel_floor(std::size_t points) {
+  return 1.0 / std::min(100.0, 2.0 + static_cast<double>(points));
+}
+
+namespace {
+
 /// A Parzen estimator over the internal space: one kernel per point plus a prior kernel
 /// (the last), all with equal weight. Numeric kernels are truncated normals, categorical ones
 /// put 1 + eps on the point's choice and eps on every choice (eps = 1 / kernels); the prior is
@@ -242,7 +250,7 @@ class ParzenEstimator {
     const auto n = static_cast<double>(points.size());
     const double bandwidth =
         0.2 * std::pow(std::max(n, 1.0), -1.0 / (static_cast<double>(searched) + 4.0));
-    const double floor_share = 1.0 / std::min(100.0, 1.0 + n);
+    const double floor_share = tpe_kernel_floor(points.size());
     const double eps = 1.0 / static_cast<double>(kernels_);
 
     mu_.resize(kernels_ * numeric_.size());
@@ -494,9 +502,9 @@ std::vector<ParamAssignment> TpeSampler::sample(
   const std::vector<const TpeObservation*> ranked = rank_observations().order;
 
   const auto n = static_cast<int64_t>(ranked.size());
-  // The slack keeps gamma * n = 3.0000000000000004 (0.1 * 30) from rounding up to 4.
-  int64_t below_count =
-      static_cast<int64_t>(std::ceil(settings_.gamma * static_cast<double>(n) - 1e-9));
+  // Optuna's default_gamma: ceil(gamma * n), at most 25 (the same rounding, so a gamma * n such
+  // as 0.07 * 100 = 7.000000000000001 gives 8 there and here).
+  int64_t below_count = static_cast<int64_t>(std::ceil(settings_.gamma * static_cast<double>(n)));
   below_count = std::max<int64_t>(std::min(below_count, kMaxBelow), 1);
   // Failed trials tell nothing about where good points are: with too few usable trials the
   // below group is smaller (with none, l(x) is the prior alone).

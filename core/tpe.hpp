@@ -16,6 +16,7 @@
 // How finished trials are ranked before the split is `ranking`: Optuna's rule (trials that ran
 // to the end first) or, with a scheduler that stops trials at different epochs, every trial by
 // its value at one shared epoch budget (as BOHB, Falkner et al., ICML 2018).
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -46,6 +47,11 @@ struct TpeObservation {
   int64_t epochs = 0;                   ///< epochs it ran
   std::vector<double> values;           ///< the monitored value after each epoch (equal_budget)
 };
+
+/// The smallest width (standard deviation) of a numeric kernel in an estimator over `points`
+/// trials, as a share of the parameter's range: Optuna's "magic clip", the range over
+/// min(100, 1 + kernels) with the prior counted among the kernels.
+double tpe_kernel_floor(std::size_t points);
 
 /// The budget equal_budget ranking compares at: `epochs`, or kAllEpochs when trials that ran to
 /// the end are enough (or nothing was pruned), each by its best value.

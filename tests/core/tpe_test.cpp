@@ -274,6 +274,54 @@ TEST(TpeSampler, GoodGroupHoldsAtMost25Trials) {
   EXPECT_LE(beyond, 5);  // 0 with the cap, 100 without
 }
 
+// Ten trials: ceil(0.1 * 10) = 1 is good. Eleven: ceil(1.1) = 2, so the second best (at 0.9)
+// joins the first (at 0.1) and TPE samples near both.
+TEST(TpeSampler, GoodGroupIsTheCeilingOfGammaTimesTheTrials) {
+  const std::vector<ParamSpec> space = {range("dropout", ParamForm::kUniform, 0.0, 1.0)};
+  TpeSettings settings;
+  settings.startup_trials = 0;
+  const auto near_second_best = [&](int64_t trials) {
+    TpeSampler sampler(space, settings, 5, true);
+    sampler.observe(completed(0, {{"dropout", 0.1}}, 1.0));
+    sampler.observe(completed(1, {{"dropout", 0.9}}, 0.99));
+    for (int64_t id = 2; id < trials; ++id)
+      sampler.observe(completed(id, {{"dropout", 0.45 + 0.01 * static_cast<double>(id)}}, 0.5));
+    int near = 0;
+    for (int64_t id = 100; id < 300; ++id)
+      near += std::get<double>(sampler.sample(id, {})[0].second) > 0.75 ? 1 : 0;
+    return near;
+  };
+  const int with_one = near_second_best(10), with_two = near_second_best(11);
+  EXPECT_LT(with_one, 10);  // 0 of 200 when measured
+  EXPECT_GT(with_two, 25);  // 45 of 200
+}
+
+TEST(TpeSampler, KernelsAreNoNarrowerThanOptunasMagicClip) {
+  EXPECT_DOUBLE_EQ(tpe_kernel_floor(1), 1.0 / 3.0);  // one trial and the prior
+  EXPECT_DOUBLE_EQ(tpe_kernel_floor(10), 1.0 / 12.0);
+  EXPECT_DOUBLE_EQ(tpe_kernel_floor(98), 1.0 / 100.0);
+  EXPECT_DOUBLE_EQ(tpe_kernel_floor(5000), 1.0 / 100.0);
+}
+
+// An integer is drawn on [low - 0.5, high + 0.5] and rounded, so each value gets an equal
+// share of the (nearly flat) prior; truncating instead would give `low` half as much again and
+// `high` half as much.
+TEST(TpeSampler, IntegersRoundToEqualShares) {
+  const std::vector<ParamSpec> space = {range("layers", ParamForm::kIntUniform, 1, 3)};
+  TpeSettings settings;
+  settings.startup_trials = 0;  // no observations: l and g are both the prior, so the first
+                                // candidate, a draw from the prior, is returned
+  const TpeSampler sampler(space, settings, 6, true);
+  std::vector<int> count(4, 0);
+  const int draws = 3000;
+  for (int64_t id = 0; id < draws; ++id)
+    ++count[static_cast<std::size_t>(std::get<int64_t>(sampler.sample(id, {})[0].second))];
+  for (int v = 1; v <= 3; ++v) {
+    EXPECT_GT(count[static_cast<std::size_t>(v)], draws * 27 / 100) << v;
+    EXPECT_LT(count[static_cast<std::size_t>(v)], draws * 40 / 100) << v;
+  }
+}
+
 TEST(TpeSampler, NeverReturnsANearDuplicateOfARunningPoint) {
   const TpeSampler sampler = fed_sampler(11, 20);
   std::vector<Point> running;
