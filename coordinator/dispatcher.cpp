@@ -77,6 +77,10 @@ DispatchReport dispatch_trials(const std::vector<int64_t>& ids, const TrialMaker
   }
   for (const auto& [id, trial] : in_flight) report.unfinished.push_back(id);
   std::sort(report.unfinished.begin(), report.unfinished.end());
+  // A stop that came after the last trial was handed out, whose running trials all reported
+  // within the grace period, cut nothing short: the search is complete.
+  if (report.interrupted && report.unfinished.empty() && next == ids.size())
+    report.interrupted = false;
   return report;
 }
 

@@ -29,6 +29,8 @@ struct DispatchReport {
 /// different lengths keep every worker busy. A trial whose assignment cannot be made is
 /// reported as failed without running. When `stop` turns true, no more trials are handed
 /// out and running ones get `grace_seconds` to report; the rest are returned as unfinished.
+/// If every trial had been handed out and all report within the grace period, the search is
+/// complete and not `interrupted`.
 /// Once `no_new_trials` turns true (a time limit), no more trials start, and the running ones
 /// finish and are reported as usual (Optuna's `timeout` semantics).
 DispatchReport dispatch_trials(const std::vector<int64_t>& ids, const TrialMaker& make,

@@ -123,6 +123,33 @@ TEST(Dispatcher, StopHandsOutNoMoreAndReportsWhatStillRuns) {
   pool.stop_all();  // joins once trial 0 ends
 }
 
+TEST(Dispatcher, AStopAfterTheLastTrialStartedThatCutsNothingShortIsNoInterruption) {
+  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w, const EpochJudge&) {
+    return sleeping_trial(t, w, 100);
+  });
+  std::atomic<int> started{0};
+  const DispatchReport report = dispatch_trials(
+      all_trials(2),
+      [&](int64_t id) {
+        ++started;
+        return plain_trial(id);
+      },
+      pool, [](const TrialAssignment&, const TrialOutcome&, int) {}, [&] { return started == 2; },
+      5.0);  // stop as soon as both trials run
+  EXPECT_FALSE(report.interrupted) << "both trials finished within the grace period";
+  EXPECT_TRUE(report.unfinished.empty());
+  // A stop with a trial still waiting to be handed out is an interruption.
+  std::atomic<int> reported{0};
+  const DispatchReport cut = dispatch_trials(
+      all_trials(3), plain_trial, pool,
+      [&](const TrialAssignment&, const TrialOutcome&, int) { ++reported; }, [] { return true; },
+      5.0);
+  EXPECT_TRUE(cut.interrupted);
+  EXPECT_TRUE(cut.unfinished.empty());
+  EXPECT_EQ(reported.load(), 2);
+  pool.stop_all();
+}
+
 TEST(Dispatcher, RunsOnlyTheGivenIds) {
   ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w, const EpochJudge&) {
     return sleeping_trial(t, w, 0);
