@@ -40,7 +40,9 @@ minutes="${1:-20}"
 budget=$(awk -v m="$minutes" 'BEGIN { if (m + 0 <= 0) exit 1; printf "%d", m * 60 + 0.5 }') ||
   { echo "search_benchmark: MINUTES must be a positive number, got '$minutes'" >&2; exit 2; }
 all_runs="random random_asha tpe_asha optuna"
-known_runs="$all_runs tpe_asha_first tpe_asha_equal tpe_median"
+# The hpsearch runs, in the order the comparison lists them; known: these and optuna.
+hpsearch_runs="random random_asha tpe_asha tpe_asha_first tpe_asha_equal tpe_median"
+known_runs="$hpsearch_runs optuna"
 runs="${ONLY:-$all_runs}"
 for name in $runs; do
   case " $known_runs " in
@@ -102,7 +104,7 @@ with open(target, "w") as f:
     yaml.safe_dump(config, f, sort_keys=False, default_flow_style=None)
 EOF
 }
-for name in random random_asha tpe_asha tpe_asha_first tpe_asha_equal tpe_median; do make_config "$name"; done
+for name in $hpsearch_runs; do make_config "$name"; done
 
 starting() { echo "search_benchmark: $(date '+%F %T') starting $1, budget ${budget} s"; }
 
@@ -138,7 +140,7 @@ declare -A labels=([random]="random" [random_asha]="random + ASHA" [tpe_asha]="T
   [tpe_asha_first]="TPE (finished first) + ASHA" [tpe_asha_equal]="TPE (equal budget) + ASHA"
   [tpe_median]="TPE + median")
 compare=()
-for name in random random_asha tpe_asha tpe_asha_first tpe_asha_equal tpe_median; do
+for name in $hpsearch_runs; do
   if [ -f "$out/$name.h5" ]; then compare+=("${labels[$name]}=$out/$name.h5"); fi
 done
 if [ -f "$out/optuna/trials.csv" ]; then
