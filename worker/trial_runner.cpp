@@ -13,13 +13,20 @@ TrialOutcome run_trial(const TrialAssignment& trial, const PreparedData& data, i
   outcome.trial_id = trial.trial_id;
   outcome.rank = rank;
   std::string prune_reason;
-  EpochCallback on_epoch;
-  if (trial.report_epochs && judge)
-    on_epoch = [&](const EpochRecord& record) {
+  // The epochs finished so far. A trial that throws part-way (out of memory, say) keeps them:
+  // a scheduler has already heard of them, and a resumed search replays them from the file.
+  History finished;
+  const bool report = trial.report_epochs && static_cast<bool>(judge);
+  const EpochCallback on_epoch = [&](const EpochRecord& record) {
+    bool go_on = true;
+    if (report) {
       EpochVerdict verdict = judge(EpochReport{trial.trial_id, record});
       if (verdict.prune) prune_reason = std::move(verdict.reason);
-      return !verdict.prune;
-    };
+      go_on = !verdict.prune;
+    }
+    finished.epochs.push_back(record);
+    return go_on;
+  };
   try {
     TrainResult r = train_mlp(trial.model, trial.training, trial.early_stopping, data.train,
                               data.validation, trial.seed, on_epoch);
@@ -41,9 +48,11 @@ TrialOutcome run_trial(const TrialAssignment& trial, const PreparedData& data, i
     outcome.message =
         "out of memory: this network and batch size need more memory than the "
         "node gave (std::bad_alloc)";
+    outcome.history = std::move(finished);
   } catch (const std::exception& e) {
     outcome.status = TrialStatus::kFailed;
     outcome.message = e.what();
+    outcome.history = std::move(finished);
   }
   outcome.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

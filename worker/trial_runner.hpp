@@ -6,7 +6,8 @@
 namespace hps {
 
 /// Trains one trial on already prepared data and reports it. Never throws: an exception
-/// (bad settings, out of memory) becomes status kFailed with its message, and a diverging
+/// (bad settings, out of memory) becomes status kFailed with its message and the history of
+/// the epochs finished before it (those a judge accepted), and a diverging
 /// loss is status kDiverged, so a bad trial never takes a worker down. When the trial has
 /// report_epochs set and a `judge` is given, every epoch is reported to it, and a verdict to
 /// prune ends the trial with status kPruned and the verdict's reason as its message. With a

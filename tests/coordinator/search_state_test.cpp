@@ -204,6 +204,42 @@ TEST(SearchState, ResumeLeavesADivergedEpochOutOfTheRungs) {
   EXPECT_FALSE(resumed.judge({1, r}).prune) << "first at the rung, as in the live run";
 }
 
+// Trial 0 ran one epoch (accuracy 0.95), which ASHA recorded at rung 0, and then failed. The
+// rebuilt rung must hold that value too, and TPE must still learn nothing from the trial.
+TrialOutcome failed_after_one_epoch(const TrialAssignment& trial) {
+  TrialOutcome o;
+  o.trial_id = trial.trial_id;
+  o.status = TrialStatus::kFailed;
+  o.message = "out of memory";
+  EpochRecord r;
+  r.epoch = 0;
+  r.val_loss = 0.1;
+  r.val_metric = 0.95;
+  o.history.epochs.push_back(r);
+  o.best_value = std::nan("");
+  return o;
+}
+
+TEST(SearchState, ResumeReplaysTheEpochsOfAFailedTrialIntoTheRungs) {
+  TempDir dir;
+  const SearchConfig config = tpe_asha_config(/*startup=*/1);
+  const std::string path = dir.file("search.h5");
+  EpochRecord r;
+  r.epoch = 0;
+  r.val_metric = 0.5;
+  r.val_loss = 0.5;
+  {
+    SearchState live(config);
+    record_trials(config, live, path, 1, failed_after_one_epoch);
+  }
+  SearchState resumed(config);
+  resumed.replay(ResultsReader(path));
+  EXPECT_TRUE(resumed.judge({1, r}).prune) << "0.5 ranks 2 of 2 behind the failed trial's 0.95";
+  // One startup trial, but a failed one is no observation: trial 1 is still a random draw.
+  EXPECT_EQ(resumed.make(1).training.optimizer.learning_rate,
+            make_trial(config, 1).training.optimizer.learning_rate);
+}
+
 // Odd trials are pruned after one epoch; even ones run three, and their first epoch says the
 // opposite of their last (the worst finishers start best), so ranking at one epoch and ranking
 // by final value disagree.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+#include <vector>
+
 #include "test_util.hpp"
 
 namespace hps {
@@ -46,6 +49,31 @@ TEST(TrialRunner, ABadTrialIsAFailedOutcomeNotAnException) {
   ASSERT_NO_THROW(o = run_trial(small_trial(), data, 0));
   EXPECT_EQ(o.status, TrialStatus::kFailed);
   EXPECT_NE(o.message.find("features"), std::string::npos);
+}
+
+// A trial that fails part-way keeps the epochs it finished: a scheduler has heard of them, and
+// a resumed search must replay them to rebuild the same rungs.
+TEST(TrialRunner, AFailureAfterSomeEpochsKeepsTheirHistory) {
+  const PreparedData data = blobs();
+  TrialAssignment trial = small_trial();
+  trial.report_epochs = true;
+  std::vector<int> heard;
+  const EpochJudge judge = [&](const EpochReport& report) {
+    heard.push_back(report.record.epoch);
+    if (report.record.epoch == 2) throw std::runtime_error("the coordinator went away");
+    return EpochVerdict{};
+  };
+  TrialOutcome o;
+  ASSERT_NO_THROW(o = run_trial(trial, data, 0, judge));
+  EXPECT_EQ(o.status, TrialStatus::kFailed);
+  EXPECT_EQ(o.message, "the coordinator went away");
+  EXPECT_EQ(heard, (std::vector<int>{0, 1, 2}));
+  ASSERT_EQ(o.history.epochs.size(), 2u)
+      << "the epochs the judge accepted, not the one it threw on";
+  EXPECT_EQ(o.history.epochs[1].epoch, 1);
+  // The same epochs as the run that did not fail.
+  const TrialOutcome whole = run_trial(small_trial(), data, 0);
+  EXPECT_DOUBLE_EQ(o.history.epochs[1].val_loss, whole.history.epochs[1].val_loss);
 }
 
 // Widths are bounded only below in configs. A parameter count that wrapped used to allocate a
