@@ -12,6 +12,25 @@
 #include "core/rng.hpp"
 
 namespace hps {
+
+double tpe_kernel_floor(std::size_t points) {
+  return 1.0 / std::min(100.0, 2.0 + static_cast<double>(points));
+}
+
+std::vector<double> tpe_kernel_weights(std::size_t points) {
+  constexpr std::size_t kFlat = 25;
+  std::vector<double> weights(points, 1.0);
+  if (points <= kFlat) return weights;
+  // numpy.linspace(1 / n, 1, n - 25): the oldest weighs 1 / n, the ramp's last weighs 1.
+  const auto n = static_cast<double>(points);
+  const std::size_t ramp = points - kFlat;
+  for (std::size_t i = 0; i < ramp; ++i)
+    weights[i] = ramp == 1 ? 1.0 / n
+                           : 1.0 / n + (1.0 - 1.0 / n) * static_cast<double>(i) /
+                                           static_cast<double>(ramp - 1);
+  return weights;
+}
+
 namespace {
 
 /// How the sampler sees one parameter. Numeric dimensions live in an internal space: the
@@ -22,6 +41,7 @@ struct Dim {
   Kind kind = Kind::kFixed;
   double lo = 0.0, hi = 0.0;  ///< kNumeric, kConstant: the internal range
   std::size_t choices = 0;    ///< kCategorical: how many
+  bool integer = false;       ///< int_uniform: scored by the mass of its unit bin
 };
 
 /// A point in the internal space, one slot per parameter: the internal value of a numeric
@@ -96,6 +116,7 @@ std::vector<Dim> make_dims(const std::vector<ParamSpec>& space) {
         } else if (spec.form == ParamForm::kIntUniform) {
           dim.lo -= 0.5;
           dim.hi += 0.5;
+          dim.integer = true;
         }
         dim.kind = dim.hi > dim.lo ? Dim::Kind::kNumeric : Dim::Kind::kConstant;
         break;
@@ -223,18 +244,12 @@ double truncated_normal(Rng& rng, double mu, double sigma, double lo, double hi)
   return lo + rng.uniform() * (hi - lo);
 }
 
-}  // namespace
-
-double tpe_kernel_floor(std::size_t points) {
-  return 1.0 / std::min(100.0, 2.0 + static_cast<double>(points));
-}
-
-namespace {
-
 /// A Parzen estimator over the internal space: one kernel per point plus a prior kernel
-/// (the last), all with equal weight. Numeric kernels are truncated normals, categorical ones
-/// put 1 + eps on the point's choice and eps on every choice (eps = 1 / kernels); the prior is
-/// a wide normal on numeric dimensions and uniform on categorical ones.
+/// (the last). Point kernels weigh tpe_kernel_weights(points) in the order given (oldest
+/// first), the prior 1, all normalized to sum 1. Numeric kernels are truncated normals (an
+/// integer's density is the mass of its unit bin), categorical ones put 1 + eps on the point's
+/// choice and eps on every choice (eps = 1 / kernels); the prior is a wide normal on numeric
+/// dimensions and uniform on categorical ones.
 class ParzenEstimator {
  public:
   ParzenEstimator(const std::vector<Dim>& dims, const std::vector<const Point*>& points)
@@ -243,6 +258,13 @@ class ParzenEstimator {
       if (dims[i].kind == Dim::Kind::kNumeric) numeric_.push_back(i);
       if (dims[i].kind == Dim::Kind::kCategorical) categorical_.push_back(i);
     }
+    std::vector<double> weights = tpe_kernel_weights(points.size());
+    weights.push_back(1.0);  // the prior
+    double total = 0.0;
+    for (const double w : weights) total += w;
+    cumulative_.reserve(kernels_);
+    double running = 0.0;
+    for (const double w : weights) cumulative_.push_back(running += w / total);
     std::size_t searched = 0;
     for (const Dim& dim : dims) searched += dim.kind == Dim::Kind::kFixed ? 0 : 1;
 
@@ -256,9 +278,10 @@ class ParzenEstimator {
     mu_.resize(kernels_ * numeric_.size());
     sigma_.resize(kernels_ * numeric_.size());
     choice_.resize(kernels_ * categorical_.size());
-    constant_.assign(kernels_, -std::log(static_cast<double>(kernels_)));
+    constant_.resize(kernels_);
 
     for (std::size_t k = 0; k < kernels_; ++k) {
+      constant_[k] = std::log(weights[k] / total);
       const bool prior = k == points.size();
       for (std::size_t m = 0; m < numeric_.size(); ++m) {
         const Dim& dim = dims[numeric_[m]];
@@ -267,8 +290,8 @@ class ParzenEstimator {
         const double sigma = prior ? width : width * std::max(bandwidth, floor_share);
         mu_[k * numeric_.size() + m] = mu;
         sigma_[k * numeric_.size() + m] = sigma;
-        constant_[k] -= std::log(sigma) + kLogSqrtTwoPi +
-                        log_truncated_mass((dim.lo - mu) / sigma, (dim.hi - mu) / sigma);
+        constant_[k] -= log_truncated_mass((dim.lo - mu) / sigma, (dim.hi - mu) / sigma);
+        if (!dim.integer) constant_[k] -= std::log(sigma) + kLogSqrtTwoPi;
       }
       for (std::size_t c = 0; c < categorical_.size(); ++c) {
         const auto count = static_cast<double>(dims[categorical_[c]].choices);
@@ -295,7 +318,11 @@ class ParzenEstimator {
       const double* sigma = &sigma_[k * numeric_.size()];
       for (std::size_t m = 0; m < numeric_.size(); ++m) {
         const double z = (x[numeric_[m]] - mu[m]) / sigma[m];
-        term -= 0.5 * z * z;
+        // An integer (snapped, so its bin lies inside the range) by the mass of [x - 0.5,
+        // x + 0.5], as Optuna scores a stepped parameter.
+        term += dims_[numeric_[m]].integer
+                    ? log_truncated_mass(z - 0.5 / sigma[m], z + 0.5 / sigma[m])
+                    : -0.5 * z * z;
       }
       const double* choice = &choice_[k * categorical_.size()];
       for (std::size_t c = 0; c < categorical_.size(); ++c)
@@ -310,7 +337,11 @@ class ParzenEstimator {
 
   /// One draw: a kernel chosen by weight, then every dimension from that kernel.
   Point draw(Rng& rng) const {
-    const auto k = static_cast<std::size_t>(rng.below(kernels_));
+    const double u = rng.uniform();
+    const auto k = std::min<std::size_t>(
+        static_cast<std::size_t>(std::upper_bound(cumulative_.begin(), cumulative_.end(), u) -
+                                 cumulative_.begin()),
+        kernels_ - 1);
     Point x(dims_.size(), 0.0);
     for (std::size_t i = 0; i < dims_.size(); ++i)
       if (dims_[i].kind == Dim::Kind::kConstant) x[i] = dims_[i].lo;
@@ -340,10 +371,11 @@ class ParzenEstimator {
   std::size_t kernels_;
   std::vector<std::size_t> numeric_, categorical_;  ///< indices into dims_
   std::vector<double> mu_, sigma_;                  ///< kernel-major, numeric_.size() per kernel
-  std::vector<double> choice_;    ///< kernel-major; the choice index, -1 for the prior
-  std::vector<double> constant_;  ///< log weight + normalizers + categorical misses
-  double hit_bonus_ = 0.0;        ///< log of a point kernel's mass on its choice over another's
-  double eps_ = 0.0;              ///< a point kernel's mass on every choice, before normalizing
+  std::vector<double> choice_;      ///< kernel-major; the choice index, -1 for the prior
+  std::vector<double> constant_;    ///< log weight + normalizers + categorical misses
+  std::vector<double> cumulative_;  ///< the kernels' normalized weights, summed up to each
+  double hit_bonus_ = 0.0;          ///< log of a point kernel's mass on its choice over another's
+  double eps_ = 0.0;                ///< a point kernel's mass on every choice, before normalizing
   mutable std::vector<double> terms_;
 };
 
@@ -520,9 +552,25 @@ std::vector<ParamAssignment> TpeSampler::sample(
     }));
   const std::vector<Point> running_points = encode_running(space_, running);
 
-  std::vector<const Point*> below, above;
-  for (int64_t i = 0; i < n; ++i)
-    (i < below_count ? below : above).push_back(&observed_points[static_cast<std::size_t>(i)]);
+  // Each group oldest first, as Optuna orders them for its weights; the running trials (the
+  // constant liar) come last, as the newest.
+  std::vector<std::pair<int64_t, const Point*>> below_by_id, above_by_id;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    (i < below_count ? below_by_id : above_by_id)
+        .emplace_back(ranked[at]->trial_id, &observed_points[at]);
+  }
+  const auto oldest_first = [](const std::vector<std::pair<int64_t, const Point*>>& by_id) {
+    std::vector<std::pair<int64_t, const Point*>> sorted = by_id;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<const Point*> points;
+    points.reserve(sorted.size());
+    for (const auto& [trial, point] : sorted) points.push_back(point);
+    return points;
+  };
+  const std::vector<const Point*> below = oldest_first(below_by_id);
+  std::vector<const Point*> above = oldest_first(above_by_id);
   for (const Point& point : running_points) above.push_back(&point);
   const ParzenEstimator l(dims, below);
   const ParzenEstimator g(dims, above);

@@ -4,10 +4,11 @@
 //
 // Finished trials are split into the best gamma share ("below", at most 25 trials, at least 1)
 // and the rest ("above"). Each group gets a Parzen estimator: a mixture with one kernel per
-// trial plus a prior kernel over the whole space. A numeric parameter's kernel is a normal
-// truncated to its range (in log space for log_uniform, on [low - 0.5, high + 0.5] for
-// int_uniform, rounded back), a choice parameter's kernel puts most of its mass on the trial's
-// choice. `candidates` points are drawn from the below estimator l(x) and the one with the
+// trial plus a prior kernel over the whole space, older trials weighing less once a group
+// holds more than 25. A numeric parameter's kernel is a normal truncated to its range (in log
+// space for log_uniform, on [low - 0.5, high + 0.5] for int_uniform, rounded back, an integer
+// scored by the mass of its unit bin), a choice parameter's kernel puts most of its mass on the
+// trial's choice. `candidates` points are drawn from the below estimator l(x) and the one with the
 // largest log l(x) - log g(x) is returned. Trials still running count as "above" at their
 // points (the constant liar), so parallel workers are steered away from each other, and a
 // candidate that is a near duplicate of a running trial is never returned when another
@@ -52,6 +53,11 @@ struct TpeObservation {
 /// trials, as a share of the parameter's range: Optuna's "magic clip", the range over
 /// min(100, 1 + kernels) with the prior counted among the kernels.
 double tpe_kernel_floor(std::size_t points);
+
+/// The weights of the kernels of `points` trials, oldest first, before the prior's weight 1 is
+/// added and all are normalized: Optuna's default_weights, 1 each up to 25 trials; beyond, the
+/// newest 25 weigh 1 and the older ones rise linearly from 1 / points to 1.
+std::vector<double> tpe_kernel_weights(std::size_t points);
 
 /// The budget equal_budget ranking compares at: `epochs`, or kAllEpochs when trials that ran to
 /// the end are enough (or nothing was pruned), each by its best value.

@@ -303,6 +303,73 @@ TEST(TpeSampler, KernelsAreNoNarrowerThanOptunasMagicClip) {
   EXPECT_DOUBLE_EQ(tpe_kernel_floor(5000), 1.0 / 100.0);
 }
 
+// Optuna's default_weights (numpy.linspace(1 / n, 1, n - 25) for the oldest, then 25 ones).
+TEST(TpeSampler, KernelWeightsAreOptunasDefaultWeights) {
+  EXPECT_TRUE(tpe_kernel_weights(0).empty());
+  EXPECT_EQ(tpe_kernel_weights(25), std::vector<double>(25, 1.0));
+  const std::vector<double> w26 = tpe_kernel_weights(26);
+  ASSERT_EQ(w26.size(), 26u);
+  EXPECT_DOUBLE_EQ(w26[0], 1.0 / 26.0);
+  EXPECT_DOUBLE_EQ(w26[1], 1.0);
+  const std::vector<double> w30 = tpe_kernel_weights(30);
+  ASSERT_EQ(w30.size(), 30u);
+  // numpy.linspace(1 / 30, 1, 5) = 0.0333, 0.2750, 0.5167, 0.7583, 1.0
+  const double step = (1.0 - 1.0 / 30.0) / 4.0;
+  for (std::size_t i = 0; i < 5; ++i)
+    EXPECT_DOUBLE_EQ(w30[i], 1.0 / 30.0 + step * static_cast<double>(i)) << i;
+  for (std::size_t i = 5; i < 30; ++i) EXPECT_EQ(w30[i], 1.0) << i;
+}
+
+// Good trials at 0.2 and 0.8 (four each); then the bad ones: 20 near 0.3 or 0.7, 32 around 0.5,
+// and the newest 20 near the other of 0.3 and 0.7. The bad group holds 72 trials, so its 47
+// oldest weigh less, the first 20 between 1/72 and 0.42: g(x) is lighter by the older cluster,
+// and TPE picks the good mode beside it. With equal weights the layout is symmetric about 0.5,
+// and the two orders would give the same samples.
+TEST(TpeSampler, OlderBadTrialsWeighLess) {
+  const std::vector<ParamSpec> space = {range("dropout", ParamForm::kUniform, 0.0, 1.0)};
+  TpeSettings settings;
+  settings.startup_trials = 0;
+  const auto share_below_half = [&](double older, double newer) {
+    TpeSampler sampler(space, settings, 3, true);
+    int64_t id = 0;
+    const auto add = [&](double centre, int count, double value) {
+      for (int i = 0; i < count; ++i) {
+        const double x = centre + 0.001 * (i - (count - 1) / 2.0);
+        sampler.observe(completed(id++, {{"dropout", x}}, value + 0.0001 * i));
+      }
+    };
+    add(0.2, 4, 1.0);
+    add(0.8, 4, 1.0);
+    add(older, 20, 0.1);
+    add(0.5, 32, 0.1);
+    add(newer, 20, 0.1);
+    int below_half = 0;
+    for (int64_t t = 100; t < 140; ++t)
+      below_half += std::get<double>(sampler.sample(t, {})[0].second) < 0.5 ? 1 : 0;
+    return below_half / 40.0;
+  };
+  EXPECT_GT(share_below_half(0.3, 0.7), 0.8);
+  EXPECT_LT(share_below_half(0.7, 0.3), 0.2);
+}
+
+// Optuna scores an integer by the mass of its bin [x - 0.5, x + 0.5], not by the density at x.
+// Here the two disagree: Debian's Optuna 3.1 (its _ParzenEstimator, fed these trials) gives
+// log l - log g of 0.335, 0.259 and -0.982 for 0, 1 and 2; densities at the integers, with the
+// same kernels, would give 0.265, 0.321 and -1.195 and pick 1.
+TEST(TpeSampler, IntegersAreScoredByTheMassOfTheirBin) {
+  const std::vector<ParamSpec> space = {range("layers", ParamForm::kIntUniform, 0, 2)};
+  TpeSettings settings;
+  settings.startup_trials = 0;
+  settings.gamma = 0.375;  // 3 of 8 in the good group
+  TpeSampler sampler(space, settings, 8, true);
+  const std::vector<int64_t> good = {0, 0, 1}, bad = {0, 0, 1, 2, 2};
+  int64_t id = 0;
+  for (const int64_t x : good) sampler.observe(completed(id++, {{"layers", x}}, 1.0));
+  for (const int64_t x : bad) sampler.observe(completed(id++, {{"layers", x}}, 0.0));
+  for (int64_t t = 100; t < 110; ++t)
+    EXPECT_EQ(std::get<int64_t>(sampler.sample(t, {})[0].second), 0) << "trial " << t;
+}
+
 // An integer is drawn on [low - 0.5, high + 0.5] and rounded, so each value gets an equal
 // share of the (nearly flat) prior; truncating instead would give `low` half as much again and
 // `high` half as much.
