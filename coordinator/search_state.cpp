@@ -69,9 +69,14 @@ TrialAssignment SearchState::make(int64_t id) {
   std::vector<ParamAssignment> values;
   if (tpe_) {
     std::vector<std::vector<ParamAssignment>> points;
+    std::vector<int64_t> ids;
     points.reserve(running_.size());
-    for (const auto& [other, point] : running_) points.push_back(point);
-    values = tpe_->sample(id, points);
+    ids.reserve(running_.size());
+    for (const auto& [other, point] : running_) {
+      points.push_back(point);
+      ids.push_back(other);
+    }
+    values = tpe_->sample(id, points, ids);
   } else {
     values = trial_values(config_.search, id);
   }

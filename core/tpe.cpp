@@ -527,7 +527,12 @@ TpeSampler::Ranking TpeSampler::ranking() const {
 }
 
 std::vector<ParamAssignment> TpeSampler::sample(
-    int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const {
+    int64_t id, const std::vector<std::vector<ParamAssignment>>& running,
+    const std::vector<int64_t>& running_ids) const {
+  if (!running_ids.empty() && running_ids.size() != running.size())
+    throw std::invalid_argument("TpeSampler::sample(): " + std::to_string(running_ids.size()) +
+                                " running ids for " + std::to_string(running.size()) +
+                                " running points");
   if (observed() < settings_.startup_trials) return random_start(id, running);
 
   const std::vector<Dim> dims = make_dims(space_);
@@ -552,26 +557,28 @@ std::vector<ParamAssignment> TpeSampler::sample(
     }));
   const std::vector<Point> running_points = encode_running(space_, running);
 
-  // Each group oldest first, as Optuna orders them for its weights; the running trials (the
-  // constant liar) come last, as the newest.
+  // Each group in trial order, oldest first, as Optuna orders them for its weights. The
+  // running trials (the constant liar) join the bad group at their ids, or as the newest.
   std::vector<std::pair<int64_t, const Point*>> below_by_id, above_by_id;
   for (int64_t i = 0; i < n; ++i) {
     const auto at = static_cast<std::size_t>(i);
     (i < below_count ? below_by_id : above_by_id)
         .emplace_back(ranked[at]->trial_id, &observed_points[at]);
   }
-  const auto oldest_first = [](const std::vector<std::pair<int64_t, const Point*>>& by_id) {
-    std::vector<std::pair<int64_t, const Point*>> sorted = by_id;
-    std::sort(sorted.begin(), sorted.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t r = 0; r < running_points.size(); ++r)
+    above_by_id.emplace_back(
+        running_ids.empty() ? std::numeric_limits<int64_t>::max() : running_ids[r],
+        &running_points[r]);
+  const auto oldest_first = [](std::vector<std::pair<int64_t, const Point*>> by_id) {
+    std::stable_sort(by_id.begin(), by_id.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<const Point*> points;
-    points.reserve(sorted.size());
-    for (const auto& [trial, point] : sorted) points.push_back(point);
+    points.reserve(by_id.size());
+    for (const auto& [trial, point] : by_id) points.push_back(point);
     return points;
   };
-  const std::vector<const Point*> below = oldest_first(below_by_id);
-  std::vector<const Point*> above = oldest_first(above_by_id);
-  for (const Point& point : running_points) above.push_back(&point);
+  const std::vector<const Point*> below = oldest_first(std::move(below_by_id));
+  const std::vector<const Point*> above = oldest_first(std::move(above_by_id));
   const ParzenEstimator l(dims, below);
   const ParzenEstimator g(dims, above);
 

@@ -87,9 +87,12 @@ class TpeSampler {
   /// draw for `id`, unless that is a near duplicate of a running point; then the first of up to
   /// 64 further random draws (seeded from kTpeStartupRedraw and the attempt) that is not. After
   /// that a TPE draw from an Rng seeded by derive_seed(derive_seed(seed, kTpeSample), id), so the
-  /// same observations, running points and id always give the same point.
-  std::vector<ParamAssignment> sample(
-      int64_t id, const std::vector<std::vector<ParamAssignment>>& running) const;
+  /// same observations, running points and id always give the same point. `running_ids`, if
+  /// given, are the running trials' ids (one each), which place them among the bad group's
+  /// trials for the kernel weights; without them the running trials count as the newest.
+  std::vector<ParamAssignment> sample(int64_t id,
+                                      const std::vector<std::vector<ParamAssignment>>& running,
+                                      const std::vector<int64_t>& running_ids = {}) const;
 
   /// Whether two points are near duplicates: every choice equal and every numeric value within
   /// 1% of its range (in the sampler's internal space: log for log_uniform).

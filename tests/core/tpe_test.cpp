@@ -303,6 +303,48 @@ TEST(TpeSampler, KernelsAreNoNarrowerThanOptunasMagicClip) {
   EXPECT_DOUBLE_EQ(tpe_kernel_floor(5000), 1.0 / 100.0);
 }
 
+// As OlderBadTrialsWeighLess, with the clusters near 0.3 and 0.7 running rather than finished:
+// their ids place them in the bad group, so the older running cluster weighs less. The running
+// points are listed newest first, so weighing them in the order given (or all as the newest,
+// after the finished trials) would pick the other side.
+TEST(TpeSampler, RunningTrialsWeighByTheirIds) {
+  const std::vector<ParamSpec> space = {range("dropout", ParamForm::kUniform, 0.0, 1.0)};
+  TpeSettings settings;
+  settings.startup_trials = 0;
+  settings.gamma = 0.2;  // the 8 good of 40 finished trials
+  const auto share_below_half = [&](double older, double newer) {
+    TpeSampler sampler(space, settings, 3, true);
+    std::vector<Point> running;
+    std::vector<int64_t> running_ids;
+    int64_t id = 0;
+    const auto spread = [](double centre, int i, int count) {
+      return centre + 0.001 * (i - (count - 1) / 2.0);
+    };
+    for (const double good : {0.2, 0.8})
+      for (int i = 0; i < 4; ++i)
+        sampler.observe(completed(id++, {{"dropout", spread(good, i, 4)}}, 1.0 + 0.0001 * i));
+    const auto run = [&](double centre) {
+      for (int i = 0; i < 20; ++i) {
+        running.push_back({{"dropout", spread(centre, i, 20)}});
+        running_ids.push_back(id++);
+      }
+    };
+    run(older);
+    for (int i = 0; i < 32; ++i)
+      sampler.observe(completed(id++, {{"dropout", spread(0.5, i, 32)}}, 0.1 + 0.0001 * i));
+    run(newer);
+    std::reverse(running.begin(), running.end());
+    std::reverse(running_ids.begin(), running_ids.end());
+    int below_half = 0;
+    for (int64_t t = 100; t < 140; ++t)
+      below_half +=
+          std::get<double>(sampler.sample(t, running, running_ids)[0].second) < 0.5 ? 1 : 0;
+    return below_half / 40.0;
+  };
+  EXPECT_GT(share_below_half(0.3, 0.7), 0.8);
+  EXPECT_LT(share_below_half(0.7, 0.3), 0.2);
+}
+
 // Optuna's default_weights (numpy.linspace(1 / n, 1, n - 25) for the oldest, then 25 ones).
 TEST(TpeSampler, KernelWeightsAreOptunasDefaultWeights) {
   EXPECT_TRUE(tpe_kernel_weights(0).empty());
@@ -352,22 +394,36 @@ TEST(TpeSampler, OlderBadTrialsWeighLess) {
   EXPECT_LT(share_below_half(0.7, 0.3), 0.2);
 }
 
-// Optuna scores an integer by the mass of its bin [x - 0.5, x + 0.5], not by the density at x.
-// Here the two disagree: Debian's Optuna 3.1 (its _ParzenEstimator, fed these trials) gives
-// log l - log g of 0.335, 0.259 and -0.982 for 0, 1 and 2; densities at the integers, with the
-// same kernels, would give 0.265, 0.321 and -1.195 and pick 1.
-TEST(TpeSampler, IntegersAreScoredByTheMassOfTheirBin) {
-  const std::vector<ParamSpec> space = {range("layers", ParamForm::kIntUniform, 0, 2)};
+// The integer TPE picks for trials ids 100 to 109 (one value if they agree, else -1), after the
+// `good` trials scored 1 and the `bad` ones 0, over layers in [0, high].
+int64_t integer_pick(int64_t high, const std::vector<int64_t>& good,
+                     const std::vector<int64_t>& bad, double gamma) {
+  const std::vector<ParamSpec> space = {range("layers", ParamForm::kIntUniform, 0, high)};
   TpeSettings settings;
   settings.startup_trials = 0;
-  settings.gamma = 0.375;  // 3 of 8 in the good group
+  settings.gamma = gamma;
   TpeSampler sampler(space, settings, 8, true);
-  const std::vector<int64_t> good = {0, 0, 1}, bad = {0, 0, 1, 2, 2};
   int64_t id = 0;
   for (const int64_t x : good) sampler.observe(completed(id++, {{"layers", x}}, 1.0));
   for (const int64_t x : bad) sampler.observe(completed(id++, {{"layers", x}}, 0.0));
+  std::set<int64_t> picks;
   for (int64_t t = 100; t < 110; ++t)
-    EXPECT_EQ(std::get<int64_t>(sampler.sample(t, {})[0].second), 0) << "trial " << t;
+    picks.insert(std::get<int64_t>(sampler.sample(t, {})[0].second));
+  return picks.size() == 1 ? *picks.begin() : -1;
+}
+
+// Optuna scores an integer by the mass of its bin [x - 0.5, x + 0.5] under each kernel, over the
+// kernel's mass on the whole widened range, not by the density at x. Each case below is one
+// where a slip changes the pick; the log l - log g values are Debian's Optuna 3.1 (its
+// _ParzenEstimator, fed these trials), beside the slip's.
+TEST(TpeSampler, IntegersAreScoredByTheMassOfTheirBin) {
+  // Optuna: 0.335, 0.259, -0.982; the density at the integer: 0.265, 0.321, -1.195.
+  EXPECT_EQ(integer_pick(2, {0, 0, 1}, {0, 0, 1, 2, 2}, 0.375), 0);
+  // Optuna: 0.033, -0.162, 0.255; also dividing by the kernel width: -1.131, -1.436, -1.245.
+  EXPECT_EQ(integer_pick(2, {0}, {0, 0, 0, 0, 1, 1, 1, 1, 2}, 0.1), 2);
+  // Optuna: 0.034, 0.100, 0.068, -0.410, 0.255; without the truncation's normalizer: -0.347,
+  // -0.404, -0.556, -1.144, -0.480.
+  EXPECT_EQ(integer_pick(4, {0}, {0, 0, 0, 1, 1, 2, 3, 3, 3}, 0.1), 4);
 }
 
 // An integer is drawn on [low - 0.5, high + 0.5] and rounded, so each value gets an equal
@@ -784,6 +840,8 @@ TEST(TpeSampler, RejectsMismatchedRunningPointsAndBadSettings) {
   Point running = random_values(benchmark_space(), 2, 99);
   running[3].second = std::string("sigmoid");
   EXPECT_THROW(sampler.sample(12, {running}), std::invalid_argument);
+  const Point fine = random_values(benchmark_space(), 2, 99);
+  EXPECT_THROW(sampler.sample(12, {fine}, {7, 8}), std::invalid_argument);
 
   TpeSettings no_candidates;
   no_candidates.candidates = 0;
