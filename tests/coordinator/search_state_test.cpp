@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "core/results_file.hpp"
 #include "core/tpe.hpp"
 #include "test_util.hpp"
+#include "worker/trial_runner.hpp"
 
 namespace hps {
 namespace {
@@ -204,37 +206,43 @@ TEST(SearchState, ResumeLeavesADivergedEpochOutOfTheRungs) {
   EXPECT_FALSE(resumed.judge({1, r}).prune) << "first at the rung, as in the live run";
 }
 
-// Trial 0 ran one epoch (accuracy 0.95), which ASHA recorded at rung 0, and then failed. The
-// rebuilt rung must hold that value too, and TPE must still learn nothing from the trial.
-TrialOutcome failed_after_one_epoch(const TrialAssignment& trial) {
-  TrialOutcome o;
-  o.trial_id = trial.trial_id;
-  o.status = TrialStatus::kFailed;
-  o.message = "out of memory";
-  EpochRecord r;
-  r.epoch = 0;
-  r.val_loss = 0.1;
-  r.val_metric = 0.95;
-  o.history.epochs.push_back(r);
-  o.best_value = std::nan("");
-  return o;
-}
-
+// Trial 0 really trains (worker/trial_runner) and reports epochs 0 to 2 to ASHA, which records
+// it at both rungs (after 1 and 3 epochs); then it runs out of memory. The rebuilt rungs must
+// hold what the live ones hold, and TPE must still learn nothing from the failed trial.
 TEST(SearchState, ResumeReplaysTheEpochsOfAFailedTrialIntoTheRungs) {
   TempDir dir;
   const SearchConfig config = tpe_asha_config(/*startup=*/1);
   const std::string path = dir.file("search.h5");
-  EpochRecord r;
-  r.epoch = 0;
-  r.val_metric = 0.5;
-  r.val_loss = 0.5;
+  PreparedData data;
+  data.train = testing::make_blobs(120, 6, 3, 1);
+  data.validation = testing::make_blobs(30, 6, 3, 2);
+  SearchState live(config);
   {
-    SearchState live(config);
-    record_trials(config, live, path, 1, failed_after_one_epoch);
+    Scaler scaler;
+    ResultsWriter writer(path, config, 1, scaler, 6, 3, 3);
+    const TrialAssignment trial = live.make(0);
+    ASSERT_TRUE(trial.report_epochs);
+    const EpochJudge judge = [&live](const EpochReport& report) {
+      if (report.record.epoch == 3) throw std::bad_alloc();
+      return live.judge(report);
+    };
+    TrialOutcome outcome = run_trial(trial, data, 0, judge);
+    ASSERT_EQ(outcome.status, TrialStatus::kFailed);
+    writer.add(trial, live.finished(trial, outcome), outcome);
+    writer.finish("interrupted", 0.0);
   }
   SearchState resumed(config);
   resumed.replay(ResultsReader(path));
-  EXPECT_TRUE(resumed.judge({1, r}).prune) << "0.5 ranks 2 of 2 behind the failed trial's 0.95";
+  // Newcomers that score nothing, at rung 0 (trial 1) and rung 1 (trial 2).
+  for (const int epoch : {0, 2}) {
+    EpochRecord r;
+    r.epoch = epoch;
+    r.val_metric = 0.0;
+    r.val_loss = 9.0;
+    const int64_t newcomer = epoch == 0 ? 1 : 2;
+    EXPECT_TRUE(live.judge({newcomer, r}).prune) << "behind trial 0 at epoch " << epoch;
+    EXPECT_TRUE(resumed.judge({newcomer, r}).prune) << "as in the live run, epoch " << epoch;
+  }
   // One startup trial, but a failed one is no observation: trial 1 is still a random draw.
   EXPECT_EQ(resumed.make(1).training.optimizer.learning_rate,
             make_trial(config, 1).training.optimizer.learning_rate);

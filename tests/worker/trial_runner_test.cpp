@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <new>
 #include <stdexcept>
 #include <vector>
 
@@ -74,6 +75,22 @@ TEST(TrialRunner, AFailureAfterSomeEpochsKeepsTheirHistory) {
   // The same epochs as the run that did not fail.
   const TrialOutcome whole = run_trial(small_trial(), data, 0);
   EXPECT_DOUBLE_EQ(o.history.epochs[1].val_loss, whole.history.epochs[1].val_loss);
+}
+
+// The out-of-memory branch keeps them too, with its own message.
+TEST(TrialRunner, RunningOutOfMemoryAfterSomeEpochsKeepsTheirHistory) {
+  const PreparedData data = blobs();
+  TrialAssignment trial = small_trial();
+  trial.report_epochs = true;
+  const EpochJudge judge = [](const EpochReport& report) {
+    if (report.record.epoch == 1) throw std::bad_alloc();
+    return EpochVerdict{};
+  };
+  const TrialOutcome o = run_trial(trial, data, 0, judge);
+  EXPECT_EQ(o.status, TrialStatus::kFailed);
+  EXPECT_NE(o.message.find("out of memory"), std::string::npos) << o.message;
+  ASSERT_EQ(o.history.epochs.size(), 1u);
+  EXPECT_EQ(o.history.epochs[0].epoch, 0);
 }
 
 // Widths are bounded only below in configs. A parameter count that wrapped used to allocate a
