@@ -48,12 +48,11 @@ TrialOutcome run_trial(const TrialAssignment& trial, const PreparedData& data, i
     outcome.message =
         "out of memory: this network and batch size need more memory than the "
         "node gave (std::bad_alloc)";
-    outcome.history = std::move(finished);
   } catch (const std::exception& e) {
     outcome.status = TrialStatus::kFailed;
     outcome.message = e.what();
-    outcome.history = std::move(finished);
   }
+  if (outcome.status == TrialStatus::kFailed) outcome.history = std::move(finished);
   outcome.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return outcome;
