@@ -11,7 +11,9 @@
 #                same search as tpe_asha; the name the README's equal-budget tables used)
 #   tpe_median   the same TPE with search.scheduler: median (hpsearch's median defaults)
 #                instead of ASHA
-#                The last three are not in the default set: name them in ONLY. A tpe_asha.h5
+#   random_median  random search with search.scheduler: median instead of ASHA (the
+#                random_asha config otherwise)
+#                The last four are not in the default set: name them in ONLY. A tpe_asha.h5
 #                left from before 0.2.0 is a finished-first run, though it is labelled
 #                "TPE + ASHA" like the new one.
 #   optuna       Optuna TPE + median pruner with PyTorch (scripts/optuna_search.py, on the
@@ -41,7 +43,7 @@ budget=$(awk -v m="$minutes" 'BEGIN { if (m + 0 <= 0) exit 1; printf "%d", m * 6
   { echo "search_benchmark: MINUTES must be a positive number, got '$minutes'" >&2; exit 2; }
 all_runs="random random_asha tpe_asha optuna"
 # The hpsearch runs, in the order the comparison lists them; known: these and optuna.
-hpsearch_runs="random random_asha tpe_asha tpe_asha_first tpe_asha_equal tpe_median"
+hpsearch_runs="random random_asha random_median tpe_asha tpe_asha_first tpe_asha_equal tpe_median"
 known_runs="$hpsearch_runs optuna"
 runs="${ONLY:-$all_runs}"
 for name in $runs; do
@@ -72,11 +74,12 @@ mkdir -p "$out"
 # $out/<run>.yaml: configs/search_benchmark_<run>.yaml with the seed and, for SPACE=curated,
 # the search space of configs/fashion_mnist_search.yaml.
 # tpe_asha_first, tpe_asha_equal: tpe_asha's config with that search.tpe.ranking;
-# tpe_median: tpe_asha's config with the median scheduler.
+# tpe_median, random_median: tpe_asha's and random_asha's config with the median scheduler.
 make_config() {
   local source
   case "$1" in
     tpe_*) source=configs/search_benchmark_tpe_asha.yaml ;;
+    random_median) source=configs/search_benchmark_random_asha.yaml ;;
     *) source="configs/search_benchmark_$1.yaml" ;;
   esac
   /usr/bin/python3 - "$source" "$out/$1.yaml" "$seed" "${SPACE:-wide}" "$1" <<'EOF'
@@ -89,7 +92,7 @@ config["seed"] = int(seed)
 ranking = {"_equal": "equal_budget", "_first": "finished_first"}.get(name[-6:])
 if ranking:
     config["search"].setdefault("tpe", {})["ranking"] = ranking
-scheduler = "median" if name == "tpe_median" else None
+scheduler = "median" if name.endswith("_median") else None
 if scheduler:
     config["search"]["scheduler"] = scheduler
     config["search"].pop("asha", None)
@@ -138,7 +141,7 @@ done
 
 declare -A labels=([random]="random" [random_asha]="random + ASHA" [tpe_asha]="TPE + ASHA"
   [tpe_asha_first]="TPE (finished first) + ASHA" [tpe_asha_equal]="TPE (equal budget) + ASHA"
-  [tpe_median]="TPE + median")
+  [tpe_median]="TPE + median" [random_median]="random + median")
 compare=()
 for name in $hpsearch_runs; do
   if [ -f "$out/$name.h5" ]; then compare+=("${labels[$name]}=$out/$name.h5"); fi
