@@ -6,10 +6,11 @@ Usage:
   /usr/bin/python3 scripts/optuna_draws.py RESULT.h5 --first N [--param learning_rate]
       [--below 1e-4] [--draws 200]
 
-Trials 0 to N-1 of RESULT.h5 (a classification search, monitored by val_accuracy) become
-Optuna trials: finished ones COMPLETE with their best validation accuracy, pruned ones PRUNED
+Trials 0 to N-1 of RESULT.h5 (a TPE + ASHA search, read by scripts/tpe_replay.py's reader)
+become Optuna trials: finished ones COMPLETE with their best monitored value, pruned ones PRUNED
 with their running best per epoch as intermediate values; failed and diverged ones are left
-out. The space is read from the file's config. For univariate and for multivariate TPE
+out. The space is the file's config, turned into distributions as scripts/optuna_search.py
+suggests them. For univariate and for multivariate TPE
 (Optuna's defaults otherwise), each of --draws fresh studies with its own sampler seed asks
 for one point; the script prints how many of them put PARAM below the threshold, and how many
 of hpsearch's own trials from N on did. Optuna ranks pruned trials by its own rule, not by
@@ -17,11 +18,16 @@ hpsearch's equal budget, so the comparison is of the two samplers' habits, not a
 hpsearch's draws.
 """
 import argparse
+import math
 import sys
 import warnings
+from pathlib import Path
 
-import h5py
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import optuna_search as peer  # noqa: E402  the benchmark's Optuna side: its space parser
+import tpe_replay  # noqa: E402  the result-file reader
 
 try:
     import optuna
@@ -30,34 +36,34 @@ try:
 except ImportError:
     sys.exit("optuna_draws: needs Optuna: apt-get install python3-optuna")
 
-
-def layout(value):
-    return "-".join(str(w) for w in value) if isinstance(value, list) else str(value)
+PROGRAM = "optuna_draws"
 
 
-def distributions(space):
+def distributions(space, where):
+    """Optuna's distributions for an hpsearch space, as optuna_search.py suggests them."""
     out = {}
     for name, value in space.items():
-        if isinstance(value, dict) and len(value) == 1:
-            form, (lo, hi) = next(iter(value.items()))
-            if form == "int_uniform":
-                out[name] = IntDistribution(int(lo), int(hi))
-            else:
-                out[name] = FloatDistribution(float(lo), float(hi), log=form == "log_uniform")
+        form, args = peer.Settings.parse(where, name, value)
+        if form == "choice":
+            out[name] = CategoricalDistribution(args)
+        elif form == "int_uniform":
+            out[name] = IntDistribution(int(args[0]), int(args[1]))
         else:
-            choices = value if isinstance(value, list) else [value]
-            out[name] = CategoricalDistribution([layout(v) if name == "hidden" else v
-                                                 for v in choices])
+            out[name] = FloatDistribution(args[0], args[1], log=form == "log_uniform")
     return out
 
 
-def param_value(row, name, dist):
-    value = row[name]
-    if name == "hidden":  # stored as text, "[512, 256]"
-        return layout(yaml.safe_load(value.decode()))
-    if isinstance(dist, CategoricalDistribution) or isinstance(dist, IntDistribution):
-        return int(value)
-    return float(value)
+def param_value(name, raw, dist, where):
+    """A /summary value as the distribution holds it ("hidden": "[512, 256]" -> "512-256")."""
+    if name == "hidden":
+        raw = yaml.safe_load(tpe_replay.text(raw))
+        return "-".join(str(int(w)) for w in (raw if isinstance(raw, list) else [raw]))
+    if isinstance(dist, CategoricalDistribution):
+        for choice in dist.choices:
+            if choice == raw or str(choice) == tpe_replay.text(raw):
+                return choice
+        sys.exit(f"{where}: {name} = {tpe_replay.text(raw)} is none of {list(dist.choices)}")
+    return int(raw) if isinstance(dist, IntDistribution) else float(raw)
 
 
 def main():
@@ -69,49 +75,50 @@ def main():
     parser.add_argument("--draws", type=int, default=200)
     args = parser.parse_args()
     if args.first < 1 or args.draws < 1:
-        sys.exit("optuna_draws: --first and --draws must be at least 1")
+        sys.exit(f"{PROGRAM}: --first and --draws must be at least 1")
 
-    try:
-        f = h5py.File(args.result, "r")
-    except OSError as error:
-        sys.exit(f"optuna_draws: cannot read {args.result}: {error}")
-    with f:
-        if "summary" not in f or "config" not in f.attrs:
-            sys.exit(f"optuna_draws: {args.result} is not an hpsearch search result")
-        config = yaml.safe_load(f.attrs["config"])
-        dists = distributions(config["search"]["space"])
-        if args.param not in dists or not isinstance(dists[args.param], FloatDistribution):
-            sys.exit(f"optuna_draws: {args.param} is not a numeric parameter of the space")
-        rows = {int(r["trial"]): r for r in f["summary"][()]}
-        trials = []
-        for trial_id in range(args.first):
-            row = rows.get(trial_id)
-            if row is None or row["status"].decode() in ("failed", "diverged"):
-                continue
-            best, curve = float("-inf"), {}
-            for epoch, acc in enumerate(f["trials"][str(trial_id)]["history"]["val_accuracy"][()]):
-                best = max(best, float(acc))
+    config, _, maximize, rows, _ = tpe_replay.read(args.result, PROGRAM)
+    where = f"{PROGRAM}: {args.result}"
+    dists = distributions(tpe_replay.block(config, "search", "space"), where)
+    if not isinstance(dists.get(args.param), FloatDistribution):
+        sys.exit(f"{PROGRAM}: {args.param} is not a numeric parameter of the space "
+                 f"({', '.join(dists)})")
+    trials = []
+    for trial_id in range(args.first):
+        row = rows.get(trial_id)
+        if row is None or row["status"] in tpe_replay.NOT_USABLE:
+            continue
+        best, curve = -math.inf if maximize else math.inf, {}
+        for epoch, value in enumerate(row["values"]):
+            if math.isfinite(value):
+                best = max(best, value) if maximize else min(best, value)
+            if math.isfinite(best):
                 curve[epoch] = best
-            pruned = row["status"].decode() == "pruned"
-            trials.append(create_trial(
-                state=TrialState.PRUNED if pruned else TrialState.COMPLETE,
-                value=None if pruned else best, intermediate_values=curve,
-                params={n: param_value(row, n, d) for n, d in dists.items()}, distributions=dists))
+        pruned = row["status"] == "pruned"
+        if not pruned and not math.isfinite(best):
+            continue
+        trials.append(create_trial(
+            state=TrialState.PRUNED if pruned else TrialState.COMPLETE,
+            value=None if pruned else best, intermediate_values=curve,
+            params={n: param_value(n, row["params"][n], d, f"{where}: trial {trial_id}")
+                    for n, d in dists.items()},
+            distributions=dists))
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.simplefilter("ignore")  # multivariate=True is marked experimental
     for multivariate in (False, True):
         low = 0
         for seed in range(args.draws):
-            study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(
-                seed=seed, multivariate=multivariate))
+            sampler = optuna.samplers.TPESampler(seed=seed, multivariate=multivariate)
+            study = optuna.create_study(direction="maximize" if maximize else "minimize",
+                                        sampler=sampler)
             study.add_trials(trials)
             low += study.ask(dists).params[args.param] < args.below
         kind = "multivariate" if multivariate else "univariate"
         print(f"Optuna {optuna.__version__} TPE, {kind}, on trials 0 to {args.first - 1} "
               f"({len(trials)} usable): {args.param} < {args.below:g} in {low} of {args.draws} "
               f"proposals ({low / args.draws:.1%})")
-    later = [r[args.param] for i, r in rows.items() if i >= args.first]
+    later = [float(r["params"][args.param]) for i, r in rows.items() if i >= args.first]
     below = sum(v < args.below for v in later)
     print(f"hpsearch drew {args.param} < {args.below:g} in {below} of its {len(later)} trials from "
           f"{args.first} on ({below / max(1, len(later)):.1%})")

@@ -74,22 +74,25 @@ def budgets_of(config):
     return rungs + [top]
 
 
-def read(path):
+def read(path, program=PROGRAM):
+    """(config, ranking, maximize, trials, searched) of a TPE + ASHA result; each trial has its
+    status, finish and start times, monitored curve ("values"), label and the raw /summary
+    values of the searched parameters ("params"). Exits as `program` on a bad file."""
     try:
         f = h5py.File(path, "r")
     except OSError as e:
-        sys.exit(f"{PROGRAM}: cannot open {path}: {e}")
+        sys.exit(f"{program}: cannot open {path}: {e}")
     with f:
         for name in ("config", "monitor", "monitor_mode", "strategy", "scheduler"):
             if name not in f.attrs:
-                sys.exit(f"{PROGRAM}: {path} has no '{name}' attribute (an hpsearch search result?)")
+                sys.exit(f"{program}: {path} has no '{name}' attribute (an hpsearch search result?)")
         if text(f.attrs["strategy"]) != "tpe" or text(f.attrs["scheduler"]) != "asha":
-            sys.exit(f"{PROGRAM}: {path} is a {text(f.attrs['strategy'])} search with scheduler "
+            sys.exit(f"{program}: {path} is a {text(f.attrs['strategy'])} search with scheduler "
                      f"{text(f.attrs['scheduler'])}; this replays strategy tpe with scheduler asha")
         try:
             config = yaml.safe_load(text(f.attrs["config"]))
         except yaml.YAMLError as e:
-            sys.exit(f"{PROGRAM}: {path}: the recorded config is not YAML: {e}")
+            sys.exit(f"{program}: {path}: the recorded config is not YAML: {e}")
         # Files from hpsearch 0.2.0 on record the ranking; before, finished_first unless named.
         ranking = (text(f.attrs["tpe_ranking"]) if "tpe_ranking" in f.attrs
                    else block(config, "search", "tpe").get("ranking", "finished_first"))
@@ -99,13 +102,13 @@ def read(path):
         fields = table.dtype.names
         for needed in ("trial", "status", "seconds", "finished_at"):
             if needed not in fields:
-                sys.exit(f"{PROGRAM}: {path}: /summary has no '{needed}' column")
+                sys.exit(f"{program}: {path}: /summary has no '{needed}' column")
         trials = {}
         for row in table:
             tid = int(row["trial"])
             where = f"trials/{tid}/history/{monitor}"
             if where not in f:
-                sys.exit(f"{PROGRAM}: {path}: trial {tid} has no {where}")
+                sys.exit(f"{program}: {path}: trial {tid} has no {where}")
             values = [float(v) for v in f[where][()]]
             trials[tid] = {
                 "status": text(row["status"]),
@@ -113,6 +116,8 @@ def read(path):
                 "start": float(row["finished_at"]) - float(row["seconds"]),
                 "values": values,
                 "label": label(row, fields),
+                "params": {name: row[name] for name in block(config, "search", "space")
+                           if name in fields},
             }
     searched = sum(1 for v in block(config, "search", "space").values()
                    if isinstance(v, (list, dict)))
