@@ -55,6 +55,7 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
     id["search.tpe.gamma"] = number_text(search.tpe.gamma);
     id["search.tpe.candidates"] = std::to_string(search.tpe.candidates);
     id["search.tpe.ranking"] = to_string(search.tpe.ranking);
+    id["search.tpe.multivariate"] = search.tpe.multivariate ? "true" : "false";
   }
   const SchedulerSettings& s = search.scheduler;
   id["search.scheduler"] = to_string(s.kind);

@@ -345,9 +345,10 @@ int check_search(const std::string& config_path, int show_trials) {
       config.search.keep_weights < 0 ? "all" : std::to_string(config.search.keep_weights).c_str());
   if (config.search.strategy == SearchStrategy::kTpe) {
     const TpeSettings& tpe = config.search.tpe;
-    std::printf("tpe: startup_trials %lld, gamma %g, candidates %lld, ranking %s\n",
+    std::printf("tpe: startup_trials %lld, gamma %g, candidates %lld, ranking %s, %s\n",
                 static_cast<long long>(tpe.startup_trials), tpe.gamma,
-                static_cast<long long>(tpe.candidates), to_string(tpe.ranking));
+                static_cast<long long>(tpe.candidates), to_string(tpe.ranking),
+                tpe.multivariate ? "multivariate" : "univariate");
   }
   const SchedulerSettings& scheduler = config.search.scheduler;
   if (scheduler.kind == SchedulerKind::kAsha) {

@@ -399,7 +399,7 @@ void parse_tpe(const ConfigNode& search, SearchSettings& settings) {
   const ConfigNode tpe = search.child("tpe");
   if (!tpe.present()) return;
   if (settings.strategy != SearchStrategy::kTpe) tpe.fail("only used with strategy: tpe");
-  tpe.check_keys({"startup_trials", "gamma", "candidates", "ranking"});
+  tpe.check_keys({"startup_trials", "gamma", "candidates", "ranking", "multivariate"});
   TpeSettings& t = settings.tpe;
   if (const ConfigNode n = tpe.child("startup_trials"); n.present())
     t.startup_trials = n.as_int64(0);
@@ -410,6 +410,7 @@ void parse_tpe(const ConfigNode& search, SearchSettings& settings) {
   if (const ConfigNode n = tpe.child("candidates"); n.present())
     t.candidates = n.as_int64(1, 100000);
   if (const ConfigNode n = tpe.child("ranking"); n.present()) t.ranking = n.as_choice(kTpeRankings);
+  if (const ConfigNode n = tpe.child("multivariate"); n.present()) t.multivariate = n.as_bool();
 }
 
 // The most epochs a trial of the search can train: training.max_epochs, or the largest value

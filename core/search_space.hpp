@@ -46,6 +46,10 @@ struct TpeSettings {
   double gamma = 0.1;           ///< share of finished trials in the "below" group (capped at 25)
   int64_t candidates = 24;      ///< points drawn from l(x) per sample
   TpeRanking ranking = TpeRanking::kEqualBudget;
+  /// true: one estimator over the joint space (Optuna's multivariate=True, Scott's-rule
+  /// widths); false: one per parameter, each drawn and scored on its own with widths from the
+  /// neighbouring trials (Optuna's default, multivariate=False).
+  bool multivariate = true;
 };
 
 /// The most trials one search runs (`trials`, or the grid's size): the coordinator lists every

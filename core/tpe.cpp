@@ -17,6 +17,33 @@ double tpe_kernel_floor(std::size_t points) {
   return 1.0 / std::min(100.0, 2.0 + static_cast<double>(points));
 }
 
+std::vector<double> tpe_neighbour_widths(const std::vector<double>& centres, double lo, double hi) {
+  if (!(hi > lo)) throw std::invalid_argument("tpe_neighbour_widths(): needs lo < hi");
+  // The prior's centre sorts among the trials' (it is the last entry here), so a lone trial
+  // is as wide as its distance to the middle of the range.
+  std::vector<double> mus = centres;
+  mus.push_back(0.5 * (lo + hi));
+  std::vector<std::size_t> order(mus.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&mus](std::size_t a, std::size_t b) { return mus[a] < mus[b]; });
+  const double width = hi - lo;
+  const double floor = width * tpe_kernel_floor(centres.size());
+  std::vector<double> widths(centres.size());
+  const std::size_t last = order.size() - 1;
+  for (std::size_t r = 0; r < order.size(); ++r) {
+    if (order[r] == centres.size()) continue;  // the prior is always as wide as the range
+    const double left = r == 0 ? mus[order[0]] - lo : mus[order[r]] - mus[order[r - 1]];
+    const double right = r == last ? hi - mus[order[last]] : mus[order[r + 1]] - mus[order[r]];
+    double sigma = std::max(left, right);
+    // consider_endpoints=False: the outermost kernels look only inwards.
+    if (r == 0) sigma = right;
+    if (r == last) sigma = left;
+    widths[order[r]] = std::clamp(sigma, floor, width);
+  }
+  return widths;
+}
+
 std::vector<double> tpe_kernel_weights(std::size_t points) {
   constexpr std::size_t kFlat = 25;
   std::vector<double> weights(points, 1.0);
@@ -244,15 +271,24 @@ double truncated_normal(Rng& rng, double mu, double sigma, double lo, double hi)
   return lo + rng.uniform() * (hi - lo);
 }
 
+/// How wide a Parzen estimator's numeric kernels are.
+enum class Widths {
+  kScott,       ///< multivariate: one width per dimension, by Scott's rule
+  kNeighbours,  ///< univariate: each kernel by the gaps to its neighbours (tpe_neighbour_widths)
+};
+
 /// A Parzen estimator over the internal space: one kernel per point plus a prior kernel
 /// (the last). Point kernels weigh tpe_kernel_weights(points) in the order given (oldest
 /// first), the prior 1, all normalized to sum 1. Numeric kernels are truncated normals (an
 /// integer's density is the mass of its unit bin), categorical ones put 1 + eps on the point's
 /// choice and eps on every choice (eps = 1 / kernels); the prior is a wide normal on numeric
-/// dimensions and uniform on categorical ones.
+/// dimensions and uniform on categorical ones. Dimensions other than kNumeric and kCategorical
+/// are left out, so one estimator per parameter (univariate TPE) takes `dims` with every other
+/// parameter marked kFixed.
 class ParzenEstimator {
  public:
-  ParzenEstimator(const std::vector<Dim>& dims, const std::vector<const Point*>& points)
+  ParzenEstimator(const std::vector<Dim>& dims, const std::vector<const Point*>& points,
+                  Widths widths)
       : dims_(dims), kernels_(points.size() + 1) {
     for (std::size_t i = 0; i < dims.size(); ++i) {
       if (dims[i].kind == Dim::Kind::kNumeric) numeric_.push_back(i);
@@ -277,6 +313,15 @@ class ParzenEstimator {
 
     mu_.resize(kernels_ * numeric_.size());
     sigma_.resize(kernels_ * numeric_.size());
+    std::vector<std::vector<double>> neighbour_widths;  // per numeric dimension, per point
+    if (widths == Widths::kNeighbours) {
+      for (const std::size_t i : numeric_) {
+        std::vector<double> centres;
+        centres.reserve(points.size());
+        for (const Point* p : points) centres.push_back((*p)[i]);
+        neighbour_widths.push_back(tpe_neighbour_widths(centres, dims[i].lo, dims[i].hi));
+      }
+    }
     choice_.resize(kernels_ * categorical_.size());
     constant_.resize(kernels_);
 
@@ -287,7 +332,10 @@ class ParzenEstimator {
         const Dim& dim = dims[numeric_[m]];
         const double width = dim.hi - dim.lo;
         const double mu = prior ? 0.5 * (dim.lo + dim.hi) : (*points[k])[numeric_[m]];
-        const double sigma = prior ? width : width * std::max(bandwidth, floor_share);
+        const double sigma = prior ? width
+                             : widths == Widths::kNeighbours
+                                 ? neighbour_widths[m][k]
+                                 : width * std::max(bandwidth, floor_share);
         mu_[k * numeric_.size() + m] = mu;
         sigma_[k * numeric_.size() + m] = sigma;
         constant_[k] -= log_truncated_mass((dim.lo - mu) / sigma, (dim.hi - mu) / sigma);
@@ -417,6 +465,93 @@ void snap(const std::vector<ParamSpec>& space, const std::vector<Dim>& dims, Poi
         x[i] = std::clamp(std::round(x[i]), space[i].low, space[i].high);
     }
   }
+}
+
+/// Multivariate TPE: of `candidates` points drawn from l(x), the one with the largest
+/// log l(x) - log g(x) that is not a near duplicate of a running point; if every candidate is,
+/// another round, up to kRoundsFromBelow rounds from l(x) and then kRoundsFromPrior drawn
+/// uniformly. If every round fails, the best candidate seen.
+Point draw_multivariate(const std::vector<ParamSpec>& space, const std::vector<Dim>& dims,
+                        const std::vector<const Point*>& below,
+                        const std::vector<const Point*>& above,
+                        const std::vector<Point>& running_points, std::size_t candidates,
+                        Rng& rng) {
+  const ParzenEstimator l(dims, below, Widths::kScott);
+  const ParzenEstimator g(dims, above, Widths::kScott);
+  Point best_any;  // the best candidate, duplicate or not
+  double best_any_score = -std::numeric_limits<double>::infinity();
+  for (int round = 0; round < kRoundsFromBelow + kRoundsFromPrior; ++round) {
+    Point best;
+    double best_score = -std::numeric_limits<double>::infinity();
+    bool found = false;
+    for (std::size_t c = 0; c < candidates; ++c) {
+      Point x = round < kRoundsFromBelow ? l.draw(rng) : draw_uniform(dims, rng);
+      snap(space, dims, x);
+      const double score = l.log_density(x) - g.log_density(x);
+      if ((round == 0 && c == 0) || score > best_any_score) {
+        best_any = x;
+        best_any_score = score;
+      }
+      if (!near_any(dims, x, running_points) && (!found || score > best_score)) {
+        best = std::move(x);
+        best_score = score;
+        found = true;
+      }
+    }
+    if (found) return best;
+  }
+  // Every point of the space is (near) running, e.g. a few choices all in flight.
+  return best_any;
+}
+
+/// Univariate TPE (Optuna's default): every searched parameter has its own l and g over its
+/// values alone, and takes the best of `candidates` draws from its l by its own ratio. If the
+/// point so built is a near duplicate of a running one, another round, drawn as in
+/// draw_multivariate; if every round gives one, the first round's point.
+Point draw_univariate(const std::vector<ParamSpec>& space, const std::vector<Dim>& dims,
+                      const std::vector<const Point*>& below,
+                      const std::vector<const Point*>& above,
+                      const std::vector<Point>& running_points, std::size_t candidates, Rng& rng) {
+  std::vector<std::size_t> searched;
+  for (std::size_t i = 0; i < dims.size(); ++i)
+    if (dims[i].kind == Dim::Kind::kNumeric || dims[i].kind == Dim::Kind::kCategorical)
+      searched.push_back(i);
+  // One parameter's view of the space: every other dimension is left out of its estimators.
+  std::vector<std::vector<Dim>> alone(searched.size(), dims);
+  for (std::size_t s = 0; s < searched.size(); ++s)
+    for (std::size_t i = 0; i < dims.size(); ++i)
+      if (i != searched[s]) alone[s][i].kind = Dim::Kind::kFixed;
+  std::vector<ParzenEstimator> l, g;
+  l.reserve(searched.size());
+  g.reserve(searched.size());
+  for (std::size_t s = 0; s < searched.size(); ++s) {
+    l.emplace_back(alone[s], below, Widths::kNeighbours);
+    g.emplace_back(alone[s], above, Widths::kNeighbours);
+  }
+
+  Point first;
+  for (int round = 0; round < kRoundsFromBelow + kRoundsFromPrior; ++round) {
+    Point x(dims.size(), 0.0);
+    for (std::size_t i = 0; i < dims.size(); ++i)
+      if (dims[i].kind == Dim::Kind::kConstant) x[i] = dims[i].lo;
+    for (std::size_t s = 0; s < searched.size(); ++s) {
+      const std::size_t i = searched[s];
+      double best_score = -std::numeric_limits<double>::infinity();
+      for (std::size_t c = 0; c < candidates; ++c) {
+        Point y = round < kRoundsFromBelow ? l[s].draw(rng) : draw_uniform(alone[s], rng);
+        snap(space, alone[s], y);
+        const double score = l[s].log_density(y) - g[s].log_density(y);
+        if (c == 0 || score > best_score) {
+          x[i] = y[i];
+          best_score = score;
+        }
+      }
+    }
+    if (!near_any(dims, x, running_points)) return x;
+    if (round == 0) first = std::move(x);
+  }
+  // Every point of the space is (near) running, e.g. a few choices all in flight.
+  return first;
 }
 
 }  // namespace
@@ -579,35 +714,12 @@ std::vector<ParamAssignment> TpeSampler::sample(
   };
   const std::vector<const Point*> below = oldest_first(std::move(below_by_id));
   const std::vector<const Point*> above = oldest_first(std::move(above_by_id));
-  const ParzenEstimator l(dims, below);
-  const ParzenEstimator g(dims, above);
-
   Rng rng(derive_seed(derive_seed(seed_, SeedStream::kTpeSample), static_cast<uint64_t>(id)));
-  const auto per_round = static_cast<std::size_t>(settings_.candidates);
-  Point best_any;  // the best candidate, duplicate or not
-  double best_any_score = -std::numeric_limits<double>::infinity();
-  for (int round = 0; round < kRoundsFromBelow + kRoundsFromPrior; ++round) {
-    Point best;
-    double best_score = -std::numeric_limits<double>::infinity();
-    bool found = false;
-    for (std::size_t c = 0; c < per_round; ++c) {
-      Point x = round < kRoundsFromBelow ? l.draw(rng) : draw_uniform(dims, rng);
-      snap(space_, dims, x);
-      const double score = l.log_density(x) - g.log_density(x);
-      if ((round == 0 && c == 0) || score > best_any_score) {
-        best_any = x;
-        best_any_score = score;
-      }
-      if (!near_any(dims, x, running_points) && (!found || score > best_score)) {
-        best = std::move(x);
-        best_score = score;
-        found = true;
-      }
-    }
-    if (found) return decode(space_, best);
-  }
-  // Every point of the space is (near) running, e.g. a few choices all in flight.
-  return decode(space_, best_any);
+  const auto candidates = static_cast<std::size_t>(settings_.candidates);
+  return decode(space_,
+                settings_.multivariate
+                    ? draw_multivariate(space_, dims, below, above, running_points, candidates, rng)
+                    : draw_univariate(space_, dims, below, above, running_points, candidates, rng));
 }
 
 std::vector<ParamAssignment> TpeSampler::random_start(

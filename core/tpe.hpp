@@ -1,6 +1,6 @@
 #pragma once
-// The Tree-structured Parzen Estimator sampler (Bergstra et al., NeurIPS 2011), in the
-// multivariate form of Optuna's TPESampler(multivariate=True, constant_liar=True).
+// The Tree-structured Parzen Estimator sampler (Bergstra et al., NeurIPS 2011), as Optuna's
+// TPESampler(constant_liar=True), multivariate (the default here) or univariate.
 //
 // Finished trials are split into the best gamma share ("below", at most 25 trials, at least 1)
 // and the rest ("above"). Each group gets a Parzen estimator: a mixture with one kernel per
@@ -9,7 +9,10 @@
 // space for log_uniform, on [low - 0.5, high + 0.5] for int_uniform, rounded back, an integer
 // scored by the mass of its unit bin), a choice parameter's kernel puts most of its mass on the
 // trial's choice. `candidates` points are drawn from the below estimator l(x) and the one with the
-// largest log l(x) - log g(x) is returned. Trials still running count as "above" at their
+// largest log l(x) - log g(x) is returned. Univariate (`multivariate: false`), every parameter
+// gets its own pair of one-dimensional estimators, with each kernel as wide as the larger gap
+// to its neighbouring trials (tpe_neighbour_widths), and its value is the best of `candidates`
+// draws by that parameter's ratio alone. Trials still running count as "above" at their
 // points (the constant liar), so parallel workers are steered away from each other, and a
 // candidate that is a near duplicate of a running trial is never returned when another
 // candidate is not.
@@ -53,6 +56,13 @@ struct TpeObservation {
 /// trials, as a share of the parameter's range: Optuna's "magic clip", the range over
 /// min(100, 1 + kernels) with the prior counted among the kernels.
 double tpe_kernel_floor(std::size_t points);
+
+/// The widths (standard deviations) of the kernels centred at `centres`, in the order given, in
+/// an estimator over the internal range [lo, hi] with univariate TPE: Optuna's rule with
+/// consider_endpoints=False. The centres and the prior's centre (lo + hi) / 2 are sorted; a
+/// kernel is as wide as the larger gap to its neighbours there (the first and last as the gap
+/// to their one neighbour), kept within [tpe_kernel_floor(centres.size()), 1] times hi - lo.
+std::vector<double> tpe_neighbour_widths(const std::vector<double>& centres, double lo, double hi);
 
 /// The weights of the kernels of `points` trials, oldest first, before the prior's weight 1 is
 /// added and all are normalized: Optuna's default_weights, 1 each up to 25 trials; beyond, the

@@ -13,7 +13,9 @@
 #                instead of ASHA
 #   random_median  random search with search.scheduler: median instead of ASHA (the
 #                random_asha config otherwise)
-#                The last four are not in the default set: name them in ONLY. A tpe_asha.h5
+#   tpe_asha_uni the tpe_asha search with search.tpe.multivariate: false (univariate TPE,
+#                Optuna's default form)
+#                The last five are not in the default set: name them in ONLY. A tpe_asha.h5
 #                left from before 0.2.0 is a finished-first run, though it is labelled
 #                "TPE + ASHA" like the new one.
 #   optuna       Optuna TPE + median pruner with PyTorch (scripts/optuna_search.py, on the
@@ -43,7 +45,7 @@ budget=$(awk -v m="$minutes" 'BEGIN { if (m + 0 <= 0) exit 1; printf "%d", m * 6
   { echo "search_benchmark: MINUTES must be a positive number, got '$minutes'" >&2; exit 2; }
 all_runs="random random_asha tpe_asha optuna"
 # The hpsearch runs, in the order the comparison lists them; known: these and optuna.
-hpsearch_runs="random random_asha random_median tpe_asha tpe_asha_first tpe_asha_equal tpe_median"
+hpsearch_runs="random random_asha random_median tpe_asha tpe_asha_first tpe_asha_equal tpe_asha_uni tpe_median"
 known_runs="$hpsearch_runs optuna"
 runs="${ONLY:-$all_runs}"
 for name in $runs; do
@@ -74,6 +76,7 @@ mkdir -p "$out"
 # $out/<run>.yaml: configs/search_benchmark_<run>.yaml with the seed and, for SPACE=curated,
 # the search space of configs/fashion_mnist_search.yaml.
 # tpe_asha_first, tpe_asha_equal: tpe_asha's config with that search.tpe.ranking;
+# tpe_asha_uni: tpe_asha's config with search.tpe.multivariate: false;
 # tpe_median, random_median: tpe_asha's and random_asha's config with the median scheduler.
 make_config() {
   local source
@@ -92,6 +95,8 @@ config["seed"] = int(seed)
 ranking = {"_equal": "equal_budget", "_first": "finished_first"}.get(name[-6:])
 if ranking:
     config["search"].setdefault("tpe", {})["ranking"] = ranking
+if name.endswith("_uni"):
+    config["search"].setdefault("tpe", {})["multivariate"] = False
 scheduler = "median" if name.endswith("_median") else None
 if scheduler:
     config["search"]["scheduler"] = scheduler
@@ -101,6 +106,7 @@ if space == "curated":
         config["search"]["space"] = yaml.safe_load(f)["search"]["space"]
 with open(target, "w") as f:
     named = f", ranking {ranking}" if ranking else ""
+    named += ", univariate TPE" if name.endswith("_uni") else ""
     named += f", scheduler {scheduler}" if scheduler else ""
     f.write(f"# Written by scripts/search_benchmark.sh from {source}: seed {seed}, "
             f"{space} space{named}\n")
@@ -141,6 +147,7 @@ done
 
 declare -A labels=([random]="random" [random_asha]="random + ASHA" [tpe_asha]="TPE + ASHA"
   [tpe_asha_first]="TPE (finished first) + ASHA" [tpe_asha_equal]="TPE (equal budget) + ASHA"
+  [tpe_asha_uni]="TPE (univariate) + ASHA"
   [tpe_median]="TPE + median" [random_median]="random + median")
 compare=()
 for name in $hpsearch_runs; do

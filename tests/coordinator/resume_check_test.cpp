@@ -85,6 +85,10 @@ TEST(ResumeCheck, NamesAChangedTpeRanking) {
   equal.search.tpe.ranking = TpeRanking::kEqualBudget;
   EXPECT_THAT(identity_changes(search_identity(first, "abc"), search_identity(equal, "abc")),
               ElementsAre("search.tpe.ranking: finished_first -> equal_budget"));
+  SearchConfig univariate = first;
+  univariate.search.tpe.multivariate = false;
+  EXPECT_THAT(identity_changes(search_identity(first, "abc"), search_identity(univariate, "abc")),
+              ElementsAre("search.tpe.multivariate: true -> false"));
 }
 
 TEST(ResumeCheck, KeepWeightsAllIsNamedAsConfigsSayIt) {

@@ -479,8 +479,11 @@ TEST_F(SearchSpace, ParsesTpeOptionsWithOptunasDefaultsButEqualBudget) {
   EXPECT_DOUBLE_EQ(defaults.search.tpe.gamma, 0.1);
   EXPECT_EQ(defaults.search.tpe.candidates, 24);
   EXPECT_EQ(defaults.search.tpe.ranking, TpeRanking::kEqualBudget);
-  const SearchConfig c = load(tpe_search(
-      "  tpe: {startup_trials: 3, gamma: 0.25, candidates: 8, ranking: finished_first}\n"));
+  EXPECT_TRUE(defaults.search.tpe.multivariate);
+  const SearchConfig c = load(
+      tpe_search("  tpe: {startup_trials: 3, gamma: 0.25, candidates: 8, ranking: finished_first,"
+                 " multivariate: false}\n"));
+  EXPECT_FALSE(c.search.tpe.multivariate);
   EXPECT_EQ(c.search.tpe.startup_trials, 3);
   EXPECT_DOUBLE_EQ(c.search.tpe.gamma, 0.25);
   EXPECT_EQ(c.search.tpe.candidates, 8);
@@ -495,6 +498,8 @@ TEST_F(SearchSpace, RejectsBadTpeOptions) {
   EXPECT_THAT(error(tpe_search("  tpe: {ranking: bohb}\n")),
               HasSubstr(at(9) + "search.tpe.ranking: must be one of: finished_first, "
                                 "equal_budget (got 'bohb')"));
+  EXPECT_THAT(error(tpe_search("  tpe: {multivariate: sometimes}\n")),
+              HasSubstr(at(9) + "search.tpe.multivariate"));
   EXPECT_THAT(error(tpe_search("  tpe: {gamma: 1.5}\n")),
               HasSubstr(at(9) + "search.tpe.gamma: must be in (0, 1], got '1.5'"));
   EXPECT_THAT(error(tpe_search("  tpe: {rankng: equal_budget}\n")),
