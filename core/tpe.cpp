@@ -467,6 +467,39 @@ void snap(const std::vector<ParamSpec>& space, const std::vector<Dim>& dims, Poi
   }
 }
 
+/// A candidate point and its score, log l(x) - log g(x).
+struct Scored {
+  Point point;
+  double score = -std::numeric_limits<double>::infinity();
+};
+
+/// The candidate rounds both forms share, from round `first_round` on: each round scores
+/// `candidates` points from `draw(round, score)` and returns the best that is not a near
+/// duplicate of a running point; rounds below kRoundsFromBelow draw from l(x), the next
+/// kRoundsFromPrior uniformly. If every round fails, the best point seen, `seen` included (with
+/// no point in `seen`, the first candidate counts as seen).
+template <typename Draw>
+Point best_free_candidate(int first_round, Scored seen, const std::vector<Dim>& dims,
+                          const std::vector<Point>& running_points, std::size_t candidates,
+                          const Draw& draw) {
+  for (int round = first_round; round < kRoundsFromBelow + kRoundsFromPrior; ++round) {
+    Scored best;
+    bool found = false;
+    for (std::size_t c = 0; c < candidates; ++c) {
+      double score = 0.0;
+      Point x = draw(round, score);
+      if (seen.point.empty() || score > seen.score) seen = {x, score};
+      if (!near_any(dims, x, running_points) && (!found || score > best.score)) {
+        best = {std::move(x), score};
+        found = true;
+      }
+    }
+    if (found) return best.point;
+  }
+  // Every point of the space is (near) running, e.g. a few choices all in flight.
+  return seen.point;
+}
+
 /// Multivariate TPE: of `candidates` points drawn from l(x), the one with the largest
 /// log l(x) - log g(x) that is not a near duplicate of a running point; if every candidate is,
 /// another round, up to kRoundsFromBelow rounds from l(x) and then kRoundsFromPrior drawn
@@ -478,36 +511,22 @@ Point draw_multivariate(const std::vector<ParamSpec>& space, const std::vector<D
                         Rng& rng) {
   const ParzenEstimator l(dims, below, Widths::kScott);
   const ParzenEstimator g(dims, above, Widths::kScott);
-  Point best_any;  // the best candidate, duplicate or not
-  double best_any_score = -std::numeric_limits<double>::infinity();
-  for (int round = 0; round < kRoundsFromBelow + kRoundsFromPrior; ++round) {
-    Point best;
-    double best_score = -std::numeric_limits<double>::infinity();
-    bool found = false;
-    for (std::size_t c = 0; c < candidates; ++c) {
-      Point x = round < kRoundsFromBelow ? l.draw(rng) : draw_uniform(dims, rng);
-      snap(space, dims, x);
-      const double score = l.log_density(x) - g.log_density(x);
-      if ((round == 0 && c == 0) || score > best_any_score) {
-        best_any = x;
-        best_any_score = score;
-      }
-      if (!near_any(dims, x, running_points) && (!found || score > best_score)) {
-        best = std::move(x);
-        best_score = score;
-        found = true;
-      }
-    }
-    if (found) return best;
-  }
-  // Every point of the space is (near) running, e.g. a few choices all in flight.
-  return best_any;
+  return best_free_candidate(
+      0, {}, dims, running_points, candidates, [&](int round, double& score) {
+        Point x = round < kRoundsFromBelow ? l.draw(rng) : draw_uniform(dims, rng);
+        snap(space, dims, x);
+        score = l.log_density(x) - g.log_density(x);
+        return x;
+      });
 }
 
 /// Univariate TPE (Optuna's default): every searched parameter has its own l and g over its
 /// values alone, and takes the best of `candidates` draws from its l by its own ratio. If the
-/// point so built is a near duplicate of a running one, another round, drawn as in
-/// draw_multivariate; if every round gives one, the first round's point.
+/// point so built is a near duplicate of a running one, the search goes on as
+/// draw_multivariate's rounds do, each of `candidates` points drawing every parameter from its
+/// own l (or uniformly, in the later rounds) and scored by the sum of the parameters' log
+/// ratios: re-taking each parameter's best would rebuild the same point where the parameters
+/// have few values. If every round fails, the best point seen, the first one included.
 Point draw_univariate(const std::vector<ParamSpec>& space, const std::vector<Dim>& dims,
                       const std::vector<const Point*>& below,
                       const std::vector<const Point*>& above,
@@ -528,30 +547,42 @@ Point draw_univariate(const std::vector<ParamSpec>& space, const std::vector<Dim
     l.emplace_back(alone[s], below, Widths::kNeighbours);
     g.emplace_back(alone[s], above, Widths::kNeighbours);
   }
+  Point constants(dims.size(), 0.0);
+  for (std::size_t i = 0; i < dims.size(); ++i)
+    if (dims[i].kind == Dim::Kind::kConstant) constants[i] = dims[i].lo;
+  // Parameter s's value from one draw (from its l, or uniform) and that value's log ratio.
+  const auto draw_one = [&](std::size_t s, bool from_below, double& value) {
+    Point y = from_below ? l[s].draw(rng) : draw_uniform(alone[s], rng);
+    snap(space, alone[s], y);
+    value = y[searched[s]];
+    return l[s].log_density(y) - g[s].log_density(y);
+  };
 
-  Point first;
-  for (int round = 0; round < kRoundsFromBelow + kRoundsFromPrior; ++round) {
-    Point x(dims.size(), 0.0);
-    for (std::size_t i = 0; i < dims.size(); ++i)
-      if (dims[i].kind == Dim::Kind::kConstant) x[i] = dims[i].lo;
-    for (std::size_t s = 0; s < searched.size(); ++s) {
-      const std::size_t i = searched[s];
-      double best_score = -std::numeric_limits<double>::infinity();
-      for (std::size_t c = 0; c < candidates; ++c) {
-        Point y = round < kRoundsFromBelow ? l[s].draw(rng) : draw_uniform(alone[s], rng);
-        snap(space, alone[s], y);
-        const double score = l[s].log_density(y) - g[s].log_density(y);
-        if (c == 0 || score > best_score) {
-          x[i] = y[i];
-          best_score = score;
-        }
+  // Optuna's draw: each parameter's best candidate.
+  Point best_any = constants;
+  double best_any_score = 0.0;
+  for (std::size_t s = 0; s < searched.size(); ++s) {
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < candidates; ++c) {
+      double value = 0.0;
+      const double score = draw_one(s, true, value);
+      if (c == 0 || score > best_score) {
+        best_any[searched[s]] = value;
+        best_score = score;
       }
     }
-    if (!near_any(dims, x, running_points)) return x;
-    if (round == 0) first = std::move(x);
+    best_any_score += best_score;
   }
-  // Every point of the space is (near) running, e.g. a few choices all in flight.
-  return first;
+  if (!near_any(dims, best_any, running_points)) return best_any;
+
+  return best_free_candidate(1, {best_any, best_any_score}, dims, running_points, candidates,
+                             [&](int round, double& score) {
+                               Point x = constants;
+                               score = 0.0;
+                               for (std::size_t s = 0; s < searched.size(); ++s)
+                                 score += draw_one(s, round < kRoundsFromBelow, x[searched[s]]);
+                               return x;
+                             });
 }
 
 }  // namespace

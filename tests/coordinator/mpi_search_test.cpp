@@ -565,6 +565,15 @@ TEST_F(MpiSearch, CheckPrintsThePlanWithoutTraining) {
   EXPECT_THAT(r.output, HasSubstr("train: 225 samples x 4 features, 3 classes"));
   EXPECT_THAT(r.output, HasSubstr("trial 0: learning_rate="));
   EXPECT_THAT(r.output, HasSubstr("... 2 more"));
+  std::string univariate = kTpeAshaSearch;
+  univariate.replace(univariate.find("tpe: {startup_trials: 4}"), 24,
+                     "tpe: {startup_trials: 4, multivariate: false}");
+  write_text(dir_.file("univariate.yaml"), univariate);
+  const CommandResult tpe =
+      shell(std::string(HPSEARCH_BINARY) + " check " + dir_.file("univariate.yaml"));
+  EXPECT_EQ(tpe.exit_code, 0) << tpe.output;
+  EXPECT_THAT(tpe.output, HasSubstr("tpe: startup_trials 4, gamma 0.1, candidates 24, ranking "
+                                    "equal_budget, univariate"));
 }
 
 }  // namespace

@@ -168,48 +168,57 @@ TEST(TpeSampler, ValuesKeepTheFormsTypesAndRanges) {
       range("momentum", ParamForm::kUniform, 0.5, 0.5),
       range("l2", ParamForm::kUniform, 0.0, 1e-3),
   };
-  TpeSettings settings;
-  settings.startup_trials = 5;
-  TpeSampler sampler(space, settings, 3, true);
-  // Rewards the ends of the ranges, so the estimators crowd against the bounds.
-  const auto value = [](const Point& p) {
-    return std::get<double>(p[0].second) + static_cast<double>(std::get<int64_t>(p[1].second)) +
-           std::get<double>(p[7].second);
-  };
-  for (int64_t id = 0; id < 30; ++id) {
-    const Point p = sampler.sample(id, {});
-    sampler.observe(completed(id, p, value(p)));
-  }
-  const Point reference = random_values(space, 3, 0);
-  std::set<int64_t> units;
-  std::set<Widths> hidden;
-  for (int64_t id = 30; id < 330; ++id) {
-    const Point p = sampler.sample(id, {});
-    ASSERT_EQ(p.size(), space.size());
-    for (std::size_t i = 0; i < space.size(); ++i) {
-      EXPECT_EQ(p[i].first, space[i].name);
-      EXPECT_EQ(p[i].second.index(), reference[i].second.index()) << space[i].name;
+  for (const bool multivariate : {true, false}) {
+    SCOPED_TRACE(multivariate ? "multivariate" : "univariate");
+    TpeSettings settings;
+    settings.startup_trials = 5;
+    settings.multivariate = multivariate;
+    TpeSampler sampler(space, settings, 3, true);
+    // Rewards the ends of the ranges, so the estimators crowd against the bounds.
+    const auto value = [](const Point& p) {
+      return std::get<double>(p[0].second) + static_cast<double>(std::get<int64_t>(p[1].second)) +
+             std::get<double>(p[7].second);
+    };
+    for (int64_t id = 0; id < 30; ++id) {
+      const Point p = sampler.sample(id, {});
+      sampler.observe(completed(id, p, value(p)));
     }
-    const double lr = std::get<double>(p[0].second);
-    EXPECT_GE(lr, 1e-4);
-    EXPECT_LE(lr, 1e-1);
-    const int64_t u = std::get<int64_t>(p[1].second);
-    EXPECT_GE(u, 1);
-    EXPECT_LE(u, 3);
-    units.insert(u);
-    hidden.insert(std::get<Widths>(p[2].second));
-    EXPECT_EQ(std::get<double>(p[3].second), 0.2);
-    const int64_t batch = std::get<int64_t>(p[4].second);
-    EXPECT_TRUE(batch == 32 || batch == 64);
-    const std::string optimizer = std::get<std::string>(p[5].second);
-    EXPECT_TRUE(optimizer == "sgd" || optimizer == "adam");
-    EXPECT_EQ(std::get<double>(p[6].second), 0.5);
-    const double l2 = std::get<double>(p[7].second);
-    EXPECT_GE(l2, 0.0);
-    EXPECT_LE(l2, 1e-3);
+    const Point reference = random_values(space, 3, 0);
+    std::set<int64_t> units;
+    std::set<Widths> hidden;
+    for (int64_t id = 30; id < 330; ++id) {
+      const Point p = sampler.sample(id, {});
+      ASSERT_EQ(p.size(), space.size());
+      for (std::size_t i = 0; i < space.size(); ++i) {
+        EXPECT_EQ(p[i].first, space[i].name);
+        EXPECT_EQ(p[i].second.index(), reference[i].second.index()) << space[i].name;
+      }
+      const double lr = std::get<double>(p[0].second);
+      EXPECT_GE(lr, 1e-4);
+      EXPECT_LE(lr, 1e-1);
+      const int64_t u = std::get<int64_t>(p[1].second);
+      EXPECT_GE(u, 1);
+      EXPECT_LE(u, 3);
+      units.insert(u);
+      hidden.insert(std::get<Widths>(p[2].second));
+      EXPECT_EQ(std::get<double>(p[3].second), 0.2);
+      const int64_t batch = std::get<int64_t>(p[4].second);
+      EXPECT_TRUE(batch == 32 || batch == 64);
+      const std::string optimizer = std::get<std::string>(p[5].second);
+      EXPECT_TRUE(optimizer == "sgd" || optimizer == "adam");
+      EXPECT_EQ(std::get<double>(p[6].second), 0.5);
+      const double l2 = std::get<double>(p[7].second);
+      EXPECT_GE(l2, 0.0);
+      EXPECT_LE(l2, 1e-3);
+    }
+    if (multivariate) {
+      EXPECT_EQ(units, (std::set<int64_t>{1, 2, 3}));
+      EXPECT_EQ(hidden.size(), 2U);
+    } else {
+      // Each parameter takes its own best candidate: units, rewarded alone, stays at 3.
+      EXPECT_EQ(units, (std::set<int64_t>{3}));
+    }
   }
-  EXPECT_EQ(units, (std::set<int64_t>{1, 2, 3}));
-  EXPECT_EQ(hidden.size(), 2U);
 }
 
 /// Mean over `seeds` searches of the best benchmark_score found in `trials` sequential trials
@@ -331,6 +340,32 @@ TEST(TpeSampler, UnivariateDrawsEachParameterOnItsOwn) {
   const int joint = off_diagonal({}), alone = off_diagonal(univariate());
   EXPECT_LT(joint, 30) << "multivariate: " << joint << " of 200 off the diagonal";
   EXPECT_GT(alone, 150) << "univariate: " << alone << " of 200 off the diagonal";
+}
+
+// The univariate estimators use the neighbour widths. Twenty good trials packed in [0.45, 0.55]
+// (with candidates 1 a sample is a plain draw from l(x)): their neighbour widths are all the
+// floor, 1/22, so about 90% of draws land in [0.4, 0.6]; Scott's rule gives 0.11 and about 60%.
+TEST(TpeSampler, UnivariateKernelsTakeTheNeighbourWidths) {
+  const std::vector<ParamSpec> space = {range("dropout", ParamForm::kUniform, 0.0, 1.0)};
+  const auto inside = [&](bool multivariate) {
+    TpeSettings settings;
+    settings.startup_trials = 0;
+    settings.gamma = 1.0;
+    settings.candidates = 1;
+    settings.multivariate = multivariate;
+    TpeSampler sampler(space, settings, 21, true);
+    for (int64_t id = 0; id < 20; ++id)
+      sampler.observe(completed(id, {{"dropout", 0.45 + 0.005 * static_cast<double>(id)}}, 1.0));
+    int count = 0;
+    for (int64_t id = 100; id < 600; ++id) {
+      const double x = std::get<double>(sampler.sample(id, {})[0].second);
+      count += x >= 0.4 && x <= 0.6 ? 1 : 0;
+    }
+    return count;
+  };
+  const int neighbours = inside(false), scott = inside(true);
+  EXPECT_GT(neighbours, 420) << neighbours << " of 500";
+  EXPECT_LT(scott, 350) << scott << " of 500";
 }
 
 // Figures from Optuna 3.1's _ParzenEstimator(multivariate=False, consider_endpoints=False):
@@ -611,23 +646,29 @@ TEST(TpeSampler, ReturnsTheOnlyPointThatIsNotRunning) {
   const std::vector<ParamSpec> space = {
       range("units", ParamForm::kIntUniform, 1, 4),
       choice("activation", {std::string("relu"), std::string("tanh")})};
-  TpeSettings settings;
-  settings.startup_trials = 2;
-  TpeSampler sampler(space, settings, 9, true);
   std::vector<Point> all;
   for (int64_t units = 1; units <= 4; ++units)
     for (const char* activation : {"relu", "tanh"})
       all.push_back({{"units", units}, {"activation", std::string(activation)}});
-  // The best trial sits at 4 units, relu; every point but 1 unit, tanh is running.
-  sampler.observe(completed(0, all[6], 1.0));
-  sampler.observe(completed(1, all[1], 0.0));
-  std::vector<Point> running = all;
-  running.erase(running.begin() + 1);
-  for (int64_t id = 2; id < 12; ++id) EXPECT_TRUE(sampler.sample(id, running) == all[1]);
-  // With everything running it still answers with a valid point.
-  for (int64_t id = 2; id < 12; ++id) {
-    const Point p = sampler.sample(id, all);
-    EXPECT_TRUE(std::find(all.begin(), all.end(), p) != all.end());
+  // Univariate TPE takes each parameter's best value, here 4 units and relu, whatever round it
+  // is in, so it must search on in joint points to find the free one.
+  for (const bool multivariate : {true, false}) {
+    SCOPED_TRACE(multivariate ? "multivariate" : "univariate");
+    TpeSettings settings;
+    settings.startup_trials = 2;
+    settings.multivariate = multivariate;
+    TpeSampler sampler(space, settings, 9, true);
+    // The best trial sits at 4 units, relu; every point but 1 unit, tanh is running.
+    sampler.observe(completed(0, all[6], 1.0));
+    sampler.observe(completed(1, all[1], 0.0));
+    std::vector<Point> running = all;
+    running.erase(running.begin() + 1);
+    for (int64_t id = 2; id < 12; ++id) EXPECT_TRUE(sampler.sample(id, running) == all[1]);
+    // With everything running it still answers with a valid point.
+    for (int64_t id = 2; id < 12; ++id) {
+      const Point p = sampler.sample(id, all);
+      EXPECT_TRUE(std::find(all.begin(), all.end(), p) != all.end());
+    }
   }
 }
 
