@@ -33,12 +33,10 @@ std::vector<double> tpe_neighbour_widths(const std::vector<double>& centres, dou
   const std::size_t last = order.size() - 1;
   for (std::size_t r = 0; r < order.size(); ++r) {
     if (order[r] == centres.size()) continue;  // the prior is always as wide as the range
-    const double left = r == 0 ? mus[order[0]] - lo : mus[order[r]] - mus[order[r - 1]];
-    const double right = r == last ? hi - mus[order[last]] : mus[order[r + 1]] - mus[order[r]];
-    double sigma = std::max(left, right);
-    // consider_endpoints=False: the outermost kernels look only inwards.
-    if (r == 0) sigma = right;
-    if (r == last) sigma = left;
+    // consider_endpoints=False: the outermost kernels look only inwards, so the range's ends
+    // never count as neighbours.
+    const auto gap = [&](std::size_t a) { return mus[order[a + 1]] - mus[order[a]]; };
+    const double sigma = r == 0 ? gap(0) : r == last ? gap(r - 1) : std::max(gap(r - 1), gap(r));
     widths[order[r]] = std::clamp(sigma, floor, width);
   }
   return widths;

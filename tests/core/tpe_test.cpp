@@ -292,23 +292,6 @@ TEST(TpeSampler, UnivariateDrawsDifferFromMultivariateButRepeat) {
   EXPECT_GE(differing, 18);
 }
 
-TEST(TpeSampler, UnivariateNeverReturnsANearDuplicateOfARunningPoint) {
-  const TpeSampler sampler = fed_sampler(11, 20, univariate());
-  std::vector<Point> running;
-  for (int64_t id = 20; id < 28; ++id) {
-    const Point p = sampler.sample(id, running);
-    for (const Point& r : running) EXPECT_FALSE(sampler.near_duplicate(p, r)) << "trial " << id;
-    running.push_back(p);
-  }
-  for (int64_t id = 28; id < 128; ++id) {
-    const Point p = sampler.sample(id, running);
-    for (const Point& r : running) EXPECT_FALSE(sampler.near_duplicate(p, r)) << "trial " << id;
-    // The point it would have drawn alone is running: it must move.
-    const Point alone = sampler.sample(id, {});
-    EXPECT_FALSE(sampler.near_duplicate(alone, sampler.sample(id, {alone}))) << "trial " << id;
-  }
-}
-
 // Each parameter is drawn on its own. The good trials sit near (0.1, 0.1) and (0.9, 0.9), the
 // bad ones near (0.1, 0.9). Multivariate TPE draws near a good pair; univariate TPE sees, per
 // parameter, bad trials at dropout 0.1 and at momentum 0.9, so it draws dropout near 0.9 and
@@ -587,16 +570,24 @@ TEST(TpeSampler, IntegersRoundToEqualShares) {
 }
 
 TEST(TpeSampler, NeverReturnsANearDuplicateOfARunningPoint) {
-  const TpeSampler sampler = fed_sampler(11, 20);
-  std::vector<Point> running;
-  for (int64_t id = 20; id < 28; ++id) {
-    const Point p = sampler.sample(id, running);
-    for (const Point& r : running) EXPECT_FALSE(sampler.near_duplicate(p, r)) << "trial " << id;
-    running.push_back(p);
-  }
-  for (int64_t id = 28; id < 228; ++id) {
-    const Point p = sampler.sample(id, running);
-    for (const Point& r : running) EXPECT_FALSE(sampler.near_duplicate(p, r)) << "trial " << id;
+  for (const bool multivariate : {true, false}) {
+    SCOPED_TRACE(multivariate ? "multivariate" : "univariate");
+    TpeSettings settings;
+    settings.multivariate = multivariate;
+    const TpeSampler sampler = fed_sampler(11, 20, settings);
+    std::vector<Point> running;
+    for (int64_t id = 20; id < 28; ++id) {
+      const Point p = sampler.sample(id, running);
+      for (const Point& r : running) EXPECT_FALSE(sampler.near_duplicate(p, r)) << "trial " << id;
+      running.push_back(p);
+    }
+    for (int64_t id = 28; id < 228; ++id) {
+      const Point p = sampler.sample(id, running);
+      for (const Point& r : running) EXPECT_FALSE(sampler.near_duplicate(p, r)) << "trial " << id;
+      // The point it would have drawn alone is running: it must move.
+      const Point alone = sampler.sample(id, {});
+      EXPECT_FALSE(sampler.near_duplicate(alone, sampler.sample(id, {alone}))) << "trial " << id;
+    }
   }
 }
 
