@@ -133,6 +133,17 @@ TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string&
                            "newer hpsearch)\n(start a new search with another --out, or --force)");
 }
 
+SearchConfig recorded_search_config(const ResultsReader& recorded, DataFiles files) {
+  const std::string text = recorded.attribute("config");
+  SearchConfig config = parse_search_config(text, recorded.path() + " (recorded config)",
+                                            recorded.attribute("config_dir"), files);
+  if (config.search.strategy == SearchStrategy::kTpe)
+    config.search.tpe.ranking = recorded_tpe_ranking(
+        recorded.has_attribute("tpe_ranking") ? recorded.attribute("tpe_ranking") : "", text,
+        config.search.tpe.ranking, recorded.path());
+  return config;
+}
+
 std::vector<std::string> summary_problems(const std::vector<SummaryRow>& rows,
                                           int64_t trials_total) {
   std::vector<std::string> problems;

@@ -25,6 +25,12 @@ TpeRanking legacy_tpe_ranking(const std::string& config_text, TpeRanking parsed)
 TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string& config_text,
                                 TpeRanking parsed, const std::string& where);
 
+/// The config a recorded search ran with: the file's config text, parsed with its data files
+/// checked or not as `files` says, and for a TPE search the ranking it ran with
+/// (recorded_tpe_ranking), whatever today's default.
+SearchConfig recorded_search_config(const ResultsReader& recorded,
+                                    DataFiles files = DataFiles::kCheck);
+
 /// What differs between a recorded search and the one asked to resume it, one line per key
 /// ("search.space.learning_rate: log_uniform [0.0001, 0.01] -> log_uniform [0.0001, 0.1]");
 /// empty when the search can resume.

@@ -115,13 +115,7 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     const ResultsReader recorded(options.output);  // refuses foreign and corrupt files
     plan.data = prepare(plan.config);
     plan.fingerprint = fingerprint(plan.data);
-    SearchConfig before =
-        parse_search_config(recorded.attribute("config"), options.output + " (recorded config)",
-                            recorded.attribute("config_dir"));
-    if (before.search.strategy == SearchStrategy::kTpe)  // as it ran, whatever today's default
-      before.search.tpe.ranking = recorded_tpe_ranking(
-          recorded.has_attribute("tpe_ranking") ? recorded.attribute("tpe_ranking") : "",
-          recorded.attribute("config"), before.search.tpe.ranking, options.output);
+    SearchConfig before = recorded_search_config(recorded);  // TPE ranked as it ran
     const auto changes =
         identity_changes(search_identity(before, recorded.attribute("data_fingerprint")),
                          search_identity(plan.config, plan.fingerprint));

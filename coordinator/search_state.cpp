@@ -49,9 +49,10 @@ void SearchState::observe(int64_t id, const std::vector<ParamAssignment>& values
   tpe_->observe(std::move(o));
 }
 
-void SearchState::replay(const ResultsReader& recorded) {
+void SearchState::replay(const ResultsReader& recorded, int64_t before) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (const SummaryRow& row : recorded.summary()) {
+    if (row.trial >= before) continue;
     const h5::Group group = recorded.trial_group(row.trial);
     const auto best_value = group.read_attribute<double>("best_value");
     // A trial without a history (one that failed before its first epoch) has no curve.
@@ -114,5 +115,7 @@ size_t SearchState::running() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return running_.size();
 }
+
+const TpeSampler* SearchState::tpe() const { return tpe_ ? &*tpe_ : nullptr; }
 
 }  // namespace hps

@@ -5,6 +5,7 @@
 // finished() run on the dispatching thread, judge() also on rank 0's training thread, so the
 // state is guarded by a mutex.
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,8 +23,9 @@ class SearchState {
   explicit SearchState(const SearchConfig& config);
 
   /// Rebuilds what a resumed search had learned from its recorded trials: TPE's observations
-  /// and the scheduler's rung values (from each trial's history).
-  void replay(const ResultsReader& recorded);
+  /// and the scheduler's rung values (from each trial's history). `before`: only the trials
+  /// with smaller ids, as the search knew them early on (tests/benchmarks/tpe_draws.cpp).
+  void replay(const ResultsReader& recorded, int64_t before = std::numeric_limits<int64_t>::max());
 
   /// Trial `id`'s assignment: TPE's point given the trials now running, or trial_values().
   /// The trial counts as running until finished(). Throws ConfigError for an invalid
@@ -39,6 +41,10 @@ class SearchState {
 
   /// How many trials were made and have not finished (TPE's constant liar sees their points).
   size_t running() const;
+
+  /// The TPE sampler (nullptr unless the strategy is tpe), for tools that ask it for points
+  /// without running trials. Not guarded: not while a search runs.
+  const TpeSampler* tpe() const;
 
  private:
   /// Tells TPE about a finished trial; `curve` is its monitored value after each epoch.

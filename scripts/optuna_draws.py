@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Replays the first trials of an hpsearch search result to Optuna's TPESampler and counts how
-often it proposes a value below a threshold, beside how often hpsearch drew one afterwards.
+often it proposes a value below a threshold, beside how often hpsearch's own TPE proposes one
+from the same trials and how often hpsearch drew one afterwards.
 
 Usage:
   /usr/bin/python3 scripts/optuna_draws.py RESULT.h5 --first N [--param learning_rate]
-      [--below 1e-4] [--draws 200]
+      [--below 1e-4] [--draws 200] [--tpe-draws build/tests/tpe_draws]
 
 Trials 0 to N-1 of RESULT.h5 (a TPE + ASHA search, read by scripts/tpe_replay.py's reader)
 become Optuna trials: finished ones COMPLETE with their best monitored value, pruned ones PRUNED
@@ -12,13 +13,24 @@ with their running best per epoch as intermediate values; failed and diverged on
 out. The space is the file's config, turned into distributions as scripts/optuna_search.py
 suggests them. For univariate and for multivariate TPE
 (Optuna's defaults otherwise), each of --draws fresh studies with its own sampler seed asks
-for one point; the script prints how many of them put PARAM below the threshold, and how many
-of hpsearch's own trials from N on did. Optuna ranks pruned trials by its own rule, not by
-hpsearch's equal budget, so the comparison is of the two samplers' habits, not a replay of
-hpsearch's draws.
+for one point; the script prints how many of them put PARAM below the threshold.
+
+Optuna before 3.5 scores its numeric kernels without the 1 / sigma of a normal density
+(`_truncnorm.logpdf` leaves out log(scale): Optuna issue #5109, fixed by pull request #5110),
+so its l(x) / g(x) is not the ratio of the two Parzen densities. Where the installed Optuna
+has that bug (Debian 12's 3.1 does), the script asks it a second time with the fix applied in
+this process (log(scale) subtracted, as #5110 does), which is the density hpsearch uses.
+
+Then it runs tests/benchmarks/tpe_draws (built with the benchmarks; --tpe-draws names it),
+which asks hpsearch's TPE for the same number of points from the same trials, ranked as that
+search ranked them, and prints how many of hpsearch's own trials from N on drew a value below
+the threshold. Optuna ranks pruned trials by its own rule, not by hpsearch's equal budget; the
+two agree once enough trials ran to the end (see scripts/tpe_replay.py).
 """
 import argparse
+import contextlib
 import math
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -30,13 +42,42 @@ import optuna_search as peer  # noqa: E402  the benchmark's Optuna side: its spa
 import tpe_replay  # noqa: E402  the result-file reader
 
 try:
+    import numpy as np
     import optuna
+    from optuna.samplers._tpe import _truncnorm
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
     from optuna.trial import TrialState, create_trial
 except ImportError:
     sys.exit("optuna_draws: needs Optuna: apt-get install python3-optuna")
 
 PROGRAM = "optuna_draws"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def logpdf_lacks_scale():
+    """Whether the installed Optuna's truncated-normal logpdf leaves out log(scale) (#5109)."""
+    got = _truncnorm.logpdf(np.array([0.0]), -np.inf, np.inf, loc=0.0, scale=2.0)[0]
+    return abs(got + 0.5 * math.log(2 * math.pi)) < 1e-9
+
+
+@contextlib.contextmanager
+def scaled_logpdf(active):
+    """Optuna's logpdf with pull request #5110's fix (minus log(scale)) while active."""
+    if not active:
+        yield
+        return
+    unscaled = _truncnorm.logpdf
+
+    def fixed(x, a, b, loc=0, scale=1):
+        return unscaled(x, a, b, loc, scale) - np.log(scale)
+
+    _truncnorm.logpdf = fixed
+    try:
+        yield
+    finally:
+        _truncnorm.logpdf = unscaled
 
 
 def distributions(space, where):
@@ -73,6 +114,8 @@ def main():
     parser.add_argument("--param", default="learning_rate")
     parser.add_argument("--below", type=float, default=1e-4)
     parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--tpe-draws", default=str(ROOT / "build" / "tests" / "tpe_draws"),
+                        help="hpsearch's tests/benchmarks/tpe_draws program")
     args = parser.parse_args()
     if args.first < 1 or args.draws < 1:
         sys.exit(f"{PROGRAM}: --first and --draws must be at least 1")
@@ -106,18 +149,31 @@ def main():
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.simplefilter("ignore")  # multivariate=True is marked experimental
-    for multivariate in (False, True):
-        low = 0
-        for seed in range(args.draws):
-            sampler = optuna.samplers.TPESampler(seed=seed, multivariate=multivariate)
-            study = optuna.create_study(direction="maximize" if maximize else "minimize",
-                                        sampler=sampler)
-            study.add_trials(trials)
-            low += study.ask(dists).params[args.param] < args.below
-        kind = "multivariate" if multivariate else "univariate"
-        print(f"Optuna {optuna.__version__} TPE, {kind}, on trials 0 to {args.first - 1} "
-              f"({len(trials)} usable): {args.param} < {args.below:g} in {low} of {args.draws} "
-              f"proposals ({low / args.draws:.1%})")
+    versions = [f"Optuna {optuna.__version__}"]
+    if logpdf_lacks_scale():
+        versions.append(f"Optuna {optuna.__version__} with #5110's logpdf")
+    for version in versions:
+        with scaled_logpdf(version != versions[0]):
+            for multivariate in (False, True):
+                low = 0
+                for seed in range(args.draws):
+                    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=multivariate)
+                    study = optuna.create_study(
+                        direction="maximize" if maximize else "minimize", sampler=sampler)
+                    study.add_trials(trials)
+                    low += study.ask(dists).params[args.param] < args.below
+                kind = "multivariate" if multivariate else "univariate"
+                print(f"{version} TPE, {kind}, on trials 0 to {args.first - 1} "
+                      f"({len(trials)} usable): {args.param} < {args.below:g} in {low} of "
+                      f"{args.draws} proposals ({low / args.draws:.1%})")
+    sys.stdout.flush()
+    if Path(args.tpe_draws).is_file():
+        done = subprocess.run([args.tpe_draws, args.result, str(args.first), str(args.draws),
+                               args.param, repr(args.below)], check=False)
+        if done.returncode != 0:
+            sys.exit(f"{PROGRAM}: {args.tpe_draws} failed (exit {done.returncode})")
+    else:
+        print(f"({args.tpe_draws} is not built: scripts/build.sh builds it)")
     later = [float(r["params"][args.param]) for i, r in rows.items() if i >= args.first]
     below = sum(v < args.below for v in later)
     print(f"hpsearch drew {args.param} < {args.below:g} in {below} of its {len(later)} trials from "

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "core/results_file.hpp"
 #include "test_util.hpp"
 
 namespace hps {
@@ -174,6 +177,31 @@ TEST(ResumeCheck, RecordedRankingIsTheAttributeWhenThereIsOne) {
                  "finished_first (a damaged file, or one from a newer hpsearch)\n"
                  "(start a new search with another --out, or --force)");
   }
+}
+
+// The config a file recorded, with the ranking the search ran with rather than today's default.
+TEST(ResumeCheck, RecordedSearchConfigRanksAsTheSearchRan) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("d.csv"), "a,b,label\n1,2,0\n2,1,1\n3,3,0\n0,1,1\n");
+  SearchConfig config = parse_search_config(
+      "data:\n  train: {format: csv, path: d.csv, label_column: label}\n"
+      "search:\n  strategy: tpe\n  trials: 4\n  space:\n    dropout: {uniform: [0.0, 0.5]}\n",
+      "s.yaml", dir.path());
+  ASSERT_EQ(config.search.tpe.ranking, kDefault);
+  config.search.tpe.ranking = TpeRanking::kFinishedFirst;  // not the text's: the attribute's
+  const std::string path = dir.file("r.h5");
+  {
+    ResultsWriter writer(path, config, 1, Scaler{}, 2, 2, 2);
+    writer.finish("interrupted", 0.0);
+  }
+  std::filesystem::remove(dir.file("d.csv"));  // the data moved since
+  const ResultsReader recorded(path);
+  const SearchConfig read = recorded_search_config(recorded, DataFiles::kSkip);
+  EXPECT_EQ(read.search.strategy, SearchStrategy::kTpe);
+  EXPECT_EQ(read.search.tpe.ranking, TpeRanking::kFinishedFirst);
+  ASSERT_EQ(read.search.space.size(), 1u);
+  EXPECT_EQ(read.search.space[0].name, "dropout");
+  EXPECT_THROW(recorded_search_config(recorded), ConfigError) << "data files are checked";
 }
 
 }  // namespace

@@ -174,6 +174,36 @@ TEST(SearchState, ResumeReplaysTpeObservationsAndAshaRungs) {
   EXPECT_FALSE(fresh.judge({3, r}).prune) << "first at the rung";
 }
 
+// replay(before): what the search knew when trial `before` was made, and nothing after it.
+TEST(SearchState, ReplayBeforeAnIdSeesOnlyTheTrialsBeforeIt) {
+  TempDir dir;
+  const SearchConfig config = tpe_asha_config(/*startup=*/3);
+  const std::string path = dir.file("search.h5");
+  {
+    SearchState state(config);
+    record_trials(config, state, path, 8, fake_outcome);
+  }
+  SearchState early(config);
+  early.replay(ResultsReader(path), /*before=*/5);
+  ASSERT_NE(early.tpe(), nullptr);
+  EXPECT_EQ(early.tpe()->observed(), 5);
+  SearchState live(config);  // the same search, stopped after trial 4
+  for (int64_t id = 0; id < 5; ++id) {
+    const TrialAssignment trial = live.make(id);
+    TrialOutcome outcome = fake_outcome(trial);
+    live.finished(trial, outcome);
+  }
+  EXPECT_EQ(early.make(5).training.optimizer.learning_rate,
+            live.make(5).training.optimizer.learning_rate);
+  SearchState all(config);
+  all.replay(ResultsReader(path));
+  EXPECT_EQ(all.tpe()->observed(), 8);
+
+  SearchConfig random = config;
+  random.search.strategy = SearchStrategy::kRandom;
+  EXPECT_EQ(SearchState(random).tpe(), nullptr);
+}
+
 // Trial 0 diverges in its first epoch: its validation loss is NaN but its accuracy (0.95) is
 // finite. The live run never reported that epoch to ASHA, so a resumed one must not either.
 TrialOutcome diverged_outcome(const TrialAssignment& trial) {
