@@ -28,7 +28,6 @@ the threshold. Optuna ranks pruned trials by its own rule, not by hpsearch's equ
 two agree once enough trials ran to the end (see scripts/tpe_replay.py).
 """
 import argparse
-import contextlib
 import math
 import subprocess
 import sys
@@ -42,9 +41,7 @@ import optuna_search as peer  # noqa: E402  the benchmark's Optuna side: its spa
 import tpe_replay  # noqa: E402  the result-file reader
 
 try:
-    import numpy as np
     import optuna
-    from optuna.samplers._tpe import _truncnorm
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
     from optuna.trial import TrialState, create_trial
 except ImportError:
@@ -54,30 +51,6 @@ PROGRAM = "optuna_draws"
 
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def logpdf_lacks_scale():
-    """Whether the installed Optuna's truncated-normal logpdf leaves out log(scale) (#5109)."""
-    got = _truncnorm.logpdf(np.array([0.0]), -np.inf, np.inf, loc=0.0, scale=2.0)[0]
-    return abs(got + 0.5 * math.log(2 * math.pi)) < 1e-9
-
-
-@contextlib.contextmanager
-def scaled_logpdf(active):
-    """Optuna's logpdf with pull request #5110's fix (minus log(scale)) while active."""
-    if not active:
-        yield
-        return
-    unscaled = _truncnorm.logpdf
-
-    def fixed(x, a, b, loc=0, scale=1):
-        return unscaled(x, a, b, loc, scale) - np.log(scale)
-
-    _truncnorm.logpdf = fixed
-    try:
-        yield
-    finally:
-        _truncnorm.logpdf = unscaled
 
 
 def distributions(space, where):
@@ -150,10 +123,10 @@ def main():
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.simplefilter("ignore")  # multivariate=True is marked experimental
     versions = [f"Optuna {optuna.__version__}"]
-    if logpdf_lacks_scale():
+    if peer.logpdf_lacks_scale():
         versions.append(f"Optuna {optuna.__version__} with #5110's logpdf")
     for version in versions:
-        with scaled_logpdf(version != versions[0]):
+        with peer.scaled_logpdf(version != versions[0]):
             for multivariate in (False, True):
                 low = 0
                 for seed in range(args.draws):

@@ -7,7 +7,7 @@ wall-clock budget.
 
 Usage:
   /usr/bin/python3 scripts/optuna_search.py --config CONFIG --out DIR --budget SECONDS
-      [--workers 2] [--seed 11] [--train-limit N]
+      [--workers 2] [--seed 11] [--train-limit N] [--logpdf-fix]
 
 From CONFIG (an hpsearch YAML file, e.g. configs/search_benchmark_tpe_asha.yaml) it takes
 search.space, training.max_epochs, early_stopping.patience (defaults 50 and 5, as in
@@ -47,6 +47,12 @@ with Optuna 3.1's defaults otherwise:
     same epoch (pruned trials do not enter the median).
 JournalStorage is experimental in Optuna 3.1; its ExperimentalWarning is silenced here.
 
+Optuna before 3.5 (Debian 12 has 3.1) scores TPE candidates with a truncated-normal logpdf that
+leaves out log(scale), the 1/sigma of each numeric kernel (Optuna issue #5109, fixed by pull
+request #5110 in 3.5). --logpdf-fix applies that fix in the workers (log(scale) subtracted),
+so the sampler scores with the normalized densities Optuna 3.5 and hpsearch use; where the
+installed Optuna has the fix already, it changes nothing.
+
 Search space: CONFIG's, mapped to suggest_categorical (choices; "hidden" as strings such as
 "512-256"), suggest_float (uniform), suggest_float(log=True) (log_uniform) and suggest_int
 (int_uniform).
@@ -66,6 +72,7 @@ Trial user attributes: val_accuracy (best), test_accuracy (of the best weights),
 best_epoch, finished_at (seconds since DIR/start_time); set for pruned trials too.
 """
 import argparse
+import contextlib
 import csv
 import gzip
 import math
@@ -83,6 +90,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import numpy as np  # noqa: E402
 import optuna  # noqa: E402
+from optuna.samplers._tpe import _truncnorm  # noqa: E402  (--logpdf-fix)
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
@@ -373,6 +381,31 @@ class Objective:
 # Study, workers and launcher
 
 
+def logpdf_lacks_scale():
+    """Whether the installed Optuna's truncated-normal logpdf leaves out log(scale) (#5109)."""
+    got = _truncnorm.logpdf(np.array([0.0]), -np.inf, np.inf, loc=0.0, scale=2.0)[0]
+    return abs(got + 0.5 * math.log(2 * math.pi)) < 1e-9
+
+
+@contextlib.contextmanager
+def scaled_logpdf(active):
+    """While active, Optuna's TPE scores with pull request #5110's logpdf (minus log(scale)),
+    if the installed one lacks it."""
+    if not active or not logpdf_lacks_scale():
+        yield
+        return
+    unscaled = _truncnorm.logpdf
+
+    def fixed(x, a, b, loc=0, scale=1):
+        return unscaled(x, a, b, loc, scale) - np.log(scale)
+
+    _truncnorm.logpdf = fixed
+    try:
+        yield
+    finally:
+        _truncnorm.logpdf = unscaled
+
+
 def journal_path(out):
     return Path(out) / "journal.log"
 
@@ -397,7 +430,9 @@ def run_worker(args):
     start_time = float((Path(args.out) / "start_time").read_text())
     data = load_data(args.seed, args.train_limit)
     study = open_study(args.out, sampler_seed(args.seed, args.worker_index))
-    study.optimize(Objective(data, args, Settings(args.config), start_time), catch=(Exception,))
+    with scaled_logpdf(args.logpdf_fix):
+        study.optimize(Objective(data, args, Settings(args.config), start_time),
+                       catch=(Exception,))
 
 
 def stop(workers):
@@ -420,6 +455,8 @@ def worker_command(args, index):
                "--worker-index", str(index)]
     if args.train_limit is not None:
         command += ["--train-limit", str(args.train_limit)]
+    if args.logpdf_fix:
+        command.append("--logpdf-fix")
     return command
 
 
@@ -506,6 +543,8 @@ def main():
                         help="split seed; worker i's TPE seed is seed * 1000 + i (default 11)")
     parser.add_argument("--train-limit", type=int,
                         help="use only the first N training images (smoke tests)")
+    parser.add_argument("--logpdf-fix", action="store_true",
+                        help="score TPE candidates with Optuna 3.5's normalized logpdf (#5110)")
     parser.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
