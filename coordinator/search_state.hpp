@@ -24,7 +24,7 @@ class SearchState {
 
   /// Rebuilds what a resumed search had learned from its recorded trials: TPE's observations
   /// and the scheduler's rung values (from each trial's history). `before`: only the trials
-  /// with smaller ids, as the search knew them early on (tests/benchmarks/tpe_draws.cpp).
+  /// with smaller ids (a search's first trials, for tests/benchmarks/tpe_draws.cpp).
   void replay(const ResultsReader& recorded, int64_t before = std::numeric_limits<int64_t>::max());
 
   /// Trial `id`'s assignment: TPE's point given the trials now running, or trial_values().
