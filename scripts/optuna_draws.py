@@ -122,11 +122,10 @@ def main():
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.simplefilter("ignore")  # multivariate=True is marked experimental
-    versions = [f"Optuna {optuna.__version__}"]
-    if peer.logpdf_lacks_scale():
-        versions.append(f"Optuna {optuna.__version__} with #5110's logpdf")
-    for version in versions:
-        with peer.scaled_logpdf(version != versions[0]):
+    fixes = (False, True) if peer.logpdf_lacks_scale() else (False,)
+    for fixed in fixes:
+        version = f"Optuna {optuna.__version__}" + (" with #5110's logpdf" if fixed else "")
+        with peer.scaled_logpdf(fixed):
             for multivariate in (False, True):
                 low = 0
                 for seed in range(args.draws):

@@ -66,8 +66,9 @@ TrialOutcome fake_outcome(const TrialAssignment& trial) {
   return o;
 }
 
-std::vector<std::vector<ParamAssignment>> run_sequentially(const SearchConfig& config, int n) {
-  SearchState state(config);
+/// Makes trials 0..n-1 with `state` one at a time, each finished with fake_outcome before the
+/// next is made; returns their points.
+std::vector<std::vector<ParamAssignment>> finish_sequentially(SearchState& state, int n) {
   std::vector<std::vector<ParamAssignment>> made;
   for (int64_t id = 0; id < n; ++id) {
     const TrialAssignment trial = state.make(id);
@@ -75,6 +76,11 @@ std::vector<std::vector<ParamAssignment>> run_sequentially(const SearchConfig& c
     made.push_back(state.finished(trial, outcome));
   }
   return made;
+}
+
+std::vector<std::vector<ParamAssignment>> run_sequentially(const SearchConfig& config, int n) {
+  SearchState state(config);
+  return finish_sequentially(state, n);
 }
 
 TEST(SearchState, TpeSequenceIsReproducibleWithOneWorker) {
@@ -174,7 +180,7 @@ TEST(SearchState, ResumeReplaysTpeObservationsAndAshaRungs) {
   EXPECT_FALSE(fresh.judge({3, r}).prune) << "first at the rung";
 }
 
-// replay(before): what the search knew when trial `before` was made, and nothing after it.
+// replay(before): the trials with smaller ids, as the same search stopped there recorded them.
 TEST(SearchState, ReplayBeforeAnIdSeesOnlyTheTrialsBeforeIt) {
   TempDir dir;
   const SearchConfig config = tpe_asha_config(/*startup=*/3);
@@ -188,11 +194,7 @@ TEST(SearchState, ReplayBeforeAnIdSeesOnlyTheTrialsBeforeIt) {
   ASSERT_NE(early.tpe(), nullptr);
   EXPECT_EQ(early.tpe()->observed(), 5);
   SearchState live(config);  // the same search, stopped after trial 4
-  for (int64_t id = 0; id < 5; ++id) {
-    const TrialAssignment trial = live.make(id);
-    TrialOutcome outcome = fake_outcome(trial);
-    live.finished(trial, outcome);
-  }
+  finish_sequentially(live, 5);
   EXPECT_EQ(early.make(5).training.optimizer.learning_rate,
             live.make(5).training.optimizer.learning_rate);
   SearchState all(config);
