@@ -127,10 +127,9 @@ TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string&
                                 TpeRanking parsed, const std::string& where) {
   if (attribute.empty()) return legacy_tpe_ranking(config_text, parsed);
   if (const auto ranking = tpe_ranking_named(attribute)) return *ranking;
-  throw std::runtime_error("cannot resume '" + where + "': attribute 'tpe_ranking' is '" +
-                           attribute +
+  throw std::runtime_error(where + ": attribute 'tpe_ranking' is '" + attribute +
                            "', not equal_budget or finished_first (a damaged file, or one from a "
-                           "newer hpsearch)\n(start a new search with another --out, or --force)");
+                           "newer hpsearch)");
 }
 
 SearchConfig recorded_search_config(const ResultsReader& recorded, DataFiles files) {

@@ -21,7 +21,8 @@ TpeRanking legacy_tpe_ranking(const std::string& config_text, TpeRanking parsed)
 
 /// The TPE ranking a recorded TPE search used: `attribute`, the file's `tpe_ranking` (written
 /// from hpsearch 0.2.0 on), or, when the file has none (`attribute` empty), the legacy one.
-/// Throws std::runtime_error naming `where` for an attribute value that is no ranking.
+/// Throws std::runtime_error naming `where` (the file) for an attribute value that is no
+/// ranking; a caller adds what it was doing.
 TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string& config_text,
                                 TpeRanking parsed, const std::string& where);
 

@@ -115,7 +115,15 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     const ResultsReader recorded(options.output);  // refuses foreign and corrupt files
     plan.data = prepare(plan.config);
     plan.fingerprint = fingerprint(plan.data);
-    SearchConfig before = recorded_search_config(recorded);  // TPE ranked as it ran
+    SearchConfig before;
+    try {
+      before = recorded_search_config(recorded);  // TPE ranked as it ran
+    } catch (const ConfigError&) {
+      throw;                                 // names the recorded config's key and line
+    } catch (const std::runtime_error& e) {  // a tpe_ranking that no hpsearch writes
+      throw std::runtime_error("cannot resume '" + options.output + "': the file is damaged:\n  " +
+                               e.what() + "\n(start a new search with another --out, or --force)");
+    }
     const auto changes =
         identity_changes(search_identity(before, recorded.attribute("data_fingerprint")),
                          search_identity(plan.config, plan.fingerprint));

@@ -319,6 +319,22 @@ TEST_F(InterruptResume, TpeSearchFromBeforeTheEqualBudgetDefaultResumesAsItRan) 
   const std::string old = dir_->file("ranked.h5");
   const size_t before = start_and_interrupt(old, "ranked.yaml");
   EXPECT_EQ(ResultsReader(old).attribute("tpe_ranking"), "equal_budget");
+
+  // A ranking no hpsearch writes is damage, refused like other damage, the file untouched.
+  const std::string unknown = dir_->file("unknown_ranking.h5");
+  std::filesystem::copy_file(old, unknown);
+  {
+    h5::File file = h5::File::open(unknown, true, h5::FileLocking::kOff);
+    file.root().write_attribute("tpe_ranking", "bohb");
+  }
+  const std::string unknown_bytes = file_bytes(unknown);
+  const CommandResult damaged = run(unknown, "--resume", "ranked.yaml");
+  EXPECT_EQ(damaged.exit_code, 2) << damaged.output;
+  EXPECT_THAT(damaged.output,
+              HasSubstr("cannot resume '" + unknown + "': the file is damaged:\n  " + unknown +
+                        ": attribute 'tpe_ranking' is 'bohb', not equal_budget or finished_first"));
+  EXPECT_EQ(file_bytes(unknown), unknown_bytes);
+
   {  // what hpsearch 0.1.0 wrote
     h5::File file = h5::File::open(old, true, h5::FileLocking::kOff);
     file.root().write_attribute("hpsearch_version", "0.1.0");

@@ -173,9 +173,8 @@ TEST(ResumeCheck, RecordedRankingIsTheAttributeWhenThereIsOne) {
     FAIL() << "expected std::runtime_error";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(),
-                 "cannot resume 'f.h5': attribute 'tpe_ranking' is 'bohb', not equal_budget or "
-                 "finished_first (a damaged file, or one from a newer hpsearch)\n"
-                 "(start a new search with another --out, or --force)");
+                 "f.h5: attribute 'tpe_ranking' is 'bohb', not equal_budget or "
+                 "finished_first (a damaged file, or one from a newer hpsearch)");
   }
 }
 
