@@ -145,15 +145,11 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     plan.recorded = recorded.summary();
     const std::vector<SummaryRow>& summary = plan.recorded;
     std::vector<std::string> problems = summary_problems(summary, trial_count(plan.config.search));
+    if (problems.empty()) problems = recorded.resume_problems(plan.config);
     if (problems.empty()) {
       try {
         plan.state = std::make_unique<SearchState>(plan.config);
         plan.state->replay(recorded);
-        for (const SummaryRow& row : summary) {  // what ResultsWriter::resume reads besides
-          const h5::Group group = recorded.trial_group(row.trial);
-          group.read_attribute<int64_t>("trial");
-          group.read_attribute<std::string>("status");
-        }
       } catch (const std::exception& e) {
         problems.push_back(e.what());
       }

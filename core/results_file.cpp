@@ -393,54 +393,67 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
   const std::string working = path + ".live";
   std::filesystem::copy_file(path, working, std::filesystem::copy_options::overwrite_existing);
   std::unique_ptr<ResultsWriter> writer(new ResultsWriter());
-  writer->impl_ = std::make_unique<Impl>(h5::File::open(working, true, h5::FileLocking::kOff),
-                                         config, scaler, num_features, num_outputs, num_classes);
-  Impl& s = *writer->impl_;
-  s.feature_names = std::move(feature_names);
-  s.summary_layout = std::move(layout);
-  s.searched = std::move(searched);
-  s.published = path;
-  s.working = working;
+  try {
+    writer->impl_ = std::make_unique<Impl>(h5::File::open(working, true, h5::FileLocking::kOff),
+                                           config, scaler, num_features, num_outputs, num_classes);
+    Impl& s = *writer->impl_;
+    s.feature_names = std::move(feature_names);
+    s.summary_layout = std::move(layout);
+    s.searched = std::move(searched);
+    s.published = path;
+    s.working = working;
 
-  // A trial is recorded once its /summary row is, the last thing add() writes. A trial group
-  // without one was cut short (by a failed write, or a kill while the file was published) and
-  // is removed, so that the trial runs again.
-  const h5::TableRows summary = s.root.read_table("summary");
-  std::vector<int64_t> in_summary(summary.size());
-  for (std::size_t i = 0; i < summary.size(); ++i) in_summary[i] = summary.get_int64(i, "trial");
-  std::sort(in_summary.begin(), in_summary.end());
-  // Ranking and /best carry on from the recorded trials.
-  h5::Group trials = s.root.open_group("trials");
-  for (const std::string& name : trials.children()) {
-    const int64_t named = trial_id_of(name);
-    if (named < 0) continue;  // not a trial's
-    if (!std::binary_search(in_summary.begin(), in_summary.end(), named)) {
-      trials.delete_link(name);
-      continue;
+    // A trial is recorded once its /summary row is, the last thing add() writes. A trial group
+    // without one was cut short (by a failed write, or a kill while the file was published) and
+    // is removed, so that the trial runs again.
+    const h5::TableRows summary = s.root.read_table("summary");
+    std::vector<int64_t> in_summary(summary.size());
+    for (std::size_t i = 0; i < summary.size(); ++i) in_summary[i] = summary.get_int64(i, "trial");
+    std::sort(in_summary.begin(), in_summary.end());
+    // Ranking and /best carry on from the recorded trials.
+    h5::Group trials = s.root.open_group("trials");
+    for (const std::string& name : trials.children()) {
+      const int64_t named = trial_id_of(name);
+      if (named < 0) continue;  // not a trial's
+      if (!std::binary_search(in_summary.begin(), in_summary.end(), named)) {
+        trials.delete_link(name);
+        continue;
+      }
+      const h5::Group g = trials.open_group(name);
+      const auto id = g.read_attribute<int64_t>("trial");
+      const auto status = g.read_attribute<std::string>("status");
+      const auto value = g.read_attribute<double>("best_value");
+      s.recorded.push_back(id);
+      if (g.has_attribute("finished_at"))
+        s.elapsed_before = std::max(s.elapsed_before, g.read_attribute<double>("finished_at"));
+      const bool ranks_well = status == to_string(TrialStatus::kCompleted) ||
+                              status == to_string(TrialStatus::kEarlyStopped) ||
+                              status == to_string(TrialStatus::kPruned);
+      if (ranks_well && std::isfinite(value)) s.ranked.push_back({value, id});
     }
-    const h5::Group g = trials.open_group(name);
-    const auto id = g.read_attribute<int64_t>("trial");
-    const auto status = g.read_attribute<std::string>("status");
-    const auto value = g.read_attribute<double>("best_value");
-    s.recorded.push_back(id);
-    if (g.has_attribute("finished_at"))
-      s.elapsed_before = std::max(s.elapsed_before, g.read_attribute<double>("finished_at"));
-    const bool ranks_well = status == to_string(TrialStatus::kCompleted) ||
-                            status == to_string(TrialStatus::kEarlyStopped) ||
-                            status == to_string(TrialStatus::kPruned);
-    if (ranks_well && std::isfinite(value)) s.ranked.push_back({value, id});
-  }
-  std::sort(s.recorded.begin(), s.recorded.end());
-  std::sort(s.ranked.begin(), s.ranked.end(),
-            [&s](const Impl::Ranked& a, const Impl::Ranked& b) { return s.better(a, b); });
-  if (!s.ranked.empty()) s.best = s.ranked.front().id;
+    std::sort(s.recorded.begin(), s.recorded.end());
+    std::sort(s.ranked.begin(), s.ranked.end(),
+              [&s](const Impl::Ranked& a, const Impl::Ranked& b) { return s.better(a, b); });
+    if (!s.ranked.empty()) s.best = s.ranked.front().id;
 
-  s.root.write_attribute("status", "running");
-  s.root.write_attribute("end_time", "");
-  s.root.write_attribute("ranks", int64_t{ranks});
-  s.root.write_attribute("resumes", s.root.read_attribute<int64_t>("resumes") + 1);
-  s.root.write_attribute("unfinished_trials", std::vector<int64_t>{});
-  writer->publish(true);
+    const auto resumes = s.root.read_attribute<int64_t>("resumes");
+    if (resumes < 0 || resumes == std::numeric_limits<int64_t>::max())
+      throw h5::Error(s.root.describe() + ": attribute 'resumes' is " + std::to_string(resumes) +
+                      ", which cannot count one more resume");
+    s.root.write_attribute("status", "running");
+    s.root.write_attribute("end_time", "");
+    s.root.write_attribute("ranks", int64_t{ranks});
+    s.root.write_attribute("resumes", resumes + 1);
+    s.root.write_attribute("unfinished_trials", std::vector<int64_t>{});
+    writer->publish(true);
+  } catch (...) {
+    // Nothing of a resume that failed on the way reaches <path>: the working copy goes
+    // unpublished (the destructor would publish it).
+    writer->impl_.reset();
+    std::error_code ignored;
+    std::filesystem::remove(working, ignored);
+    throw;
+  }
   return writer;
 }
 
@@ -832,6 +845,81 @@ std::optional<int64_t> ResultsReader::best_trial() const {
 
 h5::Group ResultsReader::trial_group(int64_t id) const {
   return impl_->root.open_group(trial_path(id));
+}
+
+namespace {
+
+// How the columns of a recorded /summary differ from those a search writes: the missing and
+// the extra ones by name, or, with the same names, that their order or types differ.
+std::string column_difference(const h5::TableLayout& recorded, const h5::TableLayout& expected) {
+  const auto names_not_in = [](const h5::TableLayout& from, const h5::TableLayout& other) {
+    std::string names;
+    for (const h5::Column& column : from.columns())
+      if (!other.find(column.name)) names += (names.empty() ? "'" : ", '") + column.name + "'";
+    return names;
+  };
+  const std::string missing = names_not_in(expected, recorded);
+  const std::string extra = names_not_in(recorded, expected);
+  std::string text;
+  if (!missing.empty()) text = "lacks the columns " + missing;
+  if (!extra.empty())
+    text += (text.empty() ? "has " : " and has ") + std::string("the columns ") + extra;
+  if (text.empty())
+    return "has the columns of this config's search in another order or with other types";
+  return text + ", against the columns a search of this config writes";
+}
+
+}  // namespace
+
+std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& config) const {
+  std::vector<std::string> problems;
+  // Each check reads on its own, so one unreadable object does not hide the others.
+  const auto check = [&problems](const auto& body) {
+    try {
+      body();
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+    }
+  };
+  const h5::Group& root = impl_->root;
+  check([&] {
+    const auto resumes = root.read_attribute<int64_t>("resumes");
+    if (resumes == std::numeric_limits<int64_t>::max())
+      problems.push_back(root.describe() + ": attribute 'resumes' is " + std::to_string(resumes) +
+                         ", the most resumes a file can count");
+  });
+  std::vector<SummaryRow> rows;
+  check([&] {
+    const h5::TableLayout recorded = root.read_table("summary").layout();
+    const h5::TableLayout expected = summary_layout_for(config).first;
+    if (recorded != expected)
+      problems.push_back(root.describe("summary") + ": " + column_difference(recorded, expected));
+    else
+      rows = summary();
+  });
+  for (const SummaryRow& row : rows) {
+    check([&] {
+      const h5::Group group = trial_group(row.trial);
+      const auto id = group.read_attribute<int64_t>("trial");
+      const auto status = group.read_attribute<std::string>("status");
+      group.read_attribute<double>("best_value");
+      if (group.has_attribute("finished_at")) group.read_attribute<double>("finished_at");
+      const std::string says = ", its /summary row says ";
+      if (id != row.trial)
+        problems.push_back(group.describe() + ": attribute 'trial' is " + std::to_string(id) +
+                           says + std::to_string(row.trial));
+      if (status != row.status)
+        problems.push_back(group.describe() + ": attribute 'status' is '" + status + "'" + says +
+                           "'" + row.status + "'");
+      // A trial that failed before its first epoch may have no history.
+      const std::size_t epochs =
+          group.has_link("history") ? read_history(group.open_group("history")).epochs.size() : 0;
+      if (row.epochs_run < 0 || epochs != static_cast<std::size_t>(row.epochs_run))
+        problems.push_back(group.describe("history") + ": has " + std::to_string(epochs) +
+                           " epochs" + says + std::to_string(row.epochs_run) + " ran");
+    });
+  }
+  return problems;
 }
 
 }  // namespace hps

@@ -162,6 +162,13 @@ class ResultsReader {
   std::optional<int64_t> best_trial() const;
   /// The group /trials/<id>; throws h5::Error when trial `id` is not recorded.
   h5::Group trial_group(int64_t id) const;
+  /// What resuming this file as a search of `config` (the config it recorded) would trip over
+  /// once it had begun to change it, or would replay wrongly: /summary columns other than
+  /// `config`'s, a row's trial group that is missing, names another trial or status, or lacks
+  /// what ResultsWriter::resume reads, a history with other than the row's epochs_run epochs,
+  /// a resume count at its limit. One line per problem, naming the object; empty when there
+  /// is none. Trial ids outside the search or listed twice are for the caller to check first.
+  std::vector<std::string> resume_problems(const SearchConfig& config) const;
 
  private:
   struct Impl;

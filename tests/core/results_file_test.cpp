@@ -650,6 +650,92 @@ TEST(ResultsFile, ResumeRerunsAHalfWrittenTrial) {
   EXPECT_EQ(reader.trial_group(2).read_attribute<double>("best_value"), 0.3);
 }
 
+// What resuming would trip over once it had begun to change the file, or replay wrongly, is
+// named up front, each problem on its own line.
+TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  {
+    ResultsWriter writer = make_writer(path, config);
+    add(writer, make_trial(0, 0.5));
+    add(writer, make_trial(1, 0.4));
+    add(writer, make_trial(2, 0.3, TrialStatus::kFailed));
+    writer.finish("interrupted", 0.01);
+  }
+  EXPECT_THAT(ResultsReader(path).resume_problems(config), ElementsAre());
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    h5::Group root = file.root();
+    root.write_attribute("resumes", std::numeric_limits<int64_t>::max());
+    root.open_group("trials/0").write_attribute("finished_at", "soon");
+    root.open_group("trials/0").write_attribute("status", "pruned");
+    root.open_group("trials/1").write_attribute("trial", int64_t{5});
+    root.delete_link("trials/1/history");
+  }
+  const std::string at = path + ":/";
+  EXPECT_THAT(
+      ResultsReader(path).resume_problems(config),
+      ElementsAre(at + ": attribute 'resumes' is 9223372036854775807, the most resumes a file "
+                       "can count",
+                  HasSubstr(at + "trials/0: attribute 'finished_at'"),
+                  at + "trials/1: attribute 'trial' is 5, its /summary row says 1",
+                  at + "trials/1/history: has 0 epochs, its /summary row says 3 ran"));
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    file.root().open_group("trials/0").write_attribute("finished_at", 1.0);
+  }
+  EXPECT_THAT(
+      ResultsReader(path).resume_problems(config),
+      ::testing::Contains(at + "trials/0: attribute 'status' is 'pruned', its /summary row says "
+                               "'completed'"));
+
+  // Columns that are not the config's: the rows are not read at all.
+  SearchConfig wider = config;
+  wider.search.space.push_back({"dropout", ParamForm::kUniform, {}, 0.0, 0.5, 7});
+  EXPECT_THAT(ResultsReader(path).resume_problems(wider),
+              ElementsAre(HasSubstr(at + ": attribute 'resumes'"),
+                          at + "summary: lacks the columns 'dropout', against the columns a "
+                               "search of this config writes"));
+  SearchConfig narrower = config;
+  narrower.search.space.pop_back();
+  EXPECT_THAT(ResultsReader(path).resume_problems(narrower),
+              ::testing::Contains(at + "summary: has the columns 'hidden', against the columns "
+                                       "a search of this config writes"));
+  SearchConfig reordered = config;
+  std::swap(reordered.search.space[0], reordered.search.space[1]);
+  EXPECT_THAT(ResultsReader(path).resume_problems(reordered),
+              ::testing::Contains(at + "summary: has the columns of this config's search in "
+                                       "another order or with other types"));
+}
+
+// A resume that fails on the way (here: no resume count to add to) changes nothing of the file
+// and leaves no working copy.
+TEST(ResultsFile, AResumeThatFailsLeavesTheFileAsItWas) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  {
+    ResultsWriter writer = make_writer(path, config);
+    add(writer, make_trial(0, 0.5));
+    writer.finish("interrupted", 0.01);
+  }
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    ASSERT_GE(H5Adelete(file.root().id(), "resumes"), 0);
+  }
+  const auto bytes = [&] {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string before = bytes();
+  EXPECT_THROW(ResultsWriter::resume(path, config, 3, make_scaler(), kFeatures, kClasses, kClasses),
+               h5::Error);
+  EXPECT_EQ(bytes(), before);
+  EXPECT_FALSE(std::filesystem::exists(path + ".live"));
+  EXPECT_EQ(ResultsReader(path).attribute("status"), "interrupted");
+}
+
 TEST(ResultsFile, ReaderRefusesTamperedRootAttributes) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
