@@ -138,7 +138,7 @@ std::vector<Dim> make_dims(const std::vector<ParamSpec>& space) {
         if (spec.form == ParamForm::kLogUniform) {
           dim.lo = std::log(spec.low);
           dim.hi = std::log(spec.high);
-        } else if (spec.form == ParamForm::kIntUniform) {
+        } else if (spec.form == ParamForm::kIntUniform && spec.high > spec.low) {
           dim.lo -= 0.5;
           dim.hi += 0.5;
           dim.integer = true;
@@ -150,6 +150,16 @@ std::vector<Dim> make_dims(const std::vector<ParamSpec>& space) {
     dims.push_back(dim);
   }
   return dims;
+}
+
+/// How many dimensions take more than one value: the d of Scott's rule and of equal_budget's
+/// d + 3. Optuna leaves single-valued distributions out of its search space, so a one-item
+/// list or a range of zero width does not count.
+std::size_t varying(const std::vector<Dim>& dims) {
+  return static_cast<std::size_t>(std::count_if(dims.begin(), dims.end(), [](const Dim& dim) {
+    return dim.kind == Dim::Kind::kNumeric ||
+           (dim.kind == Dim::Kind::kCategorical && dim.choices > 1);
+  }));
 }
 
 /// Maps `params` into the internal space, checking that they belong to `space`. `where()`
@@ -299,8 +309,7 @@ class ParzenEstimator {
     cumulative_.reserve(kernels_);
     double running = 0.0;
     for (const double w : weights) cumulative_.push_back(running += w / total);
-    std::size_t searched = 0;
-    for (const Dim& dim : dims) searched += dim.kind == Dim::Kind::kFixed ? 0 : 1;
+    const std::size_t searched = varying(dims);
 
     // Scott's rule in Optuna's multivariate form, floored so that kernels never collapse.
     const auto n = static_cast<double>(points.size());
@@ -628,9 +637,7 @@ TpeSampler::Ranked TpeSampler::rank_observations() const {
 
   // The budget: the largest epoch count that at least `needed` usable trials reached, counting
   // a trial that ran to the end at every budget. Candidates are the epochs pruned trials ran.
-  const auto searched = std::count_if(
-      space_.begin(), space_.end(), [](const ParamSpec& p) { return p.form != ParamForm::kFixed; });
-  const auto needed = static_cast<std::size_t>(searched) + 3;
+  const std::size_t needed = varying(make_dims(space_)) + 3;
   std::vector<int64_t> stops;  // epochs of usable pruned trials, largest first
   std::size_t ran_to_end = 0;
   for (const TpeObservation* o : order) {

@@ -21,7 +21,12 @@ namespace {
 
 using testing::TempDir;
 
-SearchConfig tpe_asha_config(int64_t startup = 4) {
+constexpr const char* kContinuousSpace = R"(    learning_rate: {log_uniform: [1.0e-4, 1.0e-1]}
+    dropout: {uniform: [0.0, 0.5]}
+    hidden: [[8], [16], [16, 8]]
+)";
+
+SearchConfig tpe_asha_config(int64_t startup = 4, const std::string& space = kContinuousSpace) {
   static const TempDir dir;  // the parser checks that the data file exists; nothing reads it
   testing::write_text(dir.file("train.csv"), "x,label\n0,0\n");
   return parse_search_config(R"(seed: 9
@@ -39,10 +44,7 @@ search:
                                  R"(}
   scheduler: asha
   space:
-    learning_rate: {log_uniform: [1.0e-4, 1.0e-1]}
-    dropout: {uniform: [0.0, 0.5]}
-    hidden: [[8], [16], [16, 8]]
-)",
+)" + space,
                              "search.yaml", dir.file(""));
 }
 
@@ -93,18 +95,19 @@ TEST(SearchState, TpeSequenceIsReproducibleWithOneWorker) {
   EXPECT_NE(a[10], trial_values(config.search, 10));
 }
 
+// In a space of 18 points TPE's draws crowd around the best one, so 10 trials in flight
+// repeat points unless the running ones reach the sampler.
 TEST(SearchState, NoNearDuplicatesAmongTrialsInFlight) {
-  const SearchConfig config = tpe_asha_config();
+  const SearchConfig config = tpe_asha_config(4, R"(    learning_rate: [1.0e-3, 1.0e-2, 1.0e-1]
+    dropout: [0.0, 0.2]
+    hidden: [[8], [16], [16, 8]]
+)");
   SearchState state(config);
-  for (int64_t id = 0; id < 8; ++id) {  // finish 8, so TPE is past its random start
-    const TrialAssignment trial = state.make(id);
-    TrialOutcome outcome = fake_outcome(trial);
-    state.finished(trial, outcome);
-  }
-  // 16 workers each take a trial before any reports back.
+  finish_sequentially(state, 8);  // past TPE's random start
+  // 10 workers each take a trial before any reports back.
   std::vector<TrialAssignment> made;
-  for (int64_t id = 8; id < 24; ++id) made.push_back(state.make(id));
-  EXPECT_EQ(state.running(), 16u);
+  for (int64_t id = 8; id < 18; ++id) made.push_back(state.make(id));
+  EXPECT_EQ(state.running(), 10u);
   std::vector<std::vector<ParamAssignment>> points;
   for (const TrialAssignment& trial : made) {
     TrialOutcome failed;  // to read back each trial's values; failed trials teach TPE nothing
