@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "coordinator/resume_check.hpp"
+#include "core/config.hpp"
+
 namespace hps {
 namespace {
 
@@ -189,6 +192,25 @@ struct Leaderboard {
   std::vector<std::pair<std::string, int64_t>> counts;
 };
 
+// A file whose root attributes or /summary say what no search wrote is refused rather than
+// shown wrong: a flipped monitor_mode would turn the leaderboard upside down, a trial listed
+// twice would be counted twice.
+void refuse_contradictions(const ResultsReader& reader, const std::vector<SummaryRow>& rows,
+                           int64_t trials_total) {
+  std::vector<std::string> problems = summary_problems(rows, trials_total);
+  try {
+    const SearchConfig config = recorded_search_config(reader, DataFiles::kSkip);
+    for (std::string& p : reader.contradicted_attributes(config)) problems.push_back(std::move(p));
+  } catch (const ConfigError&) {
+    // A config today's parser refuses leaves nothing to compare with; the leaderboard needs
+    // no config.
+  }
+  if (problems.empty()) return;
+  std::string text = reader.path() + ": damaged file:";
+  for (const std::string& p : problems) text += "\n  " + p;
+  throw h5::Error(text);
+}
+
 Leaderboard build(const ResultsReader& reader, int top) {
   Leaderboard board;
   board.file = reader.path();
@@ -202,6 +224,7 @@ Leaderboard build(const ResultsReader& reader, int top) {
   board.trials_total = reader.integer_attribute("trials_total");
   board.best_trial = reader.best_trial();
   board.rows = reader.summary();
+  refuse_contradictions(reader, board.rows, board.trials_total);
 
   for (const char* status : kStatuses) board.counts.emplace_back(status, 0);
   for (const SummaryRow& row : board.rows) {

@@ -99,6 +99,26 @@ const char* task_name(Task task) {
   return task == Task::kClassification ? "classification" : "regression";
 }
 
+// The root attributes a search's config decides, as the writer records them.
+struct DecidedAttributes {
+  std::vector<std::pair<std::string, std::string>> text;
+  std::vector<std::pair<std::string, int64_t>> integers;
+};
+
+DecidedAttributes decided_attributes(const SearchConfig& config) {
+  const Task task = config.base.data.task;
+  const EarlyStoppingConfig& stopping = config.base.early_stopping;
+  return {{{"strategy", to_string(config.search.strategy)},
+           {"scheduler", to_string(config.search.scheduler.kind)},
+           {"task", task_name(task)},
+           {"metric", metric_name(task)},
+           {"monitor", monitor_name(stopping.monitor)},
+           {"monitor_mode", maximizes(stopping) ? "max" : "min"}},
+          {{"seed", static_cast<int64_t>(config.search.seed)},
+           {"trials_total", config.search.trials},
+           {"keep_weights", config.search.keep_weights}}};
+}
+
 std::string utc_now() {
   const std::time_t now = std::time(nullptr);
   std::tm parts{};
@@ -359,18 +379,12 @@ ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config
       config.base.source_name.empty()
           ? std::string()
           : std::filesystem::absolute(config.base.source_name).parent_path().string());
-  root.write_attribute("strategy", to_string(config.search.strategy));
-  root.write_attribute("scheduler", to_string(config.search.scheduler.kind));
+  const DecidedAttributes decided = decided_attributes(config);
+  for (const auto& [name, value] : decided.text) root.write_attribute(name, value);
+  for (const auto& [name, value] : decided.integers) root.write_attribute(name, value);
   if (config.search.strategy == SearchStrategy::kTpe)
     root.write_attribute("tpe_ranking", to_string(config.search.tpe.ranking));
-  root.write_attribute("seed", static_cast<int64_t>(config.search.seed));
   root.write_attribute("ranks", int64_t{ranks});
-  root.write_attribute("trials_total", config.search.trials);
-  root.write_attribute("keep_weights", config.search.keep_weights);
-  root.write_attribute("task", task_name(impl_->task));
-  root.write_attribute("metric", metric_name(impl_->task));
-  root.write_attribute("monitor", monitor_name(config.base.early_stopping.monitor));
-  root.write_attribute("monitor_mode", impl_->maximize ? "max" : "min");
   root.write_attribute("data_fingerprint", data_fingerprint);
   root.write_attribute("start_time", utc_now());
   root.write_attribute("end_time", "");
@@ -870,6 +884,28 @@ std::string column_difference(const h5::TableLayout& recorded, const h5::TableLa
 }
 
 }  // namespace
+
+std::vector<std::string> ResultsReader::contradicted_attributes(const SearchConfig& config) const {
+  std::vector<std::string> problems;
+  const h5::Group& root = impl_->root;
+  const std::string says = ", its recorded config says ";
+  const DecidedAttributes decided = decided_attributes(config);
+  for (const auto& [name, value] : decided.text) {
+    if (!root.has_attribute(name)) continue;
+    const auto recorded = root.read_attribute<std::string>(name);
+    if (recorded != value)
+      problems.push_back(root.describe() + ": attribute '" + name + "' is '" + recorded + "'" +
+                         says + "'" + value + "'");
+  }
+  for (const auto& [name, value] : decided.integers) {
+    if (!root.has_attribute(name)) continue;
+    const auto recorded = root.read_attribute<int64_t>(name);
+    if (recorded != value)
+      problems.push_back(root.describe() + ": attribute '" + name + "' is " +
+                         std::to_string(recorded) + says + std::to_string(value));
+  }
+  return problems;
+}
 
 std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& config) const {
   std::vector<std::string> problems;

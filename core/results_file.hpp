@@ -162,6 +162,12 @@ class ResultsReader {
   std::optional<int64_t> best_trial() const;
   /// The group /trials/<id>; throws h5::Error when trial `id` is not recorded.
   h5::Group trial_group(int64_t id) const;
+  /// Root attributes that `config` (the config this file recorded) decides but that say
+  /// otherwise: strategy, scheduler, seed, trials_total, keep_weights, task, metric, monitor,
+  /// monitor_mode. One line each, naming the file ("F:/: attribute 'monitor_mode' is 'min',
+  /// its recorded config says 'max'"); empty when they agree. Attributes a file lacks are not
+  /// compared.
+  std::vector<std::string> contradicted_attributes(const SearchConfig& config) const;
   /// What resuming this file as a search of `config` (the config it recorded) would trip over
   /// once it had begun to change it, or would replay wrongly: /summary columns other than
   /// `config`'s, a row's trial group that is missing, names another trial or status, or lacks

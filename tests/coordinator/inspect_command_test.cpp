@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "test_util.hpp"
 
 namespace hps {
@@ -136,6 +137,70 @@ TEST(InspectCommand, TopLimitsTheRows) {
   EXPECT_THAT(out[0], HasSubstr("6/8 trials done"));  // counts still cover every trial
   EXPECT_THAT(out[4], HasSubstr("early_stopped"));
   EXPECT_EQ(lines(render_leaderboard(reader, 100, false)).size(), 4u + 6u);
+}
+
+// Root attributes that the file's own config contradicts, or /summary rows that no writer
+// produces, are refused rather than shown: a flipped monitor_mode would turn the leaderboard
+// upside down, a trial listed twice would count twice.
+TEST(InspectCommand, RefusesAFileThatContradictsItself) {
+  testing::TempDir dir;
+  const SearchConfig config =
+      parse_search_config(R"(seed: 3
+data:
+  task: classification
+  num_classes: 3
+  train: {format: csv, path: train.csv, label_column: label}
+model: {hidden: [4, 2]}
+early_stopping: {monitor: val_loss}
+search:
+  strategy: grid
+  keep_weights: 2
+  space:
+    learning_rate: [0.01, 0.001]
+    optimizer: [adam, sgd]
+    hidden: [[4, 2]]
+)",
+                          dir.file("search.yaml"), dir.path(), DataFiles::kSkip);
+  const std::string path = dir.file("search.h5");
+  {
+    ResultsWriter writer(path, config, 2, Scaler{}, kFeatures, kClasses, kClasses);
+    add_trial(writer, 0, 0.4, TrialStatus::kCompleted);
+    add_trial(writer, 1, 0.2, TrialStatus::kCompleted);
+    add_trial(writer, 3, 0.3, TrialStatus::kCompleted);
+    writer.finish("interrupted", 0.01);
+  }
+  const auto inspect = [&path] {
+    try {
+      return render_leaderboard(ResultsReader(path), 0, false);
+    } catch (const h5::Error& e) {
+      return std::string(e.what());
+    }
+  };
+  EXPECT_THAT(inspect(), HasSubstr("grid search, interrupted, 3/4 trials done"));
+  const auto tamper = [&path](const auto& change) {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    h5::Group root = file.root();
+    change(root);
+  };
+
+  tamper([](h5::Group& root) {
+    root.write_attribute("monitor_mode", "max");
+    root.write_attribute("trials_total", int64_t{2});
+  });
+  EXPECT_EQ(inspect(), path +
+                           ": damaged file:\n  /summary lists trial 3, outside the search's "
+                           "trials 0 to 1\n  " +
+                           path +
+                           ":/: attribute 'monitor_mode' is 'max', its recorded config "
+                           "says 'min'\n  " +
+                           path + ":/: attribute 'trials_total' is 2, its recorded config says 4");
+
+  tamper([](h5::Group& root) {
+    root.write_attribute("monitor_mode", "min");
+    root.write_attribute("trials_total", int64_t{4});
+    root.append_rows("summary", root.read_table("summary"));
+  });
+  EXPECT_THAT(inspect(), HasSubstr(": damaged file:\n  /summary lists trial 0 twice"));
 }
 
 TEST(InspectCommand, EmptySearchSaysSo) {
