@@ -200,6 +200,14 @@ std::vector<int64_t> parse_widths(const ConfigNode& node, const ParamDef& def) {
   return widths;
 }
 
+/// Adds `value`, the choice `item` gives, to `spec`. A choice listed twice would be drawn
+/// twice as often by random search and TPE and run twice by a grid: almost always a slip.
+void add_choice(const ConfigNode& item, ParamSpec& spec, ParamValue value) {
+  if (std::find(spec.choices.begin(), spec.choices.end(), value) != spec.choices.end())
+    item.fail(to_string(value) + " is listed twice (list each choice once)");
+  spec.choices.push_back(std::move(value));
+}
+
 /// `hidden`: a flat list of integers is one architecture; a list of lists is the choices.
 void parse_hidden(const ConfigNode& node, const ParamDef& def, ParamSpec& spec) {
   if (!node.yaml().IsSequence())
@@ -223,7 +231,7 @@ void parse_hidden(const ConfigNode& node, const ParamDef& def, ParamSpec& spec) 
           "expected a list of layer widths such as [128, 64] (the other items are "
           "architectures to choose from), got " +
           describe(item));
-    spec.choices.push_back(parse_widths(item, def));
+    add_choice(item, spec, parse_widths(item, def));
   }
 }
 
@@ -295,7 +303,7 @@ ParamSpec parse_param(const ConfigNode& node, const ParamDef& def, SearchStrateg
     const std::vector<ConfigNode> items = node.items();
     if (items.empty()) node.fail("empty list of choices");
     spec.form = ParamForm::kChoice;
-    for (const ConfigNode& item : items) spec.choices.push_back(parse_value(item, def));
+    for (const ConfigNode& item : items) add_choice(item, spec, parse_value(item, def));
   } else if (yaml.IsScalar()) {
     spec.form = ParamForm::kFixed;
     spec.choices = {parse_value(node, def)};

@@ -436,6 +436,18 @@ TEST_F(SearchSpace, RejectsEmptyChoiceList) {
               HasSubstr(at(10) + "search.space.hidden: empty list of choices"));
 }
 
+TEST_F(SearchSpace, RejectsAChoiceListedTwice) {
+  EXPECT_THAT(error(random_search("    batch_size: [32, 64, 32]\n")),
+              HasSubstr(at(10) + "search.space.batch_size[2]: 32 is listed twice (list each "
+                                 "choice once)"));
+  EXPECT_THAT(error(random_search("    learning_rate: [1.0e-3, 0.001]\n")),
+              HasSubstr("search.space.learning_rate[1]: 0.001 is listed twice"));
+  EXPECT_THAT(error(random_search("    hidden: [[64], [128, 64], [128, 64]]\n")),
+              HasSubstr("search.space.hidden[2]: [128, 64] is listed twice"));
+  EXPECT_THAT(error(random_search("    optimizer: [adam, sgd, adam]\n")),
+              HasSubstr("search.space.optimizer[2]: adam is listed twice"));
+}
+
 TEST_F(SearchSpace, RejectsContinuousRangeInGrid) {
   EXPECT_THAT(
       error(grid_search("    batch_size: [32, 64]\n"
