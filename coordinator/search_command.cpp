@@ -145,7 +145,7 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     plan.recorded = recorded.summary();
     const std::vector<SummaryRow>& summary = plan.recorded;
     std::vector<std::string> problems = summary_problems(summary, trial_count(plan.config.search));
-    if (problems.empty()) problems = recorded.resume_problems(plan.config);
+    if (problems.empty()) problems = recorded.resume_problems(plan.config, summary);
     if (problems.empty()) {
       try {
         plan.state = std::make_unique<SearchState>(plan.config);

@@ -907,7 +907,8 @@ std::vector<std::string> ResultsReader::contradicted_attributes(const SearchConf
   return problems;
 }
 
-std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& config) const {
+std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& config,
+                                                        const std::vector<SummaryRow>& rows) const {
   std::vector<std::string> problems;
   // Each check reads on its own, so one unreadable object does not hide the others.
   const auto check = [&problems](const auto& body) {
@@ -924,15 +925,15 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
       problems.push_back(root.describe() + ": attribute 'resumes' is " + std::to_string(resumes) +
                          ", the most resumes a file can count");
   });
-  std::vector<SummaryRow> rows;
+  bool columns_match = false;
   check([&] {
     const h5::TableLayout recorded = root.read_table("summary").layout();
     const h5::TableLayout expected = summary_layout_for(config).first;
-    if (recorded != expected)
+    columns_match = recorded == expected;
+    if (!columns_match)
       problems.push_back(root.describe("summary") + ": " + column_difference(recorded, expected));
-    else
-      rows = summary();
   });
+  if (!columns_match) return problems;
   for (const SummaryRow& row : rows) {
     check([&] {
       const h5::Group group = trial_group(row.trial);

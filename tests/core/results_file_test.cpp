@@ -650,6 +650,12 @@ TEST(ResultsFile, ResumeRerunsAHalfWrittenTrial) {
   EXPECT_EQ(reader.trial_group(2).read_attribute<double>("best_value"), 0.3);
 }
 
+// ResultsReader::resume_problems as a resume calls it, with the rows it has read.
+std::vector<std::string> problems(const std::string& path, const SearchConfig& config) {
+  const ResultsReader reader(path);
+  return reader.resume_problems(config, reader.summary());
+}
+
 // What resuming would trip over once it had begun to change the file, or replay wrongly, is
 // named up front, each problem on its own line.
 TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
@@ -663,7 +669,7 @@ TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
     add(writer, make_trial(2, 0.3, TrialStatus::kFailed));
     writer.finish("interrupted", 0.01);
   }
-  EXPECT_THAT(ResultsReader(path).resume_problems(config), ElementsAre());
+  EXPECT_THAT(problems(path, config), ElementsAre());
   {
     h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
     h5::Group root = file.root();
@@ -675,7 +681,7 @@ TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
   }
   const std::string at = path + ":/";
   EXPECT_THAT(
-      ResultsReader(path).resume_problems(config),
+      problems(path, config),
       ElementsAre(at + ": attribute 'resumes' is 9223372036854775807, the most resumes a file "
                        "can count",
                   HasSubstr(at + "trials/0: attribute 'finished_at'"),
@@ -686,25 +692,25 @@ TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
     file.root().open_group("trials/0").write_attribute("finished_at", 1.0);
   }
   EXPECT_THAT(
-      ResultsReader(path).resume_problems(config),
+      problems(path, config),
       ::testing::Contains(at + "trials/0: attribute 'status' is 'pruned', its /summary row says "
                                "'completed'"));
 
   // Columns that are not the config's: the rows are not read at all.
   SearchConfig wider = config;
   wider.search.space.push_back({"dropout", ParamForm::kUniform, {}, 0.0, 0.5, 7});
-  EXPECT_THAT(ResultsReader(path).resume_problems(wider),
+  EXPECT_THAT(problems(path, wider),
               ElementsAre(HasSubstr(at + ": attribute 'resumes'"),
                           at + "summary: lacks the columns 'dropout', against the columns a "
                                "search of this config writes"));
   SearchConfig narrower = config;
   narrower.search.space.pop_back();
-  EXPECT_THAT(ResultsReader(path).resume_problems(narrower),
+  EXPECT_THAT(problems(path, narrower),
               ::testing::Contains(at + "summary: has the columns 'hidden', against the columns "
                                        "a search of this config writes"));
   SearchConfig reordered = config;
   std::swap(reordered.search.space[0], reordered.search.space[1]);
-  EXPECT_THAT(ResultsReader(path).resume_problems(reordered),
+  EXPECT_THAT(problems(path, reordered),
               ::testing::Contains(at + "summary: has the columns of this config's search in "
                                        "another order or with other types"));
 }
