@@ -280,7 +280,7 @@ struct ResultsWriter::Impl {
   std::string working;    // <path>.live: the file being written
   bool dirty = false;     // changes not yet published
   std::chrono::steady_clock::time_point last_publish;
-  std::chrono::steady_clock::duration publish_interval{};
+  PublishPace pace;
 
   Impl(h5::File opened, const SearchConfig& config, const Scaler& scaler_, Index features,
        Index outputs, int classes)
@@ -484,7 +484,7 @@ void ResultsWriter::publish(bool force) {
   Impl& s = *impl_;
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
-  if (!force && (!s.dirty || started - s.last_publish < s.publish_interval)) return;
+  if (!force && (!s.dirty || started - s.last_publish < s.pace.interval())) return;
   s.file.flush();
   const std::string tmp = s.published + ".tmp";
   // No fsync: the copy and rename protect against the job being killed at any moment (the
@@ -494,8 +494,7 @@ void ResultsWriter::publish(bool force) {
   std::filesystem::rename(tmp, s.published);
   s.dirty = false;
   s.last_publish = Clock::now();
-  // Publishing may take a tenth of the time at most.
-  s.publish_interval = 10 * (s.last_publish - started);
+  s.pace.record(s.last_publish - started);
 }
 
 void ResultsWriter::publish_if_due() {

@@ -49,6 +49,9 @@
 // finished trial reaches <path> within a second or two. Readers (inspect, h5py) read <path>.
 // Root attributes added for resume: data_fingerprint, resumes, unfinished_trials (int64 list:
 // trials running when an interrupted search stopped; they rerun on --resume).
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -79,6 +82,34 @@ struct SummaryRow {
   double test_metric = 0.0;  ///< NaN without a test set
   double finished_at = 0.0;  ///< search seconds when it was recorded (resumes add up)
   int64_t rung = -1;         ///< highest ASHA rung reached; -1 without ASHA
+};
+
+/// How long the writer waits between publishes: ten times what publishing costs, so that it
+/// takes about a tenth of the coordinator's time at most. The cost is the cheapest of the last
+/// three publishes: copying a small file usually takes milliseconds, but one copy stalled by a
+/// busy disk (seconds, seen in CI) would otherwise hold the next publish back for ten times the
+/// stall. A file that has grown costs more every time, so it still spaces publishes out.
+class PublishPace {
+ public:
+  using Duration = std::chrono::steady_clock::duration;
+  /// Counts one publish that took `took`.
+  void record(Duration took) {
+    recent_[next_] = took;
+    next_ = (next_ + 1) % recent_.size();
+    if (count_ < recent_.size()) ++count_;
+  }
+  /// Time to wait after a publish before the next one is due; zero before any.
+  Duration interval() const {
+    if (count_ == 0) return Duration::zero();
+    Duration cheapest = recent_[0];
+    for (std::size_t i = 1; i < count_; ++i) cheapest = std::min(cheapest, recent_[i]);
+    return 10 * cheapest;
+  }
+
+ private:
+  std::array<Duration, 3> recent_{};
+  std::size_t next_ = 0;
+  std::size_t count_ = 0;
 };
 
 /// Writes a search's result file. Not copyable; closes the file on destruction.

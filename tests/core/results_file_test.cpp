@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -788,6 +789,26 @@ TEST(ResultsFile, PublishedFileIsCompleteWhileTheWorkingCopyIsOpen) {
   // As after a kill -9 now: the published file opens and holds every published trial.
   EXPECT_EQ(std::system(("h5dump -H " + path + " > /dev/null").c_str()), 0);
   EXPECT_EQ(ResultsReader(path).summary().size(), 5u);
+}
+
+TEST(PublishPace, OneStalledPublishDoesNotHoldBackTheNext) {
+  using std::chrono::milliseconds;
+  PublishPace pace;
+  EXPECT_EQ(pace.interval(), PublishPace::Duration::zero());
+  pace.record(milliseconds(4));
+  EXPECT_EQ(pace.interval(), milliseconds(40));
+  // A copy that waited two seconds for the disk: the next publish is still due in 40 ms, not
+  // in 20 s, during which a short search could finish with nothing published.
+  pace.record(milliseconds(2000));
+  EXPECT_EQ(pace.interval(), milliseconds(40));
+  pace.record(milliseconds(5));
+  EXPECT_EQ(pace.interval(), milliseconds(40));
+  // A file that grew costs more every time: three costly publishes in a row space them out.
+  pace.record(milliseconds(300));
+  pace.record(milliseconds(320));
+  EXPECT_EQ(pace.interval(), milliseconds(50));
+  pace.record(milliseconds(310));
+  EXPECT_EQ(pace.interval(), milliseconds(3000));
 }
 
 TEST(ResultsFile, H5pyAndH5dumpReadTheFile) {

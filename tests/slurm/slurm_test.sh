@@ -117,8 +117,9 @@ with open(sys.argv[1], "w") as f:
         f.write(",".join(f"{v:.5f}" for v in r) + f",{l}\n")
 EOF
 
-# Quick: 6 short trials. Slow: 8 trials of 600 epochs without early stopping, about 5 s each,
-# so that a job runs long enough (about 30 s on 2 cores) to be interrupted mid-search.
+# Quick: 6 short trials. Slow: 16 trials of 600 epochs without early stopping, 3 to 7 s each,
+# so that a job runs long enough (about 50 s on 2 cores) to be interrupted mid-search even when
+# the first trial is seen late (a CI run saw it 20 s late, and 8 trials had all started by then).
 write_config() {
   local file="$1" trials="$2" epochs="$3" patience="$4" hidden="$5"
   cat >"$file" <<EOF
@@ -141,7 +142,8 @@ search:
 EOF
 }
 write_config "$work/quick search.yaml" 6 5 3 "[[8], [16, 8]]"
-write_config "$work/slow search.yaml" 8 600 1000 "[[128, 128], [256, 128]]"
+slow_trials=16
+write_config "$work/slow search.yaml" "$slow_trials" 600 1000 "[[128, 128], [256, 128]]"
 
 # ---- helpers
 
@@ -270,7 +272,7 @@ case "$mode" in
     say "resubmitted as job $job"
     expect_job "$job" COMPLETED 0:0 180
     log_of "$job" | grep -q -- "--resume" || fail "the second job did not add --resume"
-    results check "$out" finished 8 || fail "wrong result file after resume"
+    results check "$out" finished "$slow_trials" || fail "wrong result file after resume"
     ;;
 
   requeue)
@@ -284,6 +286,9 @@ case "$mode" in
     deadline="$(deadline_in 60)"
     until [ "$(job_field "$job" Restarts)" -ge 1 ] 2>/dev/null; do
       [ "$SECONDS" -lt "$deadline" ] || fail "job $job was not requeued within 60 s"
+      if [ "$(job_field "$job" JobState)" = COMPLETED ] && log_of "$job" | grep -q "^finished "; then
+        fail "job $job finished its search before the signal reached it: nothing left to requeue"
+      fi
       sleep 1
     done
     say "job $job requeued ($(job_field "$job" JobState))"
@@ -291,7 +296,7 @@ case "$mode" in
     log_of "$job" | grep -q "requeueing job $job" || fail "the log does not show the requeue"
     log_of "$job" | grep -q "job $job, restart 1" || fail "the log does not show the restart"
     log_of "$job" | grep -q -- "--resume" || fail "the requeued job did not add --resume"
-    results check "$out" finished 8 || fail "wrong result file after the requeue"
+    results check "$out" finished "$slow_trials" || fail "wrong result file after the requeue"
     ;;
 esac
 say "PASSED"
