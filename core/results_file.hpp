@@ -86,9 +86,10 @@ struct SummaryRow {
 
 /// How long the writer waits between publishes: ten times what publishing costs, so that it
 /// takes about a tenth of the coordinator's time at most. The cost is the cheapest of the last
-/// three publishes: copying a small file usually takes milliseconds, but one copy stalled by a
-/// busy disk (seconds, seen in CI) would otherwise hold the next publish back for ten times the
-/// stall. A file that has grown costs more every time, so it still spaces publishes out.
+/// three publishes, and nothing before three have been timed: copying a small file usually
+/// takes milliseconds, but one copy stalled by a busy disk (seconds, as at the start of a job
+/// right after a build) would otherwise hold the next publish back for ten times the stall. A
+/// file that has grown costs more every time, so it still spaces publishes out.
 class PublishPace {
  public:
   using Duration = std::chrono::steady_clock::duration;
@@ -96,20 +97,13 @@ class PublishPace {
   void record(Duration took) {
     recent_[next_] = took;
     next_ = (next_ + 1) % recent_.size();
-    if (count_ < recent_.size()) ++count_;
   }
-  /// Time to wait after a publish before the next one is due; zero before any.
-  Duration interval() const {
-    if (count_ == 0) return Duration::zero();
-    Duration cheapest = recent_[0];
-    for (std::size_t i = 1; i < count_; ++i) cheapest = std::min(cheapest, recent_[i]);
-    return 10 * cheapest;
-  }
+  /// Time to wait after a publish before the next one is due.
+  Duration interval() const { return 10 * *std::min_element(recent_.begin(), recent_.end()); }
 
  private:
-  std::array<Duration, 3> recent_{};
+  std::array<Duration, 3> recent_{};  // zero until timed
   std::size_t next_ = 0;
-  std::size_t count_ = 0;
 };
 
 /// Writes a search's result file. Not copyable; closes the file on destruction.

@@ -122,6 +122,16 @@ void add(ResultsWriter& writer, const Finished& f) {
   writer.publish();
 }
 
+// Writes a search of `trials` to a new file and closes it with `status`; an empty status leaves
+// it "running", as when an error ended the search.
+void write_search(const std::string& path, const SearchConfig& config,
+                  const std::vector<Finished>& trials, const std::string& status,
+                  const std::vector<int64_t>& unfinished = {}) {
+  ResultsWriter writer = make_writer(path, config);
+  for (const Finished& f : trials) add(writer, f);
+  if (!status.empty()) writer.finish(status, 0.01, unfinished);
+}
+
 // Ids of the trials whose weights are stored, among 0..n-1.
 std::vector<int64_t> models(const std::string& path, int64_t n) {
   const ResultsReader reader(path);
@@ -545,13 +555,8 @@ TEST(ResultsFile, ResumeKeepsTrialsRankingAndBest) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
   const SearchConfig config = make_config(2);
-  {
-    ResultsWriter writer = make_writer(path, config);
-    add(writer, make_trial(0, 0.5));
-    add(writer, make_trial(1, 0.2));
-    add(writer, make_trial(2, 0.4));
-    writer.finish("interrupted", 0.01, {3, 4});
-  }
+  write_search(path, config, {make_trial(0, 0.5), make_trial(1, 0.2), make_trial(2, 0.4)},
+               "interrupted", {3, 4});
   EXPECT_FALSE(std::filesystem::exists(path + ".live"));
   {
     const ResultsReader reader(path);
@@ -581,11 +586,7 @@ TEST(ResultsFile, TrialWithThousandsOfLayersIsRecorded) {
   // 'hidden' of 9000 layers takes 72 KB, more than an HDF5 object header holds.
   Finished deep = make_trial(0, 0.5, TrialStatus::kCompleted, std::vector<int64_t>(9000, 1));
   deep.params = {{"layers", int64_t{9000}}, {"units", int64_t{1}}};
-  {
-    ResultsWriter writer = make_writer(path, config);
-    add(writer, deep);
-    writer.finish("finished", 0.1);
-  }
+  write_search(path, config, {deep}, "finished");
   const ResultsReader reader(path);
   ASSERT_EQ(reader.summary().size(), 1u);
   EXPECT_EQ(reader.trial_group(0).read_attribute<std::vector<int64_t>>("hidden").size(), 9000u);
@@ -623,11 +624,8 @@ TEST(ResultsFile, ResumeRerunsAHalfWrittenTrial) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
   const SearchConfig config = make_config(2);
-  {
-    ResultsWriter writer = make_writer(path, config);
-    add(writer, make_trial(0, 0.5));
-    add(writer, make_trial(1, 0.4));
-  }  // an error ended the search: status running
+  // An error ended the search: status running.
+  write_search(path, config, {make_trial(0, 0.5), make_trial(1, 0.4)}, "");
   {
     // What an earlier hpsearch left when writing trial 2 failed after most of its attributes.
     h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
@@ -663,13 +661,9 @@ TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
   const SearchConfig config = make_config(2);
-  {
-    ResultsWriter writer = make_writer(path, config);
-    add(writer, make_trial(0, 0.5));
-    add(writer, make_trial(1, 0.4));
-    add(writer, make_trial(2, 0.3, TrialStatus::kFailed));
-    writer.finish("interrupted", 0.01);
-  }
+  write_search(path, config,
+               {make_trial(0, 0.5), make_trial(1, 0.4), make_trial(2, 0.3, TrialStatus::kFailed)},
+               "interrupted");
   EXPECT_THAT(problems(path, config), ElementsAre());
   {
     h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
@@ -722,11 +716,7 @@ TEST(ResultsFile, AResumeThatFailsLeavesTheFileAsItWas) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
   const SearchConfig config = make_config(2);
-  {
-    ResultsWriter writer = make_writer(path, config);
-    add(writer, make_trial(0, 0.5));
-    writer.finish("interrupted", 0.01);
-  }
+  write_search(path, config, {make_trial(0, 0.5)}, "interrupted");
   {
     h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
     ASSERT_GE(H5Adelete(file.root().id(), "resumes"), 0);
@@ -746,11 +736,7 @@ TEST(ResultsFile, AResumeThatFailsLeavesTheFileAsItWas) {
 TEST(ResultsFile, ReaderRefusesTamperedRootAttributes) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
-  {
-    ResultsWriter writer = make_writer(path, make_config(2));
-    add(writer, make_trial(0, 0.5));
-    writer.finish("finished", 0.1);
-  }
+  write_search(path, make_config(2), {make_trial(0, 0.5)}, "finished");
   const auto refusal = [&](const std::string& attribute, const auto& value) {
     {
       h5::File file = h5::File::open(path, true);
@@ -795,18 +781,23 @@ TEST(PublishPace, OneStalledPublishDoesNotHoldBackTheNext) {
   using std::chrono::milliseconds;
   PublishPace pace;
   EXPECT_EQ(pace.interval(), PublishPace::Duration::zero());
-  pace.record(milliseconds(4));
-  EXPECT_EQ(pace.interval(), milliseconds(40));
-  // A copy that waited two seconds for the disk: the next publish is still due in 40 ms, not
-  // in 20 s, during which a short search could finish with nothing published.
+  // The first publish, as the file is created, waited two seconds for the disk: the next ones
+  // are not held back by it (ten times the stall would be 20 s, long enough for a short search
+  // to finish with nothing published).
   pace.record(milliseconds(2000));
-  EXPECT_EQ(pace.interval(), milliseconds(40));
+  EXPECT_EQ(pace.interval(), PublishPace::Duration::zero());
+  pace.record(milliseconds(4));
+  EXPECT_EQ(pace.interval(), PublishPace::Duration::zero());
   pace.record(milliseconds(5));
+  EXPECT_EQ(pace.interval(), milliseconds(40));
+  // Nor by a stall later on.
+  pace.record(milliseconds(2000));
   EXPECT_EQ(pace.interval(), milliseconds(40));
   // A file that grew costs more every time: three costly publishes in a row space them out.
   pace.record(milliseconds(300));
-  pace.record(milliseconds(320));
   EXPECT_EQ(pace.interval(), milliseconds(50));
+  pace.record(milliseconds(320));
+  EXPECT_EQ(pace.interval(), milliseconds(3000));
   pace.record(milliseconds(310));
   EXPECT_EQ(pace.interval(), milliseconds(3000));
 }
@@ -815,13 +806,10 @@ TEST(ResultsFile, H5pyAndH5dumpReadTheFile) {
   if (!have_h5py()) GTEST_SKIP() << "/usr/bin/python3 with h5py is not available";
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
-  {
-    ResultsWriter writer = make_writer(path, make_config(2));
-    add(writer, make_trial(0, 0.5));
-    add(writer, make_trial(1, 0.0, TrialStatus::kFailed));
-    add(writer, make_trial(2, 0.25, TrialStatus::kCompleted, {16}));
-    writer.finish("finished", 0.5);
-  }
+  write_search(path, make_config(2),
+               {make_trial(0, 0.5), make_trial(1, 0.0, TrialStatus::kFailed),
+                make_trial(2, 0.25, TrialStatus::kCompleted, {16})},
+               "finished");
   const std::string script = dir.file("check.py");
   testing::write_text(
       script,
