@@ -159,14 +159,18 @@ void record_trials(const SearchConfig& config, SearchState& state, const std::st
   writer.finish("interrupted", 0.0);
 }
 
+/// The same with a SearchState of its own: a search that ran before this one.
+void record_trials(const SearchConfig& config, const std::string& path, int64_t count,
+                   TrialOutcome (*outcome_of)(const TrialAssignment&)) {
+  SearchState state(config);
+  record_trials(config, state, path, count, outcome_of);
+}
+
 TEST(SearchState, ResumeReplaysTpeObservationsAndAshaRungs) {
   TempDir dir;
   const SearchConfig config = tpe_asha_config(/*startup=*/3);
   const std::string path = dir.file("search.h5");
-  {
-    SearchState state(config);
-    record_trials(config, state, path, 3, fake_outcome);
-  }
+  record_trials(config, path, 3, fake_outcome);
   SearchState fresh(config);
   SearchState resumed(config);
   resumed.replay(ResultsReader(path));
@@ -188,10 +192,7 @@ TEST(SearchState, ReplayBeforeAnIdSeesOnlyTheTrialsBeforeIt) {
   TempDir dir;
   const SearchConfig config = tpe_asha_config(/*startup=*/3);
   const std::string path = dir.file("search.h5");
-  {
-    SearchState state(config);
-    record_trials(config, state, path, 8, fake_outcome);
-  }
+  record_trials(config, path, 8, fake_outcome);
   SearchState early(config);
   early.replay(ResultsReader(path), /*before=*/5);
   ASSERT_NE(early.tpe(), nullptr);
@@ -228,10 +229,7 @@ TEST(SearchState, ResumeLeavesADivergedEpochOutOfTheRungs) {
   TempDir dir;
   const SearchConfig config = tpe_asha_config();
   const std::string path = dir.file("search.h5");
-  {
-    SearchState state(config);
-    record_trials(config, state, path, 1, diverged_outcome);
-  }
+  record_trials(config, path, 1, diverged_outcome);
   SearchState resumed(config);
   resumed.replay(ResultsReader(path));
   EpochRecord r;
