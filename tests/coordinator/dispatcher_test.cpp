@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -49,11 +50,21 @@ TEST(Dispatcher, EveryTrialIsReportedExactlyOnce) {
   EXPECT_EQ(max_running, 2);  // three out, one just reported
 }
 
+// Blocks until `done` holds or 30 s have passed (a bound, so a failing test cannot hang): what
+// the tests below wait on instead of guessing how long the other side takes.
+void wait_until(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
 TEST(Dispatcher, ShortTrialsFlowAroundALongOne) {
-  // Trial 0 runs long; with dynamic dispatch the other workers take every other trial
-  // meanwhile instead of waiting for a static share.
-  ThreadWorkerPool pool(3, [](const TrialAssignment& t, int w, const EpochJudge&) {
-    return sleeping_trial(t, w, t.trial_id == 0 ? 400 : 5);
+  // Trial 0 runs until every other trial is reported: with dynamic dispatch the other workers
+  // take all of them meanwhile instead of waiting for a static share behind trial 0.
+  std::atomic<int> reported{0};
+  ThreadWorkerPool pool(3, [&reported](const TrialAssignment& t, int w, const EpochJudge&) {
+    if (t.trial_id == 0) wait_until([&reported] { return reported >= 29; });
+    return sleeping_trial(t, w, t.trial_id == 0 ? 0 : 5);
   });
   std::map<int, int> per_worker;
   std::vector<int64_t> order;
@@ -61,6 +72,7 @@ TEST(Dispatcher, ShortTrialsFlowAroundALongOne) {
                   [&](const TrialAssignment&, const TrialOutcome& o, int) {
                     ++per_worker[o.rank];
                     order.push_back(o.trial_id);
+                    ++reported;
                   });
   EXPECT_EQ(order.back(), 0);  // the long trial finishes last
   int long_worker = -1;
@@ -104,22 +116,27 @@ TEST(Dispatcher, MoreWorkersThanTrialsAndNoTrials) {
 }
 
 TEST(Dispatcher, StopHandsOutNoMoreAndReportsWhatStillRuns) {
-  // Worker 0 gets a trial that outlasts the grace period; the others finish quickly.
-  ThreadWorkerPool pool(2, [](const TrialAssignment& t, int w, const EpochJudge&) {
-    return sleeping_trial(t, w, t.trial_id == 0 ? 1500 : 20);
+  // Trial 0 runs until the dispatch has returned, outlasting any grace period; the others take
+  // 20 ms.
+  std::atomic<bool> returned{false};
+  ThreadWorkerPool pool(2, [&returned](const TrialAssignment& t, int w, const EpochJudge&) {
+    if (t.trial_id == 0) wait_until([&returned] { return returned.load(); });
+    return sleeping_trial(t, w, t.trial_id == 0 ? 0 : 20);
   });
   std::atomic<int> reported{0};
   const auto started = std::chrono::steady_clock::now();
   const DispatchReport report = dispatch_trials(
       all_trials(50), plain_trial, pool,
       [&](const TrialAssignment&, const TrialOutcome&, int) { ++reported; },
-      [&] { return reported >= 3; }, 0.2);
+      [&] { return reported >= 3; }, 1.0);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  returned = true;
   EXPECT_TRUE(report.interrupted);
   EXPECT_EQ(report.unfinished, std::vector<int64_t>{0});
   EXPECT_LT(reported.load(), 10) << "no new trials after the stop";
-  EXPECT_LT(seconds, 1.4) << "gave up on trial 0 after the grace period";
+  EXPECT_GE(seconds, 1.0) << "waited out the grace period";
+  EXPECT_LT(seconds, 20.0) << "gave up on trial 0 after the grace period instead of waiting";
   pool.stop_all();  // joins once trial 0 ends
 }
 

@@ -30,8 +30,9 @@ started=$SECONDS
 say() { echo "slurm_test[$mode] $((SECONDS - started))s: $*" >&2; }
 
 # Every wait ends by this many seconds after the start, so that cleanup (which stops the
-# daemons) still runs before ctest's TIMEOUT of 300 s kills the script.
-budget=240
+# daemons) still runs before ctest's TIMEOUT of 600 s kills the script. The limits below are
+# several times what each wait takes on 2 idle cores, for slower and busier machines.
+budget=540
 deadline_in() {
   local d=$((SECONDS + $1)) cap=$((started + budget))
   echo $((d < cap ? d : cap))
@@ -218,7 +219,9 @@ wait_first_trial() {
   deadline="$(deadline_in "$3")"
   while [ "$SECONDS" -lt "$deadline" ]; do
     state="$(job_field "$job" JobState)"
-    [ "$state" = RUNNING ] || [ "$state" = PENDING ] || fail "job $job is $state before its first trial"
+    # Empty: scontrol did not answer in time; ask again.
+    [ -z "$state" ] || [ "$state" = RUNNING ] || [ "$state" = PENDING ] ||
+      fail "job $job is $state before its first trial"
     if [ -f "$file" ] && [ "$(results rows "$file")" -ge 1 ]; then return 0; fi
     sleep 1
   done
@@ -264,13 +267,16 @@ case "$mode" in
     timeout 10 scancel "$job" || fail "scancel failed"
     state="$(wait_job_end "$job" 60)" || fail "job $job did not end after scancel: $state"
     say "job $job ended: $state, exit code $(job_field "$job" ExitCode)"
+    if log_of "$job" | grep -q "^finished "; then
+      fail "job $job finished its search before scancel reached it: nothing left to resume"
+    fi
     h5dump -H "$out" >/dev/null || fail "h5dump cannot read $out after scancel"
     results check "$out" interrupted || fail "wrong result file after scancel"
 
     job="$(submit "$work/slow search.yaml" "$out")" || fail "submit.sh failed (resume)"
     jobs_submitted+=("$job")
     say "resubmitted as job $job"
-    expect_job "$job" COMPLETED 0:0 180
+    expect_job "$job" COMPLETED 0:0 360
     log_of "$job" | grep -q -- "--resume" || fail "the second job did not add --resume"
     results check "$out" finished "$slow_trials" || fail "wrong result file after resume"
     ;;
@@ -292,7 +298,7 @@ case "$mode" in
       sleep 1
     done
     say "job $job requeued ($(job_field "$job" JobState))"
-    expect_job "$job" COMPLETED 0:0 240
+    expect_job "$job" COMPLETED 0:0 420
     log_of "$job" | grep -q "requeueing job $job" || fail "the log does not show the requeue"
     log_of "$job" | grep -q "job $job, restart 1" || fail "the log does not show the restart"
     log_of "$job" | grep -q -- "--resume" || fail "the requeued job did not add --resume"
