@@ -43,8 +43,9 @@
 // the writer never modifies <path> in place. It works on <path>.live and publishes it: flush,
 // copy to <path>.tmp, rename over <path> (atomic; no fsync, see publish()). <path> is therefore
 // always a complete, closed HDF5 file; after a kill -9 it holds every trial published before it,
-// and <path>.live is discarded. Publishing is throttled so it takes at most about a tenth of the
-// coordinator's time (every add() for small files; about once a second for a 100 MB one):
+// and <path>.live is discarded. Publishing is throttled so it takes about a tenth of the
+// coordinator's time while its cost is steady (every add() for small files; about once a second
+// for a 100 MB one; see PublishPace):
 // add() publishes when due and publish_if_due() (called while waiting) catches up, so a
 // finished trial reaches <path> within a second or two. Readers (inspect, h5py) read <path>.
 // Root attributes added for resume: data_fingerprint, resumes, unfinished_trials (int64 list:
@@ -85,11 +86,12 @@ struct SummaryRow {
 };
 
 /// How long the writer waits between publishes: ten times what publishing costs, so that it
-/// takes about a tenth of the coordinator's time at most. The cost is the cheapest of the last
-/// three publishes, and nothing before three have been timed: copying a small file usually
-/// takes milliseconds, but one copy stalled by a busy disk (seconds, as at the start of a job
-/// right after a build) would otherwise hold the next publish back for ten times the stall. A
-/// file that has grown costs more every time, so it still spaces publishes out.
+/// takes about a tenth of the coordinator's time while that cost is steady. The cost is the
+/// cheapest of the last three publishes, and nothing is held back before three have been
+/// timed: copying a small file usually takes milliseconds, but one copy stalled by a busy disk
+/// (seconds, as at the start of a job right after a build) would otherwise hold the next
+/// publish back for ten times the stall. Isolated stalls are therefore not paid for; a file
+/// that has grown costs more every time, so it still spaces publishes out.
 class PublishPace {
  public:
   using Duration = std::chrono::steady_clock::duration;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -124,19 +125,25 @@ TEST(Dispatcher, StopHandsOutNoMoreAndReportsWhatStillRuns) {
     return sleeping_trial(t, w, t.trial_id == 0 ? 0 : 20);
   });
   std::atomic<int> reported{0};
-  const auto started = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> stopped;  // when the stop was first seen
   const DispatchReport report = dispatch_trials(
       all_trials(50), plain_trial, pool,
       [&](const TrialAssignment&, const TrialOutcome&, int) { ++reported; },
-      [&] { return reported >= 3; }, 1.0);
+      [&] {
+        if (reported >= 3 && !stopped) stopped = std::chrono::steady_clock::now();
+        return stopped.has_value();
+      },
+      1.0);
+  ASSERT_TRUE(stopped.has_value());
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - *stopped).count();
   returned = true;
   EXPECT_TRUE(report.interrupted);
   EXPECT_EQ(report.unfinished, std::vector<int64_t>{0});
   EXPECT_LT(reported.load(), 10) << "no new trials after the stop";
-  EXPECT_GE(seconds, 1.0) << "waited out the grace period";
-  EXPECT_LT(seconds, 20.0) << "gave up on trial 0 after the grace period instead of waiting";
+  EXPECT_GE(seconds, 1.0) << "waited out the grace period after the stop";
+  // Trial 0 would hold a dispatch that waited for it 30 s; 4 s of slack for a busy machine.
+  EXPECT_LT(seconds, 5.0) << "gave up on trial 0 once the grace period was over";
   pool.stop_all();  // joins once trial 0 ends
 }
 

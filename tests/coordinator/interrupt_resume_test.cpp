@@ -203,8 +203,10 @@ TEST_F(InterruptResume, ACopyOfTheStopSignalStillClosesTheFile) {
   start(out);
   ASSERT_GE(wait_for_rows(out, 3), 3u);
   // Both copies from one shell, microseconds apart, as mpirun's forwarded copy follows.
-  run_command("ranks=$(pgrep -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + out +
-              "'); kill -USR1 $ranks; kill -USR1 $ranks");
+  const CommandResult sent =
+      run_command("ranks=$(pgrep -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + out +
+                  "'); [ -n \"$ranks\" ] && kill -USR1 $ranks && kill -USR1 $ranks");
+  ASSERT_EQ(sent.exit_code, 0) << "no rank left to signal: " << sent.output;
   EXPECT_EQ(wait_for_exit(out), 4);
   std::ifstream log(out + ".log");
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
@@ -219,6 +221,7 @@ TEST_F(InterruptResume, KillNineLeavesAReadableFileAndResumeFinishesIt) {
   ASSERT_GE(seen, 3u);
   // The whole job: mpirun and every rank. "[/]" keeps the pattern from matching the shell that
   // runs pgrep, which would hold the wait below to its bound.
+  ASSERT_EQ(out.front(), '/') << out;
   const std::string job = "'[/]" + out.substr(1) + "'";
   run_command("pkill -KILL -f " + job);
   const auto deadline = Clock::now() + std::chrono::seconds(30);
