@@ -99,6 +99,17 @@ const char* task_name(Task task) {
   return task == Task::kClassification ? "classification" : "regression";
 }
 
+// The file's resume count, and why resuming cannot add one to it (empty when it can), naming
+// the root as `where`.
+std::pair<int64_t, std::string> resume_count(const h5::Group& root, const std::string& where) {
+  const auto resumes = root.read_attribute<int64_t>("resumes");
+  const std::string is = where + ": attribute 'resumes' is " + std::to_string(resumes);
+  if (resumes < 0) return {resumes, is + ", not a count"};
+  if (resumes == std::numeric_limits<int64_t>::max())
+    return {resumes, is + ", the most resumes a file can count"};
+  return {resumes, ""};
+}
+
 // The root attributes a search's config decides, as the writer records them.
 struct DecidedAttributes {
   std::vector<std::pair<std::string, std::string>> text;
@@ -450,10 +461,9 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
               [&s](const Impl::Ranked& a, const Impl::Ranked& b) { return s.better(a, b); });
     if (!s.ranked.empty()) s.best = s.ranked.front().id;
 
-    const auto resumes = s.root.read_attribute<int64_t>("resumes");
-    if (resumes < 0 || resumes == std::numeric_limits<int64_t>::max())
-      throw h5::Error(s.root.describe() + ": attribute 'resumes' is " + std::to_string(resumes) +
-                      ", which cannot count one more resume");
+    // Named as the file the user gave, not the working copy this removes on failure.
+    const auto [resumes, problem] = resume_count(s.root, path + ":/");
+    if (!problem.empty()) throw h5::Error(problem);
     s.root.write_attribute("status", "running");
     s.root.write_attribute("end_time", "");
     s.root.write_attribute("ranks", int64_t{ranks});
@@ -919,10 +929,8 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
   };
   const h5::Group& root = impl_->root;
   check([&] {
-    const auto resumes = root.read_attribute<int64_t>("resumes");
-    if (resumes == std::numeric_limits<int64_t>::max())
-      problems.push_back(root.describe() + ": attribute 'resumes' is " + std::to_string(resumes) +
-                         ", the most resumes a file can count");
+    const std::string problem = resume_count(root, root.describe()).second;
+    if (!problem.empty()) problems.push_back(problem);
   });
   bool columns_match = false;
   check([&] {

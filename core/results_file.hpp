@@ -199,9 +199,9 @@ class ResultsReader {
   /// once it had begun to change it, or would replay wrongly: /summary columns other than
   /// `config`'s, a row's trial group that is missing, names another trial or status, or lacks
   /// what ResultsWriter::resume reads, a history with other than the row's epochs_run epochs,
-  /// a resume count at its limit. `rows`: summary(), which the caller has read. One line per
-  /// problem, naming the object; empty when there is none. Trial ids outside the search or
-  /// listed twice are for the caller to check first.
+  /// a resume count that is negative or at its limit. `rows`: summary(), which the caller has read.
+  /// One line per problem, naming the object; empty when there is none. Trial ids outside the
+  /// search or listed twice are for the caller to check first.
   std::vector<std::string> resume_problems(const SearchConfig& config,
                                            const std::vector<SummaryRow>& rows) const;
 

@@ -708,6 +708,18 @@ TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
   EXPECT_THAT(problems(path, reordered),
               ::testing::Contains(at + "summary: has the columns of this config's search in "
                                        "another order or with other types"));
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    file.root().write_attribute("resumes", int64_t{-1});
+  }
+  // The reader refuses such a file before resume_problems could look; the writer, which opens
+  // it on its own, refuses it too.
+  try {
+    ResultsWriter::resume(path, config, 3, make_scaler(), kFeatures, kClasses, kClasses);
+    ADD_FAILURE() << "resumed a file whose resume count is -1";
+  } catch (const h5::Error& e) {
+    EXPECT_EQ(std::string(e.what()), at + ": attribute 'resumes' is -1, not a count");
+  }
 }
 
 // A resume that fails on the way (here: no resume count to add to) changes nothing of the file
