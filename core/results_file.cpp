@@ -331,6 +331,17 @@ struct ResultsWriter::Impl {
 
 namespace {
 
+// `message` with every mention of the working copy `working` replaced by the user's file
+// `path`: a resume that fails removes the working copy, so an error must not send the user to it.
+std::string naming_the_users_file(std::string message, const std::string& working,
+                                  const std::string& path) {
+  for (std::size_t at = message.find(working); at != std::string::npos;
+       at = message.find(working, at + path.size())) {
+    message.replace(at, working.size(), path);
+  }
+  return message;
+}
+
 void check_sizes(const std::string& path, const Scaler& scaler, Index num_features,
                  Index num_outputs) {
   if (num_features < 1 || num_outputs < 1) {
@@ -461,7 +472,6 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
               [&s](const Impl::Ranked& a, const Impl::Ranked& b) { return s.better(a, b); });
     if (!s.ranked.empty()) s.best = s.ranked.front().id;
 
-    // Named as the file the user gave, not the working copy this removes on failure.
     const auto [resumes, problem] = resume_count(s.root, path + ":/");
     if (!problem.empty()) throw h5::Error(problem);
     s.root.write_attribute("status", "running");
@@ -472,11 +482,15 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
     writer->publish(true);
   } catch (...) {
     // Nothing of a resume that failed on the way reaches <path>: the working copy goes
-    // unpublished (the destructor would publish it).
+    // unpublished (the destructor would publish it), and an HDF5 error names <path>.
     writer->impl_.reset();
     std::error_code ignored;
     std::filesystem::remove(working, ignored);
-    throw;
+    try {
+      throw;
+    } catch (const h5::Error& e) {
+      throw h5::Error(naming_the_users_file(e.what(), working, path));
+    }
   }
   return writer;
 }

@@ -21,8 +21,10 @@
 namespace hps {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr Index kFeatures = 3;
 constexpr int kClasses = 2;
@@ -743,6 +745,22 @@ TEST(ResultsFile, AResumeThatFailsLeavesTheFileAsItWas) {
   EXPECT_EQ(bytes(), before);
   EXPECT_FALSE(std::filesystem::exists(path + ".live"));
   EXPECT_EQ(ResultsReader(path).attribute("status"), "interrupted");
+
+  // Damage only the resume itself meets (here a trial's value is gone) is named in the user's
+  // file, not in the working copy that the failed resume removed.
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    file.root().write_attribute("resumes", int64_t{0});
+    ASSERT_GE(H5Adelete(file.root().open_group("trials/0").id(), "best_value"), 0);
+  }
+  try {
+    ResultsWriter::resume(path, config, 3, make_scaler(), kFeatures, kClasses, kClasses);
+    ADD_FAILURE() << "resumed a file whose trial 0 has no best_value";
+  } catch (const h5::Error& e) {
+    EXPECT_THAT(std::string(e.what()), AllOf(HasSubstr(path + ":/trials/0"),
+                                             HasSubstr("best_value"), Not(HasSubstr(".live"))));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + ".live"));
 }
 
 TEST(ResultsFile, ReaderRefusesTamperedRootAttributes) {
