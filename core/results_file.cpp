@@ -99,11 +99,10 @@ const char* task_name(Task task) {
   return task == Task::kClassification ? "classification" : "regression";
 }
 
-// The file's resume count, and why resuming cannot add one to it (empty when it can), naming
-// the root as `where`.
-std::pair<int64_t, std::string> resume_count(const h5::Group& root, const std::string& where) {
+// The file's resume count, and why resuming cannot add one to it (empty when it can).
+std::pair<int64_t, std::string> resume_count(const h5::Group& root) {
   const auto resumes = root.read_attribute<int64_t>("resumes");
-  const std::string is = where + ": attribute 'resumes' is " + std::to_string(resumes);
+  const std::string is = root.describe() + ": attribute 'resumes' is " + std::to_string(resumes);
   if (resumes < 0) return {resumes, is + ", not a count"};
   if (resumes == std::numeric_limits<int64_t>::max())
     return {resumes, is + ", the most resumes a file can count"};
@@ -472,7 +471,7 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
               [&s](const Impl::Ranked& a, const Impl::Ranked& b) { return s.better(a, b); });
     if (!s.ranked.empty()) s.best = s.ranked.front().id;
 
-    const auto [resumes, problem] = resume_count(s.root, path + ":/");
+    const auto [resumes, problem] = resume_count(s.root);
     if (!problem.empty()) throw h5::Error(problem);
     s.root.write_attribute("status", "running");
     s.root.write_attribute("end_time", "");
@@ -943,7 +942,7 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
   };
   const h5::Group& root = impl_->root;
   check([&] {
-    const std::string problem = resume_count(root, root.describe()).second;
+    const std::string problem = resume_count(root).second;
     if (!problem.empty()) problems.push_back(problem);
   });
   bool columns_match = false;
