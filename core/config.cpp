@@ -214,6 +214,9 @@ class Checker {
       lines_.fail(path, "file '" + file + "' does not exist");
     if (ec) lines_.fail(path, "cannot access file '" + file + "': " + ec.message());
     if (fs::is_directory(status)) lines_.fail(path, "'" + file + "' is a directory, not a file");
+    // A pipe would block the reader until something writes to it (dataset_checks.hpp).
+    if (!fs::is_regular_file(status))
+      lines_.fail(path, "'" + file + "' is not a regular file (a pipe, device or socket)");
   }
 
  private:

@@ -6,14 +6,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -28,8 +26,7 @@ namespace {
 }
 
 std::string read_whole_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a CSV file");
+  require_regular_file(path, "a CSV file");
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -4,10 +4,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -88,6 +90,18 @@ void check_regression_targets(const std::vector<double>& targets, Index outputs,
 }
 
 }  // namespace
+
+void require_regular_file(const std::string& path, const std::string& kind) {
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found)
+    throw DataError(path + ": no such file");
+  if (ec) throw DataError(path + ": cannot access (" + ec.message() + ")");
+  if (std::filesystem::is_directory(status))
+    throw DataError(path + ": is a directory, not " + kind);
+  if (!std::filesystem::is_regular_file(status))
+    throw DataError(path + ": is not a regular file (a pipe, device or socket), not " + kind);
+}
 
 std::string quoted_names(const std::vector<std::string>& names) {
   std::string text;

@@ -9,6 +9,12 @@
 
 namespace hps {
 
+/// Throws DataError unless `path` is a regular file (or a link to one): "<path>: no such file",
+/// "<path>: is a directory, not <kind>", or "<path>: is not a regular file (a pipe, device or
+/// socket), not <kind>". A pipe would block the reader until something writes to it, and a
+/// resume could not read the same data again. `kind`: "a CSV file", "an IDX file", ...
+void require_regular_file(const std::string& path, const std::string& kind);
+
 /// "'a', 'b', 'c'": column names as messages list them.
 std::string quoted_names(const std::vector<std::string>& names);
 

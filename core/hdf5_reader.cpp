@@ -1,9 +1,7 @@
 // hps::load_hdf5: a features dataset (samples x features) and a labels dataset (samples, or
 // samples x outputs) from one HDF5 file, any numeric element type on disk.
 #include <algorithm>
-#include <filesystem>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -107,11 +105,7 @@ Dataset read_hdf5(const std::string& path, const std::string& features_dataset,
 Dataset load_hdf5(const std::string& path, const std::string& features_dataset,
                   const std::string& labels_dataset, Task task, int num_classes,
                   Index max_samples) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw DataError(path + ": no such file");
-  if (std::filesystem::is_directory(path, ec)) {
-    throw DataError(path + ": is a directory, not an HDF5 file");
-  }
+  require_regular_file(path, "an HDF5 file");
   if (!h5::File::is_hdf5(path)) throw DataError(path + ": not an HDF5 file");
   try {
     return read_hdf5(path, features_dataset, labels_dataset, task, num_classes, max_samples);

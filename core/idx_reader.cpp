@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <memory>
 #include <new>
@@ -116,8 +115,7 @@ void decode(IdxType type, const unsigned char* src, size_t count, Out* dst) {
 class IdxFile {
  public:
   explicit IdxFile(const std::string& path) : path_(path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not an IDX file");
+    require_regular_file(path, "an IDX file");
     errno = 0;
     file_.reset(gzopen(path.c_str(), "rb"));
     if (!file_) {

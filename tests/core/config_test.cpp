@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
@@ -462,6 +463,15 @@ TEST_F(LoadTrainConfig, MissingDataFileIsAnError) {
   EXPECT_THAT(
       error(kData + "  test: {format: csv, path: gone.csv, label_column: y}\n"),
       HasSubstr(at(6) + "data.test.path: file '" + dir_.file("gone.csv") + "' does not exist"));
+}
+
+TEST_F(LoadTrainConfig, DataFileThatIsAPipeOrDeviceIsAnError) {
+  ASSERT_EQ(mkfifo(dir_.file("pipe.csv").c_str(), 0600), 0);
+  EXPECT_THAT(error(kData + "  test: {format: csv, path: pipe.csv, label_column: y}\n"),
+              HasSubstr(at(6) + "data.test.path: '" + dir_.file("pipe.csv") +
+                        "' is not a regular file (a pipe, device or socket)"));
+  EXPECT_THAT(error(kData + "  test: {format: csv, path: /dev/zero, label_column: y}\n"),
+              HasSubstr(at(6) + "data.test.path: '/dev/zero' is not a regular file"));
 }
 
 TEST_F(LoadTrainConfig, InvalidYamlReportsLineAndColumn) {

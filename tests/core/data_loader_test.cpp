@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -217,6 +218,27 @@ TEST(LoadIdx, DirectoryInsteadOfFile) {
       data_error([&] { load_idx(dir.path(), dir.file("labels.idx"), Task::kClassification, 0); });
   EXPECT_THAT(message, HasSubstr(dir.path()));
   EXPECT_THAT(message, HasSubstr("is a directory"));
+}
+
+// A pipe would block the reader until something wrote to it; a device is no data file either.
+// Each reader refuses them before opening, so these calls return at once.
+TEST(LoadData, PipesAndDevicesAreRefusedWithoutReading) {
+  TempDir dir;
+  const std::string fifo = dir.file("pipe");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  SmallIdx idx;
+  write_bytes(dir.file("labels.idx"), idx.labels);
+  for (const std::string& path : {fifo, std::string("/dev/zero")}) {
+    EXPECT_THAT(data_error([&] { load_csv(path, "label", Task::kClassification, 0); }),
+                HasSubstr(path + ": is not a regular file (a pipe, device or socket), not a CSV "
+                                 "file"));
+    EXPECT_THAT(
+        data_error([&] { load_idx(path, dir.file("labels.idx"), Task::kClassification, 0); }),
+        HasSubstr(path + ": is not a regular file (a pipe, device or socket), not an IDX file"));
+    EXPECT_THAT(
+        data_error([&] { load_hdf5(path, "x", "y", Task::kClassification, 0); }),
+        HasSubstr(path + ": is not a regular file (a pipe, device or socket), not an HDF5 file"));
+  }
 }
 
 TEST(LoadIdx, BadMagicBytes) {
