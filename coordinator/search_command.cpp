@@ -100,7 +100,10 @@ struct Plan {
 };
 
 Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& plan) {
-  plan.config = load_search_config(options.config);
+  // A resumed search runs as recorded: settings that newer checks refuse (load_search_config)
+  // must not strand a search an older hpsearch started.
+  plan.config = load_search_config(
+      options.config, options.resume ? UnusedSettings::kAllow : UnusedSettings::kRefuse);
   if (options.output.empty()) options.output = default_output(options.config);
   if (options.resume && options.force)
     throw std::runtime_error("--resume and --force contradict each other: pick one");

@@ -1,5 +1,6 @@
 #include "core/config.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -309,6 +310,71 @@ void validate_train_config(const TrainConfig& config, const KeyLines& lines, Dat
   if (data.test) check_source_files(*data.test, "data.test", c);
 }
 
+void check_settings_take_effect(const TrainConfig& config, const VariedSettings& varied) {
+  const KeyLines lines(parse_yaml(config.text, config.source_name), config.source_name);
+  const auto searched = [&](const std::string& name) {
+    return std::find(varied.searched.begin(), varied.searched.end(), name) != varied.searched.end();
+  };
+  // Names the key the user wrote: the training config's, or the search space's.
+  const auto refuse = [&](const std::string& name, const std::string& key,
+                          const std::string& problem) {
+    if (searched(name)) lines.fail("search.space." + name, problem);
+    if (lines.has(key)) lines.fail(key, problem);
+  };
+
+  const TrainingConfig& training = config.training;
+  std::vector<OptimizerKind> optimizers = varied.optimizers;
+  if (optimizers.empty()) optimizers.push_back(training.optimizer.kind);
+  std::string used = std::string(varied.optimizers.empty() ? "training.optimizer is "
+                                                           : "the searched optimizers are ") +
+                     to_string(optimizers.front());
+  for (std::size_t i = 1; i < optimizers.size(); ++i)
+    used += std::string(i + 1 < optimizers.size() ? ", " : " and ") + to_string(optimizers[i]);
+  const std::pair<const char*, OptimizerKind> options[] = {{"momentum", OptimizerKind::kMomentum},
+                                                           {"beta1", OptimizerKind::kAdam},
+                                                           {"beta2", OptimizerKind::kAdam},
+                                                           {"epsilon", OptimizerKind::kAdam}};
+  for (const auto& [name, needs] : options)
+    if (std::find(optimizers.begin(), optimizers.end(), needs) == optimizers.end())
+      refuse(name, std::string("training.") + name,
+             std::string("only applies to optimizer: ") + to_string(needs) + " (" + used + ")");
+
+  const bool hidden_layer = varied.hidden_layer.value_or(!config.model.hidden.empty());
+  if (!hidden_layer && (searched("dropout") || config.model.dropout > 0))
+    refuse("dropout", "model.dropout",
+           std::string("dropout applies to hidden layers, and ") +
+               (varied.hidden_layer ? "no searched network has one" : "model.hidden is empty"));
+
+  const EarlyStoppingConfig& early_stopping = config.early_stopping;
+  const LrPlateauConfig& plateau = training.reduce_lr_on_plateau;
+  const std::string plateau_key = "training.reduce_lr_on_plateau";
+  if (searched("patience")) {
+    if (!early_stopping.enabled)
+      lines.fail("search.space.patience",
+                 "only applies with early stopping (early_stopping.enabled is false)");
+    if (plateau.enabled && varied.least_patience && *varied.least_patience <= plateau.patience)
+      lines.fail("search.space.patience",
+                 "includes " + std::to_string(*varied.least_patience) + ", not above " +
+                     plateau_key + ".patience (" + std::to_string(plateau.patience) +
+                     "): early stopping would end those trials before the rate is lowered");
+  }
+  if (plateau.enabled) {
+    const double rate = varied.largest_learning_rate.value_or(training.optimizer.learning_rate);
+    if (plateau.min_lr >= rate)
+      lines.fail(plateau_key + ".min_lr",
+                 "is " + number_text(plateau.min_lr) + ", not below the " +
+                     (varied.largest_learning_rate ? "largest searched " : "") + "learning rate (" +
+                     number_text(rate) + "), so the plateau rule would never lower it");
+  }
+
+  const bool accuracy = early_stopping.monitor == Monitor::kValAccuracy;
+  if (early_stopping.mode == (accuracy ? MonitorMode::kMin : MonitorMode::kMax))
+    lines.fail("early_stopping.mode",
+               std::string(accuracy ? "min" : "max") + " contradicts the monitor " +
+                   (accuracy ? "val_accuracy (higher is better)" : "val_loss (lower is better)") +
+                   "; leave mode out (auto)");
+}
+
 const Choices<Activation>& activation_choices() {
   static const Choices<Activation> choices = {{"relu", Activation::kRelu},
                                               {"tanh", Activation::kTanh}};
@@ -357,7 +423,9 @@ TrainConfig parse_train_config(const std::string& yaml_text, const std::string& 
 }
 
 TrainConfig load_train_config(const std::string& path) {
-  return parse_train_config(read_config_file(path), path, config_dir_of(path));
+  TrainConfig config = parse_train_config(read_config_file(path), path, config_dir_of(path));
+  check_settings_take_effect(config);
+  return config;
 }
 
 }  // namespace hps

@@ -82,7 +82,9 @@ enum class DataFiles { kCheck, kSkip };
 TrainConfig parse_train_config(const std::string& yaml_text, const std::string& source_name,
                                const std::string& base_dir);
 
-/// Reads `path` and parses it; relative data paths are resolved against its directory.
+/// Reads `path` and parses it; relative data paths are resolved against its directory. As a
+/// config about to run, also refuses settings the run would not use (check_settings_take_effect
+/// in core/config_parser.hpp).
 TrainConfig load_train_config(const std::string& path);
 
 }  // namespace hps

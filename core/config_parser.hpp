@@ -2,6 +2,8 @@
 // The training-config parser's two halves, for parsers of files that embed a training config
 // (a search file adds its own top-level `search:` block): read the YAML into a TrainConfig,
 // then validate the values. Internal to core: it exposes yaml-cpp types.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,5 +32,23 @@ TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& s
 /// "<file>:<line>: <key.path>: <problem>". Throws ConfigError.
 void validate_train_config(const TrainConfig& config, const KeyLines& lines,
                            DataFiles files = DataFiles::kCheck);
+
+/// What a search varies of its training config, for check_settings_take_effect. The default
+/// varies nothing: a training config, whose every value is used as written.
+struct VariedSettings {
+  std::vector<std::string> searched;      ///< names of the searched parameters
+  std::vector<OptimizerKind> optimizers;  ///< the searched optimizers; empty: not searched
+  std::optional<bool> hidden_layer;       ///< searched capacity: can a trial have a hidden layer
+  std::optional<int64_t> least_patience;  ///< searched patience: its smallest value
+  std::optional<double> largest_learning_rate;  ///< searched learning rate: its largest value
+};
+
+/// Refuses settings of a config about to run that no run would use, or that turn themselves
+/// off, each as a ConfigError naming the key and its line (found again in config.text):
+/// momentum without optimizer momentum, beta1 / beta2 / epsilon without adam, dropout with no
+/// hidden layer, a searched patience with early stopping off or not above the plateau rule's,
+/// a plateau min_lr at or above the learning rate, a mode that contradicts the monitor.
+/// Not for configs read back from result files: those ran, and stay readable as they are.
+void check_settings_take_effect(const TrainConfig& config, const VariedSettings& varied = {});
 
 }  // namespace hps

@@ -569,6 +569,53 @@ ParamValue draw(const ParamSpec& spec, Rng& rng) {
   return spec.choices.at(0);
 }
 
+// What the search varies of its training config, for check_settings_take_effect.
+VariedSettings varied_settings(const std::vector<ParamSpec>& space) {
+  VariedSettings varied;
+  const auto ranged = [](const ParamSpec& spec) {
+    return spec.form != ParamForm::kFixed && spec.form != ParamForm::kChoice;
+  };
+  for (const ParamSpec& spec : space) {
+    varied.searched.push_back(spec.name);
+    if (spec.name == "optimizer") {
+      for (const ParamValue& v : spec.choices)
+        varied.optimizers.push_back(*lookup(optimizer_choices(), std::get<std::string>(v)));
+    } else if (spec.name == "hidden") {
+      varied.hidden_layer =
+          std::any_of(spec.choices.begin(), spec.choices.end(),
+                      [](const auto& v) { return !std::get<std::vector<int64_t>>(v).empty(); });
+    } else if (spec.name == "layers") {
+      varied.hidden_layer = true;  // at least one
+    } else if (spec.name == "patience") {
+      int64_t least = ranged(spec) ? static_cast<int64_t>(spec.low) : kInt64Max;
+      for (const ParamValue& v : spec.choices) least = std::min(least, std::get<int64_t>(v));
+      varied.least_patience = least;
+    } else if (spec.name == "learning_rate") {
+      double largest = ranged(spec) ? spec.high : 0.0;
+      for (const ParamValue& v : spec.choices) largest = std::max(largest, std::get<double>(v));
+      varied.largest_learning_rate = largest;
+    }
+  }
+  return varied;
+}
+
+// check_settings_take_effect for a search, and TPE's random start against the trial count.
+void check_search_takes_effect(const SearchConfig& config) {
+  check_settings_take_effect(config.base, varied_settings(config.search.space));
+  const SearchSettings& search = config.search;
+  if (search.strategy == SearchStrategy::kTpe && search.tpe.startup_trials >= search.trials) {
+    const KeyLines lines(parse_yaml(config.base.text, config.base.source_name),
+                         config.base.source_name);
+    lines.fail("search.tpe.startup_trials",
+               "TPE draws its first " + std::to_string(search.tpe.startup_trials) +
+                   " trials at random (startup_trials), and the search runs " +
+                   std::to_string(search.trials) +
+                   ", so no trial would be a TPE draw: use strategy: random, or set "
+                   "startup_trials below " +
+                   std::to_string(search.trials));
+  }
+}
+
 }  // namespace
 
 SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
@@ -584,8 +631,10 @@ SearchConfig parse_search_config(const std::string& yaml_text, const std::string
   return config;
 }
 
-SearchConfig load_search_config(const std::string& path) {
-  return parse_search_config(read_config_file(path), path, config_dir_of(path));
+SearchConfig load_search_config(const std::string& path, UnusedSettings unused) {
+  SearchConfig config = parse_search_config(read_config_file(path), path, config_dir_of(path));
+  if (unused == UnusedSettings::kRefuse) check_search_takes_effect(config);
+  return config;
 }
 
 const char* to_string(SearchStrategy strategy) {

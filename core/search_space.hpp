@@ -73,12 +73,20 @@ struct SearchConfig {
   SearchSettings search;
 };
 
+/// Whether loading a config refuses settings its runs would not use: kRefuse for a config about
+/// to run; kAllow for one that already ran (resumed as recorded, though an older hpsearch let
+/// such settings through).
+enum class UnusedSettings { kRefuse, kAllow };
+
 /// Parses a search config file (a training config with a `search:` block). Checks the space:
 /// unknown parameter names (with a suggestion), wrong types, lo > hi, log ranges touching 0,
 /// values outside a parameter's valid range (dropout in [0, 1), batch_size >= 1, ...), empty
-/// choice lists, continuous ranges with strategy grid. Throws ConfigError naming the key and
-/// its line.
-SearchConfig load_search_config(const std::string& path);
+/// choice lists, continuous ranges with strategy grid. Throws ConfigError naming the key and its
+/// line. With UnusedSettings::kRefuse, also refuses settings no trial would use
+/// (check_settings_take_effect in core/config_parser.hpp) and a TPE search whose random start
+/// covers every trial.
+SearchConfig load_search_config(const std::string& path,
+                                UnusedSettings unused = UnusedSettings::kRefuse);
 /// `files` kSkip: for a config stored in a result file, whose data may have moved since.
 SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
                                  const std::string& base_dir, DataFiles files = DataFiles::kCheck);

@@ -78,7 +78,9 @@ TEST_F(LoadTrainConfig, ReadsEveryKey) {
       "  min_delta: 0.001\n"
       "  patience: 3\n"
       "  restore_best_weights: false\n";
-  const TrainConfig c = load(text);
+  // Adam's keys under optimizer: momentum are refused in a config about to run
+  // (UnusedSettingsAreRefused); read back from a result file, every key still parses.
+  const TrainConfig c = parse_train_config(text, config_path(), dir_.path());
 
   EXPECT_EQ(c.seed, 1234u);
   EXPECT_EQ(c.source_name, config_path());
@@ -472,6 +474,43 @@ TEST_F(LoadTrainConfig, DataFileThatIsAPipeOrDeviceIsAnError) {
                         "' is not a regular file (a pipe, device or socket)"));
   EXPECT_THAT(error(kData + "  test: {format: csv, path: /dev/zero, label_column: y}\n"),
               HasSubstr(at(6) + "data.test.path: '/dev/zero' is not a regular file"));
+}
+
+// Settings the run would not use are refused where they are written
+// (check_settings_take_effect); the same keys where they apply load.
+TEST_F(LoadTrainConfig, UnusedSettingsAreRefused) {
+  EXPECT_THAT(error(kData + "training:\n  optimizer: adam\n  momentum: 0.9\n"),
+              HasSubstr(at(8) + "training.momentum: only applies to optimizer: momentum "
+                                "(training.optimizer is adam)"));
+  EXPECT_THAT(error(kData + "training:\n  optimizer: sgd\n  beta1: 0.8\n"),
+              HasSubstr(at(8) + "training.beta1: only applies to optimizer: adam "
+                                "(training.optimizer is sgd)"));
+  EXPECT_THAT(error(kData + "training:\n  optimizer: momentum\n  epsilon: 1.0e-7\n"),
+              HasSubstr(at(8) + "training.epsilon: only applies to optimizer: adam"));
+  EXPECT_THAT(error(kData + "model:\n  hidden: []\n  dropout: 0.5\n"),
+              HasSubstr(at(8) + "model.dropout: dropout applies to hidden layers, and "
+                                "model.hidden is empty"));
+  EXPECT_THAT(error(kData + "training:\n  learning_rate: 0.001\n"
+                            "  reduce_lr_on_plateau: {patience: 2, min_lr: 0.5}\n"),
+              HasSubstr(at(8) + "training.reduce_lr_on_plateau.min_lr: is 0.5, not below the "
+                                "learning rate (0.001), so the plateau rule would never lower it"));
+  EXPECT_THAT(error(kData + "early_stopping:\n  monitor: val_accuracy\n  mode: min\n"),
+              HasSubstr(at(8) + "early_stopping.mode: min contradicts the monitor val_accuracy "
+                                "(higher is better); leave mode out (auto)"));
+  EXPECT_THAT(error(kData + "early_stopping:\n  mode: max\n"),
+              HasSubstr(at(7) + "early_stopping.mode: max contradicts the monitor val_loss "
+                                "(lower is better)"));
+
+  const TrainConfig used = load(kData +
+                                "model:\n  hidden: [8]\n  dropout: 0.5\n"
+                                "training:\n  optimizer: momentum\n  momentum: 0.8\n"
+                                "  reduce_lr_on_plateau: {patience: 2, min_lr: 1.0e-4}\n"
+                                "early_stopping:\n  monitor: val_accuracy\n  mode: max\n");
+  EXPECT_DOUBLE_EQ(used.training.optimizer.momentum, 0.8);
+  EXPECT_DOUBLE_EQ(used.model.dropout, 0.5);
+  // Read back from a result file, a config that ran is not refused.
+  EXPECT_NO_THROW(
+      parse_train_config(kData + "training:\n  momentum: 0.9\n", config_path(), dir_.path()));
 }
 
 TEST_F(LoadTrainConfig, InvalidYamlReportsLineAndColumn) {

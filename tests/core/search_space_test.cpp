@@ -50,7 +50,9 @@ std::string grid_search(const std::string& space) {
 /// written per test.
 class SearchSpace : public testing::ConfigFileTest<SearchConfig> {
  protected:
-  SearchSpace() : ConfigFileTest("search.yaml", load_search_config) {}
+  SearchSpace()
+      : ConfigFileTest("search.yaml",
+                       [](const std::string& path) { return load_search_config(path); }) {}
   void SetUp() override {
     write_text(dir_.file("train.csv"), "a,b,label\n0.1,0.2,0\n0.3,0.4,1\n0.5,0.6,0\n0.7,0.8,1\n");
   }
@@ -283,7 +285,7 @@ TEST_F(SearchSpace, MakeTrialAppliesEveryParameter) {
                               "model:\n"
                               "  hidden: [100]\n"
                               "training:\n"
-                              "  epsilon: 1.0e-7\n"
+                              "  reduce_lr_on_plateau: {factor: 0.5, patience: 1}\n"
                               "early_stopping:\n"
                               "  min_delta: 0.01\n"
                               "search:\n"
@@ -313,7 +315,7 @@ TEST_F(SearchSpace, MakeTrialAppliesEveryParameter) {
   EXPECT_EQ(t.training.optimizer.kind, OptimizerKind::kMomentum);
   EXPECT_DOUBLE_EQ(t.training.optimizer.learning_rate, 0.05);
   EXPECT_DOUBLE_EQ(t.training.optimizer.momentum, 0.8);
-  EXPECT_DOUBLE_EQ(t.training.optimizer.epsilon, 1e-7);  // from the base
+  EXPECT_DOUBLE_EQ(t.training.reduce_lr_on_plateau.factor, 0.5);  // from the base
   EXPECT_EQ(t.training.batch_size, 64);
   EXPECT_EQ(t.training.max_epochs, 7);
   EXPECT_DOUBLE_EQ(t.training.l1, 1e-5);
@@ -324,6 +326,53 @@ TEST_F(SearchSpace, MakeTrialAppliesEveryParameter) {
   std::set<uint64_t> seeds;
   for (int64_t id = 0; id < 4; ++id) seeds.insert(make_trial(c, id).seed);
   EXPECT_EQ(seeds.size(), 4u);
+}
+
+// A searched parameter no trial would use, or one that turns a base setting off, is refused
+// at its line; so is a base setting the searched values make useless.
+TEST_F(SearchSpace, SettingsNoTrialUsesAreRefused) {
+  EXPECT_THAT(error(random_search("    momentum: {uniform: [0.5, 0.9]}\n")),
+              HasSubstr(at(10) + "search.space.momentum: only applies to optimizer: momentum "
+                                 "(training.optimizer is adam)"));
+  EXPECT_THAT(error(random_search("    optimizer: [sgd, adam]\n    momentum: [0.5, 0.9]\n")),
+              HasSubstr(at(11) + "search.space.momentum: only applies to optimizer: momentum "
+                                 "(the searched optimizers are sgd and adam)"));
+  EXPECT_NO_THROW(load(random_search("    optimizer: [sgd, momentum]\n    momentum: [0.5]\n")));
+  EXPECT_THAT(error(kData + "training:\n  beta2: 0.99\n" +
+                    random_search("    optimizer: [sgd, momentum]\n").substr(kData.size())),
+              HasSubstr(at(7) + "training.beta2: only applies to optimizer: adam (the searched "
+                                "optimizers are sgd and momentum)"));
+
+  const std::string search = random_search("").substr(kData.size());  // lines 6 to 9 after kData
+  EXPECT_THAT(error(kData + "model:\n  hidden: []\n" + search + "    dropout: [0.2, 0.4]\n"),
+              HasSubstr(at(12) + "search.space.dropout: dropout applies to hidden layers, and "
+                                 "model.hidden is empty"));
+  EXPECT_NO_THROW(load(kData + "model:\n  hidden: []\n" + search +
+                       "    dropout: [0.2]\n    layers: [1]\n    units: [8]\n"));
+
+  EXPECT_THAT(
+      error(kData + "early_stopping: {enabled: false}\n" + search + "    patience: [3, 8]\n"),
+      HasSubstr(at(11) + "search.space.patience: only applies with early stopping "
+                         "(early_stopping.enabled is false)"));
+  const std::string plateau = "training:\n  reduce_lr_on_plateau: {patience: 4}\n";
+  EXPECT_THAT(error(kData + plateau + search + "    patience: {int_uniform: [4, 9]}\n"),
+              HasSubstr(at(12) + "search.space.patience: includes 4, not above "
+                                 "training.reduce_lr_on_plateau.patience (4): early stopping "
+                                 "would end those trials before the rate is lowered"));
+  EXPECT_NO_THROW(load(kData + plateau + search + "    patience: [5, 9]\n"));
+
+  const std::string floor = "training:\n  reduce_lr_on_plateau: {patience: 2, min_lr: 0.01}\n";
+  EXPECT_THAT(error(kData + floor + search + "    learning_rate: {log_uniform: [1.0e-4, 0.01]}\n"),
+              HasSubstr(at(7) + "training.reduce_lr_on_plateau.min_lr: is 0.01, not below the "
+                                "largest searched learning rate (0.01)"));
+  EXPECT_NO_THROW(load(kData + floor + search + "    learning_rate: [1.0e-3, 0.1]\n"));
+}
+
+// A resumed search runs as recorded: what newer checks refuse still loads with kAllow.
+TEST_F(SearchSpace, UnusedSettingsLoadWhenAllowed) {
+  write_text(config_path(), random_search("    momentum: [0.5]\n"));
+  EXPECT_THROW(load_search_config(config_path()), ConfigError);
+  EXPECT_NO_THROW(load_search_config(config_path(), UnusedSettings::kAllow));
 }
 
 TEST_F(SearchSpace, MakeTrialBuildsHiddenFromLayersAndUnits) {
@@ -474,12 +523,13 @@ TEST_F(SearchSpace, RejectsMissingSearchSpaceOrStrategy) {
               HasSubstr(at(6) + "search: expected a map of keys, got a list"));
 }
 
-/// A TPE search of 4 trials with `tpe` as its options block (line 9) over one parameter.
+/// A TPE search of 12 trials (more than the default startup_trials, 10) with `tpe` as its
+/// options block (line 9) over one parameter.
 std::string tpe_search(const std::string& tpe) {
   return kData +
          "search:\n"
          "  strategy: tpe\n"
-         "  trials: 4\n" +
+         "  trials: 12\n" +
          tpe +
          "  space:\n"
          "    dropout: {uniform: [0.0, 0.5]}\n";
@@ -504,6 +554,18 @@ TEST_F(SearchSpace, ParsesTpeOptionsWithOptunasDefaultsButEqualBudget) {
   const SearchConfig equal = load(tpe_search("  tpe: {ranking: equal_budget}\n"));
   EXPECT_EQ(equal.search.tpe.ranking, TpeRanking::kEqualBudget);
   EXPECT_STREQ(to_string(equal.search.tpe.ranking), "equal_budget");
+}
+
+TEST_F(SearchSpace, TpeWhoseRandomStartCoversEveryTrialIsRefused) {
+  EXPECT_THAT(error(tpe_search("  tpe: {startup_trials: 12}\n")),
+              HasSubstr(at(9) + "search.tpe.startup_trials: TPE draws its first 12 trials at "
+                                "random (startup_trials), and the search runs 12, so no trial "
+                                "would be a TPE draw: use strategy: random, or set "
+                                "startup_trials below 12"));
+  std::string four = tpe_search("");
+  four.replace(four.find("trials: 12"), 10, "trials: 4");
+  EXPECT_THAT(error(four), HasSubstr(at(6) + "search.tpe.startup_trials: TPE draws its first 10"));
+  EXPECT_NO_THROW(load(tpe_search("  tpe: {startup_trials: 11}\n")));
 }
 
 TEST_F(SearchSpace, RejectsBadTpeOptions) {
