@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <limits>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -805,10 +806,11 @@ int64_t ResultsReader::integer_attribute(const std::string& name) const {
   return impl_->root.read_attribute<int64_t>(name);
 }
 
-std::vector<SummaryRow> ResultsReader::summary() const {
-  const h5::TableRows table = impl_->root.read_table("summary");
+namespace {
+
+// SummaryRow fields from the columns of `table`, found by name (ResultsReader::summary).
+void read_summary_rows(const h5::TableRows& table, std::vector<SummaryRow>& rows) {
   const h5::TableLayout& layout = table.layout();
-  std::vector<SummaryRow> rows(table.size());
   for (const h5::Column& column : layout.columns()) {
     const std::string& name = column.name;
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -856,6 +858,28 @@ std::vector<SummaryRow> ResultsReader::summary() const {
         }
       }
     }
+  }
+}
+
+}  // namespace
+
+std::vector<SummaryRow> ResultsReader::summary() const {
+  const h5::Group& root = impl_->root;
+  const h5::TableRows table = root.read_table("summary");
+  const h5::TableLayout& layout = table.layout();
+  // A column no row could do without, missing, would read as 0 for every trial.
+  const std::string metric = root.has_attribute("metric") ? attribute("metric") : "accuracy";
+  for (const std::string& name :
+       {std::string("trial"), std::string("status"), std::string("best_epoch"),
+        std::string("epochs_run"), std::string("best_val_loss"), "best_val_" + metric})
+    if (!layout.find(name))
+      throw h5::Error(root.describe("summary") + ": has no column '" + name +
+                      "' (a damaged file, or not written by hpsearch)");
+  std::vector<SummaryRow> rows(table.size());
+  try {
+    read_summary_rows(table, rows);
+  } catch (const std::invalid_argument& e) {  // a column of another type
+    throw h5::Error(root.describe("summary") + ": " + e.what());
   }
   return rows;
 }
@@ -954,6 +978,28 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
       problems.push_back(root.describe("summary") + ": " + column_difference(recorded, expected));
   });
   if (!columns_match) return problems;
+  // A trial group without its /summary row is one whose recording failed half way (add()
+  // writes the row last), and resume() drops it. One failed write leaves one; more mean the
+  // table lost rows, and resuming would train those trials again over what they recorded.
+  check([&] {
+    std::set<std::string> listed;
+    for (const SummaryRow& row : rows) listed.insert(std::to_string(row.trial));
+    std::vector<std::string> unlisted;
+    for (const std::string& name : root.open_group("trials").children())
+      if (listed.count(name) == 0) unlisted.push_back(name);
+    if (unlisted.size() > 1) {
+      std::sort(unlisted.begin(), unlisted.end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() < b.size() : a < b;  // numbers in order
+      });
+      std::string names;
+      for (std::size_t i = 0; i < unlisted.size() && i < 5; ++i)
+        names += (i > 0 ? ", " : "") + unlisted[i];
+      if (unlisted.size() > 5) names += ", ...";
+      problems.push_back(root.describe("trials") + ": " + std::to_string(unlisted.size()) +
+                         " trial groups have no /summary row (" + names +
+                         "); resuming would train them again over what they recorded");
+    }
+  });
   for (const SummaryRow& row : rows) {
     check([&] {
       const h5::Group group = trial_group(row.trial);

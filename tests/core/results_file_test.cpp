@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <regex>
@@ -651,6 +652,48 @@ TEST(ResultsFile, ResumeRerunsAHalfWrittenTrial) {
   EXPECT_EQ(reader.trial_group(2).read_attribute<double>("best_value"), 0.3);
 }
 
+// A /summary without a column every row needs would read as zeros, ranked as if real; a
+// column of another type is named with the file and table.
+TEST(ResultsFile, SummaryRefusesAMissingOrRetypedColumn) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  write_search(path, config, {make_trial(0, 0.5), make_trial(1, 0.4)}, "finished");
+  const auto rewrite = [&](const std::function<void(std::vector<h5::Column>&)>& change) {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    h5::Group root = file.root();
+    std::vector<h5::Column> columns = root.read_table("summary").layout().columns();
+    change(columns);
+    root.delete_link("summary");
+    const h5::TableLayout layout(columns);
+    root.create_table("summary", layout);
+    root.append_rows("summary", h5::TableRows(layout, 2));
+  };
+  const auto message = [&]() -> std::string {
+    try {
+      ResultsReader(path).summary();
+    } catch (const h5::Error& e) {
+      return e.what();
+    }
+    return "(read)";
+  };
+  rewrite([](std::vector<h5::Column>& columns) {
+    for (h5::Column& c : columns)
+      if (c.name == "best_val_accuracy") c = {"best_val_accuracy", h5::ColumnType::kString, 8};
+  });
+  EXPECT_EQ(message(), path +
+                           ":/summary: h5::TableRows: column 'best_val_accuracy' holds string "
+                           "values, not float64");
+  rewrite([](std::vector<h5::Column>& columns) {
+    columns.erase(std::remove_if(columns.begin(), columns.end(),
+                                 [](const h5::Column& c) { return c.name == "best_val_accuracy"; }),
+                  columns.end());
+  });
+  EXPECT_EQ(message(), path +
+                           ":/summary: has no column 'best_val_accuracy' (a damaged file, or "
+                           "not written by hpsearch)");
+}
+
 // ResultsReader::resume_problems as a resume calls it, with the rows it has read.
 std::vector<std::string> problems(const std::string& path, const SearchConfig& config) {
   const ResultsReader reader(path);
@@ -722,6 +765,28 @@ TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
   } catch (const h5::Error& e) {
     EXPECT_EQ(std::string(e.what()), at + ": attribute 'resumes' is -1, not a count");
   }
+}
+
+// One trial group without a /summary row is a recording that failed half way (resume drops
+// it: ResumeRerunsAHalfWrittenTrial); more mean the table lost rows, and resuming would train
+// those trials again over their records.
+TEST(ResultsFile, ResumeProblemsNameTrialGroupsTheSummaryLost) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  write_search(path, config, {make_trial(0, 0.5), make_trial(1, 0.4)}, "interrupted");
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    file.root().create_group("trials/10");
+  }
+  EXPECT_THAT(problems(path, config), ElementsAre());
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    file.root().create_group("trials/9");
+  }
+  EXPECT_THAT(problems(path, config),
+              ElementsAre(path + ":/trials: 2 trial groups have no /summary row (9, 10); "
+                                 "resuming would train them again over what they recorded"));
 }
 
 // A resume that fails on the way (here: no resume count to add to) changes nothing of the file
