@@ -78,7 +78,7 @@ void expect_shape(const h5::Group& group, const std::string& name,
 void expect_finite(const h5::Group& group, const std::string& name, bool all_finite) {
   if (!all_finite)
     throw h5::Error(group.describe(name) + ": holds a non-finite value (NaN or infinity): " +
-                    "damaged weights, which cannot make predictions");
+                    "a damaged model, which cannot make predictions");
 }
 
 // A positive count stored as int64 attribute `attribute`.
@@ -105,6 +105,14 @@ Scaler read_scaler(const h5::Group& group, Index inputs) {
   scaler.factor.resize(static_cast<Index>(size));
   group.read_rows("offset", size, scaler.offset.data());
   group.read_rows("factor", size, scaler.factor.data());
+  expect_finite(group, "offset", scaler.offset.allFinite());
+  expect_finite(group, "factor", scaler.factor.allFinite());
+  // Fitting gives every feature a factor above 0 (1 for a constant one: core/preprocessing.cpp);
+  // a factor of 0 would turn the feature into a constant.
+  if ((scaler.factor.array() <= 0.0f).any())
+    throw h5::Error(group.describe("factor") +
+                    ": holds a factor of 0 or below, which fitting "
+                    "never gives: damaged file");
   return scaler;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -168,6 +169,37 @@ TEST(ModelIo, NonFiniteWeightsAreRefused) {
   } catch (const h5::Error& e) {
     EXPECT_THAT(e.what(), HasSubstr(path + ":/model/layer_1/weight: holds a non-finite value"));
   }
+}
+
+// A scaler no fitting gives would turn every prediction into the same or NaN.
+TEST(ModelIo, DamagedScalerIsRefused) {
+  testing::TempDir dir;
+  const std::string path = dir.file("scaler.h5");
+  const auto message = [&](float offset, float factor) -> std::string {
+    StoredModel stored =
+        make_stored_model(shape_of(4, {5}, 3, Activation::kRelu), Task::kClassification, 4);
+    stored.scaler.offset[1] = offset;
+    stored.scaler.factor[2] = factor;
+    std::filesystem::remove(path);
+    write_model_file(path, stored);
+    const h5::File file = h5::File::open(path);
+    try {
+      read_model(file.root().open_group("model"));
+    } catch (const h5::Error& e) {
+      return e.what();
+    }
+    return "(read)";
+  };
+  EXPECT_EQ(message(0.5f, 2.0f), "(read)");
+  EXPECT_EQ(message(std::numeric_limits<float>::quiet_NaN(), 2.0f),
+            path +
+                ":/model/scaler/offset: holds a non-finite value (NaN or infinity): a damaged "
+                "model, which cannot make predictions");
+  EXPECT_THAT(message(0.5f, std::numeric_limits<float>::infinity()),
+              HasSubstr(path + ":/model/scaler/factor: holds a non-finite value"));
+  EXPECT_EQ(message(0.5f, 0.0f), path +
+                                     ":/model/scaler/factor: holds a factor of 0 or below, "
+                                     "which fitting never gives: damaged file");
 }
 
 TEST(ModelIo, MissingOrUnknownAttributeIsNamed) {
