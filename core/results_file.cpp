@@ -881,6 +881,25 @@ std::vector<SummaryRow> ResultsReader::summary() const {
   } catch (const std::invalid_argument& e) {  // a column of another type
     throw h5::Error(root.describe("summary") + ": " + e.what());
   }
+  // Values no trial can have would be shown and ranked as if real.
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const SummaryRow& row = rows[i];
+    std::string problem;
+    if (row.epochs_run < 0) {
+      problem = "epochs_run is " + std::to_string(row.epochs_run);
+    } else if (row.best_epoch != -1 && (row.best_epoch < 0 || row.best_epoch >= row.epochs_run)) {
+      problem = "best_epoch is " + std::to_string(row.best_epoch) + " of " +
+                std::to_string(row.epochs_run) + " epochs run";
+    } else if (row.rung < -1) {
+      problem = "rung is " + std::to_string(row.rung);
+    } else if (metric == "accuracy" && !(std::isnan(row.best_val_metric) ||
+                                         (row.best_val_metric >= 0 && row.best_val_metric <= 1))) {
+      problem = "best_val_accuracy is " + std::to_string(row.best_val_metric) + ", not in [0, 1]";
+    }
+    if (!problem.empty())
+      throw h5::Error(root.describe("summary") + ": row " + std::to_string(i) + " (trial " +
+                      std::to_string(row.trial) + "): " + problem + ", which no trial can have");
+  }
   return rows;
 }
 

@@ -694,6 +694,49 @@ TEST(ResultsFile, SummaryRefusesAMissingOrRetypedColumn) {
                            "not written by hpsearch)");
 }
 
+// Values no trial can have (a damaged or hand-edited /summary) are refused, not ranked.
+TEST(ResultsFile, SummaryRefusesValuesNoTrialCanHave) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  write_search(path, config, {make_trial(0, 0.5), make_trial(1, 0.4)}, "finished");
+  const auto with = [&](const std::function<void(h5::TableRows&)>& change) -> std::string {
+    const std::string copy = dir.file("changed.h5");
+    std::filesystem::remove(copy);
+    std::filesystem::copy_file(path, copy);
+    {
+      h5::File file = h5::File::open(copy, true, h5::FileLocking::kOff);
+      h5::Group root = file.root();
+      h5::TableRows rows = root.read_table("summary");
+      change(rows);
+      root.delete_link("summary");
+      root.create_table("summary", rows.layout());
+      root.append_rows("summary", rows);
+    }
+    try {
+      ResultsReader(copy).summary();
+    } catch (const h5::Error& e) {
+      return e.what();
+    }
+    return "(read)";
+  };
+  const std::string at = dir.file("changed.h5") + ":/summary: row 1 (trial 1): ";
+  EXPECT_EQ(with([](h5::TableRows&) {}), "(read)");
+  EXPECT_EQ(with([](h5::TableRows& r) { r.set(1, "epochs_run", int64_t{-1}); }),
+            at + "epochs_run is -1, which no trial can have");
+  EXPECT_EQ(with([](h5::TableRows& r) { r.set(1, "best_epoch", int64_t{3}); }),
+            at + "best_epoch is 3 of 3 epochs run, which no trial can have");
+  EXPECT_EQ(with([](h5::TableRows& r) { r.set(1, "rung", int64_t{-2}); }),
+            at + "rung is -2, which no trial can have");
+  EXPECT_EQ(with([](h5::TableRows& r) { r.set(1, "best_val_accuracy", 5.0); }),
+            at + "best_val_accuracy is 5.000000, not in [0, 1], which no trial can have");
+  EXPECT_EQ(with([](h5::TableRows& r) {
+              r.set(1, "best_epoch", int64_t{-1});
+              r.set(1, "best_val_accuracy", std::nan(""));
+            }),
+            "(read)");  // a trial with no finite value
+}
+
 // ResultsReader::resume_problems as a resume calls it, with the rows it has read.
 std::vector<std::string> problems(const std::string& path, const SearchConfig& config) {
   const ResultsReader reader(path);
