@@ -222,9 +222,10 @@ Leaderboard build(const ResultsReader& reader, int top) {
   board.monitor = reader.attribute("monitor");
   board.monitor_mode = reader.attribute("monitor_mode");
   board.trials_total = reader.integer_attribute("trials_total");
-  board.best_trial = reader.best_trial();
   board.rows = reader.summary();
   refuse_contradictions(reader, board.rows, board.trials_total);
+  // After: a root attribute that contradicts the config (monitor_mode) misranks /best too.
+  board.best_trial = reader.best_trial();
 
   for (const char* status : kStatuses) board.counts.emplace_back(status, 0);
   for (const SummaryRow& row : board.rows) {

@@ -915,11 +915,48 @@ std::optional<int64_t> ResultsReader::best_trial() const {
   if (target && starts_with(*target, prefix) && target->size() > prefix.size()) {
     const std::string digits = target->substr(prefix.size());
     if (digits.find_first_not_of("0123456789") == std::string::npos) {
-      return std::stoll(digits);
+      const int64_t id = std::stoll(digits);
+      check_best_leads(id);
+      return id;
     }
   }
   throw h5::Error(root.describe("best") + ": expected a soft link to /trials/<id>, found " +
                   (target ? "a link to '" + *target + "'" : std::string("a hard link")));
+}
+
+void ResultsReader::check_best_leads(int64_t id) const {
+  const bool by_loss = attribute("monitor") == monitor_name(Monitor::kValLoss);
+  const bool maximize = attribute("monitor_mode") == "max";
+  const auto value = [&](const SummaryRow& row) {
+    return by_loss ? row.best_val_loss : row.best_val_metric;
+  };
+  // As the writer ranks (is_ranked): finished well, with a finite monitored value.
+  const auto ranked = [&](const SummaryRow& row) {
+    return (row.status == to_string(TrialStatus::kCompleted) ||
+            row.status == to_string(TrialStatus::kEarlyStopped) ||
+            row.status == to_string(TrialStatus::kPruned)) &&
+           std::isfinite(value(row));
+  };
+  const auto better = [&](double a, double b) { return maximize ? a > b : a < b; };
+  const std::vector<SummaryRow> rows = summary();
+  const SummaryRow* best = nullptr;
+  const SummaryRow* leader = nullptr;
+  for (const SummaryRow& row : rows) {
+    if (row.trial == id) best = &row;
+    if (ranked(row) && (leader == nullptr || better(value(row), value(*leader)))) leader = &row;
+  }
+  const std::string where =
+      impl_->root.describe("best") + ": points to trial " + std::to_string(id) + ", ";
+  const std::string monitor = attribute("monitor");
+  if (best == nullptr) throw h5::Error(where + "which has no /summary row: damaged file");
+  if (!ranked(*best))
+    throw h5::Error(where + "which is " + best->status + " with " + monitor + " " +
+                    std::to_string(value(*best)) +
+                    " in /summary, not a ranked trial: damaged file");
+  if (better(value(*leader), value(*best)))
+    throw h5::Error(where + "but /summary gives trial " + std::to_string(leader->trial) +
+                    " the better " + monitor + " (" + std::to_string(value(*leader)) + " against " +
+                    std::to_string(value(*best)) + "): damaged file");
 }
 
 h5::Group ResultsReader::trial_group(int64_t id) const {

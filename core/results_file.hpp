@@ -185,7 +185,9 @@ class ResultsReader {
   std::vector<SummaryRow> summary() const;
   /// Whether trial `id` has stored weights.
   bool has_model(int64_t id) const;
-  /// The id /best points to (nullopt while no trial has finished well).
+  /// The id /best points to (nullopt while no trial has finished well). Throws h5::Error when
+  /// /summary contradicts it (no row, not a ranked trial, or a ranked trial with a strictly
+  /// better monitored value): evaluate and predict use /best, inspect ranks /summary.
   std::optional<int64_t> best_trial() const;
   /// The group /trials/<id>; throws h5::Error when trial `id` is not recorded.
   h5::Group trial_group(int64_t id) const;
@@ -206,6 +208,8 @@ class ResultsReader {
                                            const std::vector<SummaryRow>& rows) const;
 
  private:
+  void check_best_leads(int64_t id) const;
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

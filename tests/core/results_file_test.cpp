@@ -315,6 +315,37 @@ TEST(ResultsFile, BestFollowsTheLeader) {
   EXPECT_EQ(file.root().open_group("best").read_attribute<int64_t>("trial"), 3);
 }
 
+// evaluate and predict follow /best, inspect ranks /summary: a /best that /summary contradicts
+// is damage, refused rather than letting them name different trials.
+TEST(ResultsFile, BestThatTheSummaryContradictsIsRefused) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);  // val_loss, lower is better
+  write_search(path, config,
+               {make_trial(0, 0.5), make_trial(1, 0.3), make_trial(2, 0.0, TrialStatus::kFailed)},
+               "finished");
+  EXPECT_EQ(ResultsReader(path).best_trial(), 1);
+  const auto pointing_to = [&](int64_t id) -> std::string {
+    {
+      h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+      file.root().delete_link("best");
+      file.root().create_soft_link("best", "/trials/" + std::to_string(id));
+    }
+    try {
+      return std::to_string(*ResultsReader(path).best_trial());
+    } catch (const h5::Error& e) {
+      return e.what();
+    }
+  };
+  const std::string at = path + ":/best: points to trial ";
+  EXPECT_EQ(pointing_to(0), at + "0, but /summary gives trial 1 the better val_loss (0.300000 "
+                                 "against 0.500000): damaged file");
+  EXPECT_EQ(pointing_to(2),
+            at + "2, which is failed with val_loss nan in /summary, not a ranked trial: damaged "
+                 "file");
+  EXPECT_EQ(pointing_to(1), "1");
+}
+
 TEST(ResultsFile, KeepWeightsAllAndNone) {
   testing::TempDir dir;
   const std::string all = dir.file("all.h5");
