@@ -91,6 +91,19 @@ void check_regression_targets(const std::vector<double>& targets, Index outputs,
 
 }  // namespace
 
+std::string DataError::without_nul(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\0') {
+      out += "\\x00";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void require_regular_file(const std::string& path, const std::string& kind) {
   std::error_code ec;
   const std::filesystem::file_status status = std::filesystem::status(path, ec);

@@ -7,10 +7,14 @@
 
 namespace hps {
 
-/// Bad or unreadable input data. The message names the file and what is wrong with it.
+/// Bad or unreadable input data. The message names the file and what is wrong with it. It
+/// may quote the data, so a NUL byte in it is written as \x00: what() would end there.
 class DataError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit DataError(const std::string& message) : std::runtime_error(without_nul(message)) {}
+
+ private:
+  static std::string without_nul(const std::string& text);
 };
 
 /// File formats hpsearch reads.

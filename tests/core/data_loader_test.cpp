@@ -553,6 +553,15 @@ TEST(LoadCsv, NonNumericField) {
   EXPECT_THAT(message, HasSubstr("line 7, column 'x2': 'abc' is not a number"));
 }
 
+// A NUL byte quoted in a message would end what() there, cutting off the rest.
+TEST(LoadCsv, NulByteInAFieldIsShownNotCutShort) {
+  TempDir dir;
+  write_text(dir.file("data.csv"), std::string("x1,x2,y\n1,3\0x,0\n", 16));
+  const std::string message =
+      data_error([&] { load_csv(dir.file("data.csv"), "y", Task::kClassification, 0); });
+  EXPECT_THAT(message, HasSubstr("line 2, column 'x2': '3\\x00x' is not a number"));
+}
+
 TEST(LoadCsv, EmptyField) {
   TempDir dir;
   write_text(dir.file("data.csv"), "x1,x2,y\n1,,0\n");
