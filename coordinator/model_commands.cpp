@@ -2,10 +2,12 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
 
+#include "coordinator/terminal_text.hpp"
 #include "core/data_loader.hpp"
 #include "core/data_pipeline.hpp"
 #include "core/model_io.hpp"
@@ -37,24 +39,27 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
     t.data_fingerprint = reader.attribute("data_fingerprint");
   t.config = parse_search_config(reader.attribute("config"), file + " (stored config)",
                                  reader.attribute("config_dir"), files);
+  const std::optional<int64_t> best = reader.best_trial();
   if (trial) {
     t.id = *trial;
   } else {
-    const auto best = reader.best_trial();
     if (!best) throw std::runtime_error(file + ": no trial has finished well yet (no /best)");
     t.id = *best;
   }
   for (const SummaryRow& row : reader.summary())
     if (row.trial == t.id) t.row = row;
   if (!t.row)
-    throw std::runtime_error(file + ": no trial " + std::to_string(t.id) + " in /summary");
+    throw UsageError(file + ": --trial " + std::to_string(t.id) + ": no trial " +
+                     std::to_string(t.id) + " in /summary (hpsearch inspect lists the trials)");
   if (!reader.has_model(t.id)) {
     const std::string& status = t.row->status;
     const bool broken =
         status == to_string(TrialStatus::kFailed) || status == to_string(TrialStatus::kDiverged);
     throw std::runtime_error(
         file + ": trial " + std::to_string(t.id) + " has no stored weights (" +
-        (broken ? "it " + status + ", so it has none worth keeping"
+        (broken         ? "it " + status + ", so it has none worth keeping"
+         : best == t.id ? "it leads the search (/best), yet the file holds none for it: damaged "
+                          "file"
          : t.config.search.keep_weights < 0
              ? "keep_weights is all, yet the file holds none for it: damaged file"
              : "only the best " + std::to_string(t.config.search.keep_weights) +

@@ -37,6 +37,9 @@ int report_error(const std::exception& e, std::FILE* stream) {
   } else if (dynamic_cast<const OutputError*>(&e) != nullptr) {
     kind = "output ";
     code = kExitBadInput;
+  } else if (dynamic_cast<const UsageError*>(&e) != nullptr) {
+    kind = "usage ";
+    code = kExitBadInput;
   } else if (dynamic_cast<const h5::Error*>(&e) != nullptr) {
     kind = "HDF5 ";
   }

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 namespace hps {
@@ -10,14 +11,21 @@ namespace hps {
 /// terminal (it could clear the screen or retitle the window) when an error quotes it.
 std::string printable(const std::string& text);
 
+/// A command-line value the command cannot use, found only once it looked (e.g. `--trial 99`
+/// where the file holds no trial 99): reported like CLI11's usage errors, with kExitBadInput.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Exit code for a bad config, data set or output path: the user's input, nothing written.
 inline constexpr int kExitBadInput = 2;
 /// Exit code for anything else that stopped a command (an HDF5 or system error).
 inline constexpr int kExitFailure = 1;
 
 /// Prints `e` to `stream` as "hpsearch: <kind> error: <message>" (kinds: config, data, output,
-/// HDF5, or none) with printable() applied, and returns the command's exit code for it:
-/// kExitBadInput for config, data and output errors, kExitFailure otherwise.
+/// usage, HDF5, or none) with printable() applied, and returns the command's exit code for it:
+/// kExitBadInput for config, data, output and usage errors, kExitFailure otherwise.
 int report_error(const std::exception& e, std::FILE* stream = stderr);
 
 }  // namespace hps

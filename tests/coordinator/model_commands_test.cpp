@@ -146,10 +146,13 @@ search:
   const CommandResult r = run_command(testing::mpirun_hpsearch(1) + " run " +
                                       dir.file("search.yaml") + " --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const ResultsReader reader(out);
-  const int64_t unkept = reader.has_model(0) ? 1 : 0;
-  ASSERT_FALSE(reader.has_model(unkept));
-  ASSERT_EQ(reader.summary()[2].status, "diverged");
+  int64_t unkept = 0;
+  {
+    const ResultsReader reader(out);
+    unkept = reader.has_model(0) ? 1 : 0;
+    ASSERT_FALSE(reader.has_model(unkept));
+    ASSERT_EQ(reader.summary()[2].status, "diverged");
+  }
   const auto evaluate = [&](int64_t trial) {
     return run_command(std::string(HPSEARCH_BINARY) + " evaluate " + out + " --trial " +
                        std::to_string(trial));
@@ -163,6 +166,24 @@ search:
   EXPECT_THAT(diverged.output,
               HasSubstr(": trial 2 has no stored weights (it diverged, so it has none worth "
                         "keeping)"));
+
+  // A trial the file does not hold is a mistake on the command line: exit 2.
+  const CommandResult unknown = evaluate(7);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.output, HasSubstr("hpsearch: usage error: " + out +
+                                        ": --trial 7: no trial 7 in /summary (hpsearch inspect "
+                                        "lists the trials)"));
+
+  // The leader's weights gone: damage, not keep_weights.
+  const int64_t best = 1 - unkept;
+  {
+    h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
+    file.root().delete_link("trials/" + std::to_string(best) + "/model");
+  }
+  EXPECT_THAT(evaluate(best).output,
+              HasSubstr(": trial " + std::to_string(best) +
+                        " has no stored weights (it leads the search (/best), yet the file "
+                        "holds none for it: damaged file)"));
 }
 
 }  // namespace

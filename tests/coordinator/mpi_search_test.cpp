@@ -429,7 +429,7 @@ TEST_F(MpiSearch, InspectEvaluateAndPredictReadTheResult) {
   EXPECT_THAT(evaluate.output, HasSubstr("the config names no test set"));
 
   const CommandResult unknown = shell(bin + " evaluate " + out + " --trial 99");
-  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_THAT(unknown.output, HasSubstr("no trial 99"));
 
   const CommandResult predict = shell(bin + " predict " + out + " --data " +
