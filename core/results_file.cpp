@@ -993,7 +993,14 @@ std::vector<std::string> ResultsReader::contradicted_attributes(const SearchConf
   const std::string says = ", its recorded config says ";
   const DecidedAttributes decided = decided_attributes(config);
   for (const auto& [name, value] : decided.text) {
-    if (!root.has_attribute(name)) continue;
+    if (!root.has_attribute(name)) {
+      // Files from before schedulers have no 'scheduler' and ran none; one that ran a
+      // scheduler always wrote it.
+      if (name == "scheduler" && value != to_string(SchedulerKind::kNone))
+        problems.push_back(root.describe() + ": attribute 'scheduler' is missing" + says + "'" +
+                           value + "'");
+      continue;
+    }
     const auto recorded = root.read_attribute<std::string>(name);
     if (recorded != value)
       problems.push_back(root.describe() + ": attribute '" + name + "' is '" + recorded + "'" +

@@ -768,6 +768,24 @@ TEST(ResultsFile, SummaryRefusesValuesNoTrialCanHave) {
             "(read)");  // a trial with no finite value
 }
 
+// Files from before schedulers lack the 'scheduler' attribute and ran none; a missing one
+// where the recorded config ran ASHA is damage (inspect would show no rungs).
+TEST(ResultsFile, MissingSchedulerContradictsAConfigThatRanOne) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  SearchConfig config = make_config(2);
+  write_search(path, config, {make_trial(0, 0.5)}, "finished");
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    ASSERT_GE(H5Adelete(file.root().id(), "scheduler"), 0);
+  }
+  EXPECT_THAT(ResultsReader(path).contradicted_attributes(config), ElementsAre());
+  config.search.scheduler.kind = SchedulerKind::kAsha;
+  EXPECT_THAT(ResultsReader(path).contradicted_attributes(config),
+              ElementsAre(path + ":/: attribute 'scheduler' is missing, its recorded config says "
+                                 "'asha'"));
+}
+
 // ResultsReader::resume_problems as a resume calls it, with the rows it has read.
 std::vector<std::string> problems(const std::string& path, const SearchConfig& config) {
   const ResultsReader reader(path);
