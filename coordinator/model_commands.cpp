@@ -66,7 +66,16 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
                    " trials (search.keep_weights) keep theirs; hpsearch inspect shows which") +
         ")");
   }
-  t.stored = read_model(reader.trial_group(t.id).open_group("model"));
+  const h5::Group model = reader.trial_group(t.id).open_group("model");
+  t.stored = read_model(model);
+  if (t.stored.task != t.config.base.data.task) {
+    const auto name = [](Task task) {
+      return task == Task::kClassification ? "classification" : "regression";
+    };
+    throw h5::Error(model.describe() + ": attribute 'task' is " + name(t.stored.task) +
+                    ", the search's config says " + name(t.config.base.data.task) +
+                    ": damaged file");
+  }
   if (!t.config.base.early_stopping.restore_best_weights) {
     const History history = read_history(reader.trial_group(t.id).open_group("history"));
     if (!history.epochs.empty()) t.last_epoch = history.epochs.back();

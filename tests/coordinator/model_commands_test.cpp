@@ -174,8 +174,19 @@ search:
                                         ": --trial 7: no trial 7 in /summary (hpsearch inspect "
                                         "lists the trials)"));
 
-  // The leader's weights gone: damage, not keep_weights.
+  // A model whose task contradicts the search's: its outputs would be misread.
   const int64_t best = 1 - unkept;
+  const std::string model = "trials/" + std::to_string(best) + "/model";
+  {
+    h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
+    file.root().open_group(model).write_attribute("task", "regression");
+  }
+  EXPECT_THAT(evaluate(best).output,
+              HasSubstr(out + ":/" + model +
+                        ": attribute 'task' is regression, the search's config says "
+                        "classification: damaged file"));
+
+  // The leader's weights gone: damage, not keep_weights.
   {
     h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
     file.root().delete_link("trials/" + std::to_string(best) + "/model");
