@@ -55,6 +55,12 @@ std::string range_text(int64_t min, int64_t max) {
 }  // namespace
 
 YAML::Node parse_yaml(const std::string& text, const std::string& source_name) {
+  // yaml-cpp decodes a UTF-16 byte order mark and turns the rest into other characters, which
+  // the messages below would quote as such.
+  if (text.rfind("\xff\xfe", 0) == 0 || text.rfind("\xfe\xff", 0) == 0)
+    throw ConfigError(source_name +
+                      ":1: not UTF-8 text: it starts with a UTF-16 byte order mark (save the "
+                      "config as UTF-8)");
   // YAML allows no control characters but tab and line breaks. Refusing them here keeps a
   // binary file's bytes out of the messages below, which would print them raw.
   const auto control = std::find_if(text.begin(), text.end(), [](char c) {

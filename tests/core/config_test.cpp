@@ -534,6 +534,12 @@ TEST_F(LoadTrainConfig, ControlCharactersMeanNotAYamlTextFile) {
                                         "character 0x01"));
   EXPECT_EQ(load(kData + "model:\r\n  hidden: [4]\t# a tab\r\n").model.hidden.size(), 1u)
       << "tabs and CRLF line ends are text";
+  // yaml-cpp would decode what follows a UTF-16 byte order mark into other characters.
+  EXPECT_EQ(error("\xff\xfe" + kData),
+            config_path() +
+                ":1: not UTF-8 text: it starts with a UTF-16 byte order mark (save "
+                "the config as UTF-8)");
+  EXPECT_THAT(error("\xfe\xff" + kData), HasSubstr(":1: not UTF-8 text"));
 }
 
 TEST_F(LoadTrainConfig, EmptyFileIsAnError) {
