@@ -1,5 +1,6 @@
 #include "coordinator/model_commands.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -109,17 +110,18 @@ void fit_dataset(Dataset& d, const LoadedTrial& t) {
 // or edited) would split and scale it otherwise, and the stored scores would compare with
 // scores on other samples. The fingerprint covers the test set as well. Files from before
 // fingerprints were recorded cannot be checked; they are scored as they are, with a note.
-void check_fingerprint(const std::string& file, const std::string& recorded,
+// Returns whether the data was checked (false: the file records no fingerprint).
+bool check_fingerprint(const std::string& file, const std::string& recorded,
                        const PreparedData& data) {
   if (recorded.empty()) {
     std::printf(
         "note: %s records no data fingerprint (written by an older hpsearch), so the data "
         "cannot be checked against the search's; the scores assume it is unchanged\n",
         file.c_str());
-    return;
+    return false;
   }
   const std::string current = fingerprint(data);
-  if (current == recorded) return;
+  if (current == recorded) return true;
   throw DataError("data changed since " + file + " was written (fingerprint " + recorded + " -> " +
                   current +
                   "): the validation split would not be the one the trial was selected on "
@@ -148,21 +150,24 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
   // it is the data the trial was selected on, bit for bit, scaler included.
   PreparedData prepared =
       prepare_data(t.config.base.data, derive_seed(t.config.search.seed, SeedStream::kSplit));
-  check_fingerprint(file, t.data_fingerprint, prepared);
+  const bool same_data = check_fingerprint(file, t.data_fingerprint, prepared);
   std::printf("trial %lld%s\n", static_cast<long long>(t.id), trial ? "" : " (the best)");
   Dataset& validation = prepared.validation;
   fit_dataset(validation, t);
   const Evaluation val = evaluate(t.stored.model, validation);
   print_evaluation("validation", validation.size(), val, task);
   // The stored weights are the best epoch's with restore_best_weights, else the last epoch's.
-  if (!t.last_epoch) {
-    std::printf(" (stored: loss %.4f, %s %.4f)\n", t.row->best_val_loss, metric_name(task),
-                t.row->best_val_metric);
-  } else {
-    const EpochRecord& last = *t.last_epoch;
-    std::printf(" (stored, last epoch: loss %.4f, %s %.4f)\n", last.val_loss, metric_name(task),
-                last.val_metric);
-  }
+  const double stored_loss = t.last_epoch ? t.last_epoch->val_loss : t.row->best_val_loss;
+  std::printf(" (stored%s: loss %.4f, %s %.4f)\n", t.last_epoch ? ", last epoch" : "", stored_loss,
+              metric_name(task), t.last_epoch ? t.last_epoch->val_metric : t.row->best_val_metric);
+  // On the same data the same build scores the weights exactly as training did; another CPU
+  // may differ in the last digits, never by a thousandth.
+  if (same_data && !(std::abs(val.loss - stored_loss) <= 1e-3 * std::abs(stored_loss)))
+    std::printf(
+        "warning: the stored weights score validation loss %.6g, not the recorded %.6g, on the "
+        "data the trial was selected on: they are not the weights that scored it (a damaged or "
+        "edited file)\n",
+        val.loss, stored_loss);
 
   if (!prepared.test) {
     std::printf("test: the config names no test set\n");

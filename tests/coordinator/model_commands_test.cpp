@@ -174,9 +174,24 @@ search:
                                         ": --trial 7: no trial 7 in /summary (hpsearch inspect "
                                         "lists the trials)"));
 
-  // A model whose task contradicts the search's: its outputs would be misread.
+  // Weights that do not score what the trial recorded, on the same data: said, not hidden.
   const int64_t best = 1 - unkept;
   const std::string model = "trials/" + std::to_string(best) + "/model";
+  EXPECT_THAT(evaluate(best).output, Not(HasSubstr("warning")));
+  {
+    h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
+    h5::Group layer = file.root().open_group(model + "/layer_1");
+    const RowMajorMatrix weight = layer.read_matrix("weight");
+    layer.delete_link("weight");
+    layer.write_matrix("weight", RowMajorMatrix(weight * 3.0f));
+  }
+  const CommandResult swapped = evaluate(best);
+  EXPECT_EQ(swapped.exit_code, 0) << swapped.output;
+  EXPECT_THAT(swapped.output, HasSubstr("warning: the stored weights score validation loss "));
+  EXPECT_THAT(swapped.output, HasSubstr("they are not the weights that scored it (a damaged or "
+                                        "edited file)"));
+
+  // A model whose task contradicts the search's: its outputs would be misread.
   {
     h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
     file.root().open_group(model).write_attribute("task", "regression");
