@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <vector>
 
 #include "coordinator/terminal_text.hpp"
 #include "core/data_loader.hpp"
@@ -40,6 +41,14 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
     t.data_fingerprint = reader.attribute("data_fingerprint");
   t.config = parse_search_config(reader.attribute("config"), file + " (stored config)",
                                  reader.attribute("config_dir"), files);
+  // /best is checked against /summary by the root's monitor attributes: they must be the
+  // config's first, or a flipped monitor_mode would be blamed on /best.
+  if (const std::vector<std::string> problems = reader.contradicted_attributes(t.config);
+      !problems.empty()) {
+    std::string text = file + ": damaged file:";
+    for (const std::string& p : problems) text += "\n  " + p;
+    throw h5::Error(text);
+  }
   const std::optional<int64_t> best = reader.best_trial();
   if (trial) {
     t.id = *trial;
@@ -58,9 +67,9 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
         status == to_string(TrialStatus::kFailed) || status == to_string(TrialStatus::kDiverged);
     throw std::runtime_error(
         file + ": trial " + std::to_string(t.id) + " has no stored weights (" +
-        (broken         ? "it " + status + ", so it has none worth keeping"
-         : best == t.id ? "it leads the search (/best), yet the file holds none for it: damaged "
-                          "file"
+        (broken ? "it " + status + ", so it has none worth keeping"
+         : best == t.id && t.config.search.keep_weights != 0
+             ? "it leads the search (/best), yet the file holds none for it: damaged file"
          : t.config.search.keep_weights < 0
              ? "keep_weights is all, yet the file holds none for it: damaged file"
              : "only the best " + std::to_string(t.config.search.keep_weights) +

@@ -298,11 +298,7 @@ void validate_train_config(const TrainConfig& config, const KeyLines& lines, Dat
           "must be in (0, 1), got " + number_text(plateau.factor));
   c.at_least(plateau.patience, 0, plateau_key + ".patience");
   c.non_negative(plateau.min_lr, plateau_key + ".min_lr");
-  c.check(!plateau.enabled || !early_stopping.enabled || plateau.patience < early_stopping.patience,
-          plateau_key + ".patience",
-          "must be less than early_stopping.patience (" + std::to_string(early_stopping.patience) +
-              "), got " + std::to_string(plateau.patience) +
-              ": early stopping would end the run before the rate is lowered");
+  // Against early_stopping.patience: check_settings_take_effect, which knows a searched one.
 
   // Last, so that mistakes in the file itself are reported before the state of the disk.
   if (files == DataFiles::kSkip) return;
@@ -348,7 +344,14 @@ void check_settings_take_effect(const TrainConfig& config, const VariedSettings&
   const EarlyStoppingConfig& early_stopping = config.early_stopping;
   const LrPlateauConfig& plateau = training.reduce_lr_on_plateau;
   const std::string plateau_key = "training.reduce_lr_on_plateau";
-  if (searched("patience")) {
+  if (!searched("patience")) {
+    if (plateau.enabled && early_stopping.enabled && plateau.patience >= early_stopping.patience)
+      lines.fail(plateau_key + ".patience",
+                 "must be less than early_stopping.patience (" +
+                     std::to_string(early_stopping.patience) + "), got " +
+                     std::to_string(plateau.patience) +
+                     ": early stopping would end the run before the rate is lowered");
+  } else {
     if (!early_stopping.enabled)
       lines.fail("search.space.patience",
                  "only applies with early stopping (early_stopping.enabled is false)");

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -140,6 +141,13 @@ std::string utc_now() {
 }
 
 std::string trial_path(int64_t id) { return "/trials/" + std::to_string(id); }
+
+// A value for messages, in six significant digits: 3e-07, 0.93, nan.
+std::string short_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
 
 // The trial id a /trials/<id> group is named after; -1 for a name that is no id.
 int64_t trial_id_of(const std::string& name) {
@@ -894,7 +902,7 @@ std::vector<SummaryRow> ResultsReader::summary() const {
       problem = "rung is " + std::to_string(row.rung);
     } else if (metric == "accuracy" && !(std::isnan(row.best_val_metric) ||
                                          (row.best_val_metric >= 0 && row.best_val_metric <= 1))) {
-      problem = "best_val_accuracy is " + std::to_string(row.best_val_metric) + ", not in [0, 1]";
+      problem = "best_val_accuracy is " + short_number(row.best_val_metric) + ", not in [0, 1]";
     }
     if (!problem.empty())
       throw h5::Error(root.describe("summary") + ": row " + std::to_string(i) + " (trial " +
@@ -951,12 +959,11 @@ void ResultsReader::check_best_leads(int64_t id) const {
   if (best == nullptr) throw h5::Error(where + "which has no /summary row: damaged file");
   if (!ranked(*best))
     throw h5::Error(where + "which is " + best->status + " with " + monitor + " " +
-                    std::to_string(value(*best)) +
-                    " in /summary, not a ranked trial: damaged file");
+                    short_number(value(*best)) + " in /summary, not a ranked trial: damaged file");
   if (better(value(*leader), value(*best)))
     throw h5::Error(where + "but /summary gives trial " + std::to_string(leader->trial) +
-                    " the better " + monitor + " (" + std::to_string(value(*leader)) + " against " +
-                    std::to_string(value(*best)) + "): damaged file");
+                    " the better " + monitor + " (" + short_number(value(*leader)) + " against " +
+                    short_number(value(*best)) + "): damaged file");
 }
 
 h5::Group ResultsReader::trial_group(int64_t id) const {
@@ -1045,19 +1052,21 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
   // writes the row last), and resume() drops it. One failed write leaves one; more mean the
   // table lost rows, and resuming would train those trials again over what they recorded.
   check([&] {
-    std::set<std::string> listed;
-    for (const SummaryRow& row : rows) listed.insert(std::to_string(row.trial));
-    std::vector<std::string> unlisted;
+    std::set<int64_t> listed;
+    for (const SummaryRow& row : rows) listed.insert(row.trial);
+    std::set<int64_t> unlisted;  // as resume() reads the names: other names are not trials'
     for (const std::string& name : root.open_group("trials").children())
-      if (listed.count(name) == 0) unlisted.push_back(name);
+      if (const int64_t id = trial_id_of(name); id >= 0 && listed.count(id) == 0)
+        unlisted.insert(id);
     if (unlisted.size() > 1) {
-      std::sort(unlisted.begin(), unlisted.end(), [](const std::string& a, const std::string& b) {
-        return a.size() != b.size() ? a.size() < b.size() : a < b;  // numbers in order
-      });
       std::string names;
-      for (std::size_t i = 0; i < unlisted.size() && i < 5; ++i)
-        names += (i > 0 ? ", " : "") + unlisted[i];
-      if (unlisted.size() > 5) names += ", ...";
+      for (const int64_t id : unlisted) {
+        if (names.size() > 40) {
+          names += ", ...";
+          break;
+        }
+        names += (names.empty() ? "" : ", ") + std::to_string(id);
+      }
       problems.push_back(root.describe("trials") + ": " + std::to_string(unlisted.size()) +
                          " trial groups have no /summary row (" + names +
                          "); resuming would train them again over what they recorded");

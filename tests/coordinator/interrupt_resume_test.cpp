@@ -304,6 +304,20 @@ TEST_F(InterruptResume, ResumeRefusesWhatItCannotContinueAndTouchesNothing) {
   EXPECT_THAT(done.output, HasSubstr("already finished"));
   EXPECT_EQ(file_bytes(baseline), before);
 
+  // A setting no trial uses (momentum under Adam, at its default value) is refused in a new
+  // search but not on --resume: an older hpsearch may have started the search with it.
+  std::string unused = kSearch;
+  unused.replace(unused.find("optimizer: adam,"), 16, "optimizer: adam, momentum: 0.9,");
+  write_text(dir_->file("unused.yaml"), unused);
+  const CommandResult checked =
+      run_command(std::string(HPSEARCH_BINARY) + " check " + dir_->file("unused.yaml"));
+  EXPECT_EQ(checked.exit_code, 2);
+  EXPECT_THAT(checked.output, HasSubstr("training.momentum: only applies to optimizer: momentum"));
+  const CommandResult as_recorded = run(baseline, "--resume", "unused.yaml");
+  EXPECT_EQ(as_recorded.exit_code, 0) << as_recorded.output;
+  EXPECT_THAT(as_recorded.output, HasSubstr("already finished"));
+  EXPECT_EQ(file_bytes(baseline), before);
+
   // Damage resuming would meet halfway, after marking the file running: a /summary row whose
   // trial group is gone. Found first; the file stays as it was, with no FILE.live left.
   const std::string damaged = dir_->file("damaged.h5");

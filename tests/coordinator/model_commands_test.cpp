@@ -130,7 +130,7 @@ TEST(LoadTrial, SaysWhyATrialHasNoWeights) {
   if (run_command("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun is not installed";
   TempDir dir;
   write_lines(dir.file("train.csv"), csv_lines(60, 1));
-  write_text(dir.file("search.yaml"), R"(seed: 4
+  const std::string yaml = R"(seed: 4
 data:
   task: classification
   train: {format: csv, path: train.csv, label_column: label}
@@ -141,7 +141,8 @@ search:
   keep_weights: 1
   space:
     learning_rate: [0.01, 0.02, 1.0e+30]
-)");
+)";
+  write_text(dir.file("search.yaml"), yaml);
   const std::string out = dir.file("result.h5");
   const CommandResult r = run_command(testing::mpirun_hpsearch(1) + " run " +
                                       dir.file("search.yaml") + " --out " + out);
@@ -174,10 +175,24 @@ search:
                                         ": --trial 7: no trial 7 in /summary (hpsearch inspect "
                                         "lists the trials)"));
 
+  // A root attribute that contradicts the config is named, not blamed on /best (which is
+  // checked by that attribute).
+  const auto set_mode = [&](const char* mode) {
+    h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
+    file.root().write_attribute("monitor_mode", mode);
+  };
+  set_mode("max");
+  EXPECT_THAT(run_command(std::string(HPSEARCH_BINARY) + " evaluate " + out).output,
+              HasSubstr(out + ": damaged file:\n  " + out +
+                        ":/: attribute 'monitor_mode' is 'max', its recorded config says 'min'"));
+  set_mode("min");
+
   // Weights that do not score what the trial recorded, on the same data: said, not hidden.
   const int64_t best = 1 - unkept;
   const std::string model = "trials/" + std::to_string(best) + "/model";
-  EXPECT_THAT(evaluate(best).output, Not(HasSubstr("warning")));
+  const CommandResult intact = evaluate(best);
+  EXPECT_EQ(intact.exit_code, 0) << intact.output;
+  EXPECT_THAT(intact.output, Not(HasSubstr("warning")));
   {
     h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
     h5::Group layer = file.root().open_group(model + "/layer_1");
@@ -210,6 +225,20 @@ search:
               HasSubstr(": trial " + std::to_string(best) +
                         " has no stored weights (it leads the search (/best), yet the file "
                         "holds none for it: damaged file)"));
+
+  // keep_weights 0 keeps none, the leader's included: that is the reason, not damage.
+  std::string none = yaml;
+  none.replace(none.find("keep_weights: 1"), 15, "keep_weights: 0");
+  write_text(dir.file("none.yaml"), none);
+  const std::string bare = dir.file("none.h5");
+  ASSERT_EQ(
+      run_command(testing::mpirun_hpsearch(1) + " run " + dir.file("none.yaml") + " --out " + bare)
+          .exit_code,
+      0);
+  const CommandResult kept_none = run_command(std::string(HPSEARCH_BINARY) + " evaluate " + bare);
+  EXPECT_EQ(kept_none.exit_code, 1);
+  EXPECT_THAT(kept_none.output, HasSubstr("has no stored weights (only the best 0 trials "
+                                          "(search.keep_weights) keep theirs"));
 }
 
 }  // namespace
