@@ -17,10 +17,6 @@ namespace {
 // Statuses in the order counts are shown; a status this list does not know follows them.
 constexpr const char* kStatuses[] = {"completed", "early_stopped", "pruned", "diverged", "failed"};
 
-bool finished_well(const std::string& status) {
-  return status == "completed" || status == "early_stopped" || status == "pruned";
-}
-
 // A small streaming JSON writer: it places commas and colons and escapes strings; the caller
 // nests the calls correctly.
 class JsonWriter {
@@ -225,7 +221,7 @@ Leaderboard build(const ResultsReader& reader, int top) {
   board.rows = reader.summary();
   refuse_contradictions(reader, board.rows, board.trials_total);
   // After: a root attribute that contradicts the config (monitor_mode) misranks /best too.
-  board.best_trial = reader.best_trial();
+  board.best_trial = reader.best_trial(board.rows);
 
   for (const char* status : kStatuses) board.counts.emplace_back(status, 0);
   for (const SummaryRow& row : board.rows) {
@@ -240,12 +236,8 @@ Leaderboard build(const ResultsReader& reader, int top) {
 
   const bool by_loss = board.monitor == "val_loss";
   const bool maximize = board.monitor_mode == "max";
-  auto key = [&](const SummaryRow& row) {
-    return by_loss ? row.best_val_loss : row.best_val_metric;
-  };
-  auto ranked = [&](const SummaryRow& row) {
-    return finished_well(row.status) && std::isfinite(key(row));
-  };
+  auto key = [&](const SummaryRow& row) { return monitored_value(row, by_loss); };
+  auto ranked = [&](const SummaryRow& row) { return is_ranked(row, by_loss); };
   std::vector<std::size_t> order(board.rows.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {

@@ -49,14 +49,15 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
     for (const std::string& p : problems) text += "\n  " + p;
     throw h5::Error(text);
   }
-  const std::optional<int64_t> best = reader.best_trial();
+  const std::vector<SummaryRow> rows = reader.summary();
+  const std::optional<int64_t> best = reader.best_trial(rows);
   if (trial) {
     t.id = *trial;
   } else {
     if (!best) throw std::runtime_error(file + ": no trial has finished well yet (no /best)");
     t.id = *best;
   }
-  for (const SummaryRow& row : reader.summary())
+  for (const SummaryRow& row : rows)
     if (row.trial == t.id) t.row = row;
   if (!t.row)
     throw UsageError(file + ": --trial " + std::to_string(t.id) + ": no trial " +
@@ -78,14 +79,10 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
   }
   const h5::Group model = reader.trial_group(t.id).open_group("model");
   t.stored = read_model(model);
-  if (t.stored.task != t.config.base.data.task) {
-    const auto name = [](Task task) {
-      return task == Task::kClassification ? "classification" : "regression";
-    };
-    throw h5::Error(model.describe() + ": attribute 'task' is " + name(t.stored.task) +
-                    ", the search's config says " + name(t.config.base.data.task) +
+  if (t.stored.task != t.config.base.data.task)
+    throw h5::Error(model.describe() + ": attribute 'task' is " + task_name(t.stored.task) +
+                    ", the search's config says " + task_name(t.config.base.data.task) +
                     ": damaged file");
-  }
   if (!t.config.base.early_stopping.restore_best_weights) {
     const History history = read_history(reader.trial_group(t.id).open_group("history"));
     if (!history.epochs.empty()) t.last_epoch = history.epochs.back();

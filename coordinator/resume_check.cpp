@@ -108,7 +108,7 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   id["early_stopping.patience"] = std::to_string(e.patience);
   id["early_stopping.restore_best_weights"] = e.restore_best_weights ? "true" : "false";
   const DataConfig& d = base.data;
-  id["data.task"] = d.task == Task::kClassification ? "classification" : "regression";
+  id["data.task"] = task_name(d.task);
   id["data.num_classes"] = std::to_string(d.num_classes);
   id["data.validation_fraction"] = number_text(d.validation_fraction);
   id["data.scaling"] = scaling_name(d.scaling);

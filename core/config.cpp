@@ -306,8 +306,8 @@ void validate_train_config(const TrainConfig& config, const KeyLines& lines, Dat
   if (data.test) check_source_files(*data.test, "data.test", c);
 }
 
-void check_settings_take_effect(const TrainConfig& config, const VariedSettings& varied) {
-  const KeyLines lines(parse_yaml(config.text, config.source_name), config.source_name);
+void check_settings_take_effect(const TrainConfig& config, const KeyLines& lines,
+                                const VariedSettings& varied) {
   const auto searched = [&](const std::string& name) {
     return std::find(varied.searched.begin(), varied.searched.end(), name) != varied.searched.end();
   };
@@ -427,7 +427,8 @@ TrainConfig parse_train_config(const std::string& yaml_text, const std::string& 
 
 TrainConfig load_train_config(const std::string& path) {
   TrainConfig config = parse_train_config(read_config_file(path), path, config_dir_of(path));
-  check_settings_take_effect(config);
+  check_settings_take_effect(
+      config, KeyLines(parse_yaml(config.text, config.source_name), config.source_name));
   return config;
 }
 

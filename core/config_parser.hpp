@@ -44,11 +44,12 @@ struct VariedSettings {
 };
 
 /// Refuses settings of a config about to run that no run would use, or that turn themselves
-/// off, each as a ConfigError naming the key and its line (found again in config.text):
+/// off, each as a ConfigError naming the key and its line in `lines` (config.text's):
 /// momentum without optimizer momentum, beta1 / beta2 / epsilon without adam, dropout with no
 /// hidden layer, a searched patience with early stopping off or not above the plateau rule's,
 /// a plateau min_lr at or above the learning rate, a mode that contradicts the monitor.
 /// Not for configs read back from result files: those ran, and stay readable as they are.
-void check_settings_take_effect(const TrainConfig& config, const VariedSettings& varied = {});
+void check_settings_take_effect(const TrainConfig& config, const KeyLines& lines,
+                                const VariedSettings& varied = {});
 
 }  // namespace hps

@@ -97,10 +97,6 @@ std::string describe(const ParamValue& value) {
   return format_layers(std::get<std::vector<int64_t>>(value));
 }
 
-const char* task_name(Task task) {
-  return task == Task::kClassification ? "classification" : "regression";
-}
-
 // The file's resume count, and why resuming cannot add one to it (empty when it can).
 std::pair<int64_t, std::string> resume_count(const h5::Group& root) {
   const auto resumes = root.read_attribute<int64_t>("resumes");
@@ -915,7 +911,20 @@ bool ResultsReader::has_model(int64_t id) const {
   return impl_->root.exists(trial_path(id) + "/model");
 }
 
-std::optional<int64_t> ResultsReader::best_trial() const {
+double monitored_value(const SummaryRow& row, bool by_loss) {
+  return by_loss ? row.best_val_loss : row.best_val_metric;
+}
+
+bool is_ranked(const SummaryRow& row, bool by_loss) {
+  return (row.status == to_string(TrialStatus::kCompleted) ||
+          row.status == to_string(TrialStatus::kEarlyStopped) ||
+          row.status == to_string(TrialStatus::kPruned)) &&
+         std::isfinite(monitored_value(row, by_loss));
+}
+
+std::optional<int64_t> ResultsReader::best_trial() const { return best_trial(summary()); }
+
+std::optional<int64_t> ResultsReader::best_trial(const std::vector<SummaryRow>& rows) const {
   const h5::Group& root = impl_->root;
   if (!root.has_link("best")) return std::nullopt;
   const std::optional<std::string> target = root.soft_link_target("best");
@@ -924,7 +933,7 @@ std::optional<int64_t> ResultsReader::best_trial() const {
     const std::string digits = target->substr(prefix.size());
     if (digits.find_first_not_of("0123456789") == std::string::npos) {
       const int64_t id = std::stoll(digits);
-      check_best_leads(id);
+      check_best_leads(id, rows);
       return id;
     }
   }
@@ -932,21 +941,12 @@ std::optional<int64_t> ResultsReader::best_trial() const {
                   (target ? "a link to '" + *target + "'" : std::string("a hard link")));
 }
 
-void ResultsReader::check_best_leads(int64_t id) const {
+void ResultsReader::check_best_leads(int64_t id, const std::vector<SummaryRow>& rows) const {
   const bool by_loss = attribute("monitor") == monitor_name(Monitor::kValLoss);
   const bool maximize = attribute("monitor_mode") == "max";
-  const auto value = [&](const SummaryRow& row) {
-    return by_loss ? row.best_val_loss : row.best_val_metric;
-  };
-  // As the writer ranks (is_ranked): finished well, with a finite monitored value.
-  const auto ranked = [&](const SummaryRow& row) {
-    return (row.status == to_string(TrialStatus::kCompleted) ||
-            row.status == to_string(TrialStatus::kEarlyStopped) ||
-            row.status == to_string(TrialStatus::kPruned)) &&
-           std::isfinite(value(row));
-  };
+  const auto value = [&](const SummaryRow& row) { return monitored_value(row, by_loss); };
+  const auto ranked = [&](const SummaryRow& row) { return is_ranked(row, by_loss); };
   const auto better = [&](double a, double b) { return maximize ? a > b : a < b; };
-  const std::vector<SummaryRow> rows = summary();
   const SummaryRow* best = nullptr;
   const SummaryRow* leader = nullptr;
   for (const SummaryRow& row : rows) {

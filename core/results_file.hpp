@@ -85,6 +85,12 @@ struct SummaryRow {
   int64_t rung = -1;         ///< highest ASHA rung reached; -1 without ASHA
 };
 
+/// A row's monitored value: best_val_loss when `by_loss`, else best_val_<metric>.
+double monitored_value(const SummaryRow& row, bool by_loss);
+/// Whether a row takes part in the ranking, as the writer ranks trials for /best: it finished
+/// well (completed, early_stopped or pruned) with a finite monitored value.
+bool is_ranked(const SummaryRow& row, bool by_loss);
+
 /// How long the writer waits between publishes: ten times what publishing costs, so that it
 /// takes about a tenth of the coordinator's time while that cost is steady. The cost is the
 /// cheapest of the last three publishes, and nothing is held back before three have been
@@ -189,6 +195,8 @@ class ResultsReader {
   /// /summary contradicts it (no row, not a ranked trial, or a ranked trial with a strictly
   /// better monitored value): evaluate and predict use /best, inspect ranks /summary.
   std::optional<int64_t> best_trial() const;
+  /// best_trial() checked against `rows`, this file's summary() already read.
+  std::optional<int64_t> best_trial(const std::vector<SummaryRow>& rows) const;
   /// The group /trials/<id>; throws h5::Error when trial `id` is not recorded.
   h5::Group trial_group(int64_t id) const;
   /// Root attributes that `config` (the config this file recorded) decides but that say
@@ -208,7 +216,7 @@ class ResultsReader {
                                            const std::vector<SummaryRow>& rows) const;
 
  private:
-  void check_best_leads(int64_t id) const;
+  void check_best_leads(int64_t id, const std::vector<SummaryRow>& rows) const;
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

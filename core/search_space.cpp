@@ -601,11 +601,11 @@ VariedSettings varied_settings(const std::vector<ParamSpec>& space) {
 
 // check_settings_take_effect for a search, and TPE's random start against the trial count.
 void check_search_takes_effect(const SearchConfig& config) {
-  check_settings_take_effect(config.base, varied_settings(config.search.space));
+  const KeyLines lines(parse_yaml(config.base.text, config.base.source_name),
+                       config.base.source_name);
+  check_settings_take_effect(config.base, lines, varied_settings(config.search.space));
   const SearchSettings& search = config.search;
-  if (search.strategy == SearchStrategy::kTpe && search.tpe.startup_trials >= search.trials) {
-    const KeyLines lines(parse_yaml(config.base.text, config.base.source_name),
-                         config.base.source_name);
+  if (search.strategy == SearchStrategy::kTpe && search.tpe.startup_trials >= search.trials)
     lines.fail("search.tpe.startup_trials",
                "TPE draws its first " + std::to_string(search.tpe.startup_trials) +
                    " trials at random (startup_trials), and the search runs " +
@@ -613,7 +613,6 @@ void check_search_takes_effect(const SearchConfig& config) {
                    ", so no trial would be a TPE draw: use strategy: random, or set "
                    "startup_trials below " +
                    std::to_string(search.trials));
-  }
 }
 
 }  // namespace

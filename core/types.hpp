@@ -20,4 +20,9 @@ inline const char* metric_name(Task task) {
   return task == Task::kClassification ? "accuracy" : "mae";
 }
 
+/// The task as configs and result files spell it: "classification" or "regression".
+inline const char* task_name(Task task) {
+  return task == Task::kClassification ? "classification" : "regression";
+}
+
 }  // namespace hps
