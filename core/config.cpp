@@ -391,13 +391,11 @@ const Choices<OptimizerKind>& optimizer_choices() {
   return choices;
 }
 
-TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& source_name,
+TrainConfig parse_train_config_node(const YAML::Node& root, const KeyLines& lines,
                                     const std::string& base_dir,
                                     const std::vector<std::string>& extra_top_level_keys,
                                     DataFiles files) {
-  // Indexes every key first, which also refuses a recursive or exploding document before
-  // anything walks it.
-  const KeyLines lines(root, source_name);
+  const std::string& source_name = lines.source_name();
   const ConfigNode top(root, source_name);
   std::vector<std::string> known = kTopLevelKeys;
   known.insert(known.end(), extra_top_level_keys.begin(), extra_top_level_keys.end());
@@ -418,18 +416,20 @@ TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& s
 }
 
 TrainConfig parse_train_config(const std::string& yaml_text, const std::string& source_name,
-                               const std::string& base_dir) {
-  TrainConfig config =
-      parse_train_config_node(parse_yaml(yaml_text, source_name), source_name, base_dir, {});
+                               const std::string& base_dir, UnusedSettings unused) {
+  const YAML::Node root = parse_yaml(yaml_text, source_name);
+  // Indexing every key first also refuses a recursive or exploding document before anything
+  // walks it.
+  const KeyLines lines(root, source_name);
+  TrainConfig config = parse_train_config_node(root, lines, base_dir, {});
   config.text = yaml_text;
+  if (unused == UnusedSettings::kRefuse) check_settings_take_effect(config, lines);
   return config;
 }
 
 TrainConfig load_train_config(const std::string& path) {
-  TrainConfig config = parse_train_config(read_config_file(path), path, config_dir_of(path));
-  check_settings_take_effect(
-      config, KeyLines(parse_yaml(config.text, config.source_name), config.source_name));
-  return config;
+  return parse_train_config(read_config_file(path), path, config_dir_of(path),
+                            UnusedSettings::kRefuse);
 }
 
 }  // namespace hps

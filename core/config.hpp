@@ -77,10 +77,16 @@ struct TrainConfig {
 /// back from a result file to use its stored weights (predict), which need no data.
 enum class DataFiles { kCheck, kSkip };
 
-/// Parses and validates a training config from YAML text. Relative data paths are resolved
-/// against `base_dir`. Throws ConfigError.
+/// Whether parsing a config refuses settings its runs would not use (check_settings_take_effect
+/// in core/config_parser.hpp): kRefuse for a config about to run; kAllow for one that already
+/// ran (read back or resumed as recorded, though an older hpsearch let such settings through).
+enum class UnusedSettings { kRefuse, kAllow };
+
+/// Parses and validates a training config from YAML text, parsing the text once. Relative data
+/// paths are resolved against `base_dir`. Throws ConfigError.
 TrainConfig parse_train_config(const std::string& yaml_text, const std::string& source_name,
-                               const std::string& base_dir);
+                               const std::string& base_dir,
+                               UnusedSettings unused = UnusedSettings::kAllow);
 
 /// Reads `path` and parses it; relative data paths are resolved against its directory. As a
 /// config about to run, also refuses settings the run would not use (check_settings_take_effect

@@ -18,11 +18,12 @@ const Choices<Activation>& activation_choices();
 const Choices<OptimizerKind>& optimizer_choices();
 
 /// Reads the training settings of the document `root` into a TrainConfig and validates it
-/// (validate_train_config). Unknown top-level keys are errors unless listed in
+/// (validate_train_config). `lines` is KeyLines(root, source name), built once by the caller,
+/// which uses it again for its own checks. Unknown top-level keys are errors unless listed in
 /// `extra_top_level_keys`, which the caller then reads itself. Relative data paths are
-/// resolved against `base_dir` (the working directory when empty). Sets source_name but not
-/// text: the caller has the text. Throws ConfigError.
-TrainConfig parse_train_config_node(const YAML::Node& root, const std::string& source_name,
+/// resolved against `base_dir` (the working directory when empty). Sets source_name (from
+/// `lines`) but not text: the caller has the text. Throws ConfigError.
+TrainConfig parse_train_config_node(const YAML::Node& root, const KeyLines& lines,
                                     const std::string& base_dir,
                                     const std::vector<std::string>& extra_top_level_keys = {},
                                     DataFiles files = DataFiles::kCheck);

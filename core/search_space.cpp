@@ -600,9 +600,7 @@ VariedSettings varied_settings(const std::vector<ParamSpec>& space) {
 }
 
 // check_settings_take_effect for a search, and TPE's random start against the trial count.
-void check_search_takes_effect(const SearchConfig& config) {
-  const KeyLines lines(parse_yaml(config.base.text, config.base.source_name),
-                       config.base.source_name);
+void check_search_takes_effect(const SearchConfig& config, const KeyLines& lines) {
   check_settings_take_effect(config.base, lines, varied_settings(config.search.space));
   const SearchSettings& search = config.search;
   if (search.strategy == SearchStrategy::kTpe && search.tpe.startup_trials >= search.trials)
@@ -618,22 +616,26 @@ void check_search_takes_effect(const SearchConfig& config) {
 }  // namespace
 
 SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
-                                 const std::string& base_dir, DataFiles files) {
+                                 const std::string& base_dir, DataFiles files,
+                                 UnusedSettings unused) {
   const YAML::Node root = parse_yaml(yaml_text, source_name);
+  // Indexing every key first also refuses a recursive or exploding document before anything
+  // walks it.
+  const KeyLines lines(root, source_name);
   SearchConfig config;
-  config.base = parse_train_config_node(root, source_name, base_dir, {"search"}, files);
+  config.base = parse_train_config_node(root, lines, base_dir, {"search"}, files);
   config.base.text = yaml_text;
   const ConfigNode top(root, source_name);
   config.search = parse_search(
       top.require("search", " (a search config is a training config plus a search: block)"),
       config.base);
+  if (unused == UnusedSettings::kRefuse) check_search_takes_effect(config, lines);
   return config;
 }
 
 SearchConfig load_search_config(const std::string& path, UnusedSettings unused) {
-  SearchConfig config = parse_search_config(read_config_file(path), path, config_dir_of(path));
-  if (unused == UnusedSettings::kRefuse) check_search_takes_effect(config);
-  return config;
+  return parse_search_config(read_config_file(path), path, config_dir_of(path), DataFiles::kCheck,
+                             unused);
 }
 
 const char* to_string(SearchStrategy strategy) {

@@ -73,11 +73,6 @@ struct SearchConfig {
   SearchSettings search;
 };
 
-/// Whether loading a config refuses settings its runs would not use: kRefuse for a config about
-/// to run; kAllow for one that already ran (resumed as recorded, though an older hpsearch let
-/// such settings through).
-enum class UnusedSettings { kRefuse, kAllow };
-
 /// Parses a search config file (a training config with a `search:` block). Checks the space:
 /// unknown parameter names (with a suggestion), wrong types, lo > hi, log ranges touching 0,
 /// values outside a parameter's valid range (dropout in [0, 1), batch_size >= 1, ...), empty
@@ -87,9 +82,11 @@ enum class UnusedSettings { kRefuse, kAllow };
 /// covers every trial.
 SearchConfig load_search_config(const std::string& path,
                                 UnusedSettings unused = UnusedSettings::kRefuse);
-/// `files` kSkip: for a config stored in a result file, whose data may have moved since.
+/// The same from YAML text, parsed once. `files` kSkip: for a config stored in a result file,
+/// whose data may have moved since.
 SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
-                                 const std::string& base_dir, DataFiles files = DataFiles::kCheck);
+                                 const std::string& base_dir, DataFiles files = DataFiles::kCheck,
+                                 UnusedSettings unused = UnusedSettings::kAllow);
 
 const char* to_string(SearchStrategy strategy);
 const char* to_string(TpeRanking ranking);

@@ -224,9 +224,10 @@ TEST(ParseTrainConfigNode, AcceptsTheCallersExtraTopLevelKeys) {
       "data:\n  train: {format: idx, images: a.idx, labels: b.idx}\n"
       "search:\n  trials: 10\n",
       "search.yaml");
-  EXPECT_NO_THROW(parse_train_config_node(root, "search.yaml", dir.path(), {"search"}));
+  const KeyLines lines(root, "search.yaml");
+  EXPECT_NO_THROW(parse_train_config_node(root, lines, dir.path(), {"search"}));
   try {
-    parse_train_config_node(root, "search.yaml", dir.path(), {});
+    parse_train_config_node(root, lines, dir.path(), {});
     ADD_FAILURE() << "expected a ConfigError";
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("search.yaml:3: unknown key 'search' at the top level"));
@@ -511,6 +512,15 @@ TEST_F(LoadTrainConfig, UnusedSettingsAreRefused) {
   // Read back from a result file, a config that ran is not refused.
   EXPECT_NO_THROW(
       parse_train_config(kData + "training:\n  momentum: 0.9\n", config_path(), dir_.path()));
+  // From text, as load_train_config reads it, the same refusal when asked for.
+  try {
+    parse_train_config(kData + "training:\n  momentum: 0.9\n", "text.yaml", dir_.path(),
+                       UnusedSettings::kRefuse);
+    ADD_FAILURE() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("text.yaml:7: training.momentum: only applies to optimizer: "
+                                    "momentum"));
+  }
 }
 
 TEST_F(LoadTrainConfig, InvalidYamlReportsLineAndColumn) {

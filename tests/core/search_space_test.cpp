@@ -380,6 +380,12 @@ TEST_F(SearchSpace, UnusedSettingsLoadWhenAllowed) {
   write_text(config_path(), random_search("    momentum: [0.5]\n"));
   EXPECT_THROW(load_search_config(config_path()), ConfigError);
   EXPECT_NO_THROW(load_search_config(config_path(), UnusedSettings::kAllow));
+  // From text: allowed by default (a stored config), refused when asked.
+  const std::string text = random_search("    momentum: [0.5]\n");
+  EXPECT_NO_THROW(parse_search_config(text, "text.yaml", dir_.path()));
+  EXPECT_THROW(parse_search_config(text, "text.yaml", dir_.path(), DataFiles::kCheck,
+                                   UnusedSettings::kRefuse),
+               ConfigError);
 }
 
 TEST_F(SearchSpace, MakeTrialBuildsHiddenFromLayersAndUnits) {
