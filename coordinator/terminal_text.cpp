@@ -6,6 +6,7 @@
 #include "core/data_loader.hpp"
 #include "core/hdf5_file.hpp"
 #include "core/output_path.hpp"
+#include "core/results_file.hpp"
 
 namespace hps {
 
@@ -39,6 +40,9 @@ int report_error(const std::exception& e, std::FILE* stream) {
     code = kExitBadInput;
   } else if (dynamic_cast<const UsageError*>(&e) != nullptr) {
     kind = "usage ";
+    code = kExitBadInput;
+  } else if (dynamic_cast<const NotAResultFile*>(&e) != nullptr) {
+    kind = "input ";
     code = kExitBadInput;
   } else if (dynamic_cast<const h5::Error*>(&e) != nullptr) {
     kind = "HDF5 ";

@@ -18,14 +18,16 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Exit code for a bad config, data set or output path: the user's input, nothing written.
+/// Exit code for a bad config, data set, output path or command line, or a path that is not a
+/// search result file: the user's input, nothing written.
 inline constexpr int kExitBadInput = 2;
 /// Exit code for anything else that stopped a command (an HDF5 or system error).
 inline constexpr int kExitFailure = 1;
 
 /// Prints `e` to `stream` as "hpsearch: <kind> error: <message>" (kinds: config, data, output,
-/// usage, HDF5, or none) with printable() applied, and returns the command's exit code for it:
-/// kExitBadInput for config, data, output and usage errors, kExitFailure otherwise.
+/// usage, input (NotAResultFile), HDF5, or none) with printable() applied, and returns the
+/// command's exit code for it: kExitBadInput for config, data, output, usage and input errors,
+/// kExitFailure otherwise (a result file damaged inside among them).
 int report_error(const std::exception& e, std::FILE* stream = stderr);
 
 }  // namespace hps

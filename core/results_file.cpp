@@ -744,33 +744,34 @@ h5::File open_results(const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (status.type() == std::filesystem::file_type::not_found)
-    throw h5::Error(path + ": no such file");
+    throw NotAResultFile(path + ": no such file");
   if (status.type() == std::filesystem::file_type::directory)
-    throw h5::Error(path + ": is a directory, not a search result file");
+    throw NotAResultFile(path + ": is a directory, not a search result file");
   if (!ec && status.type() != std::filesystem::file_type::regular)
-    throw h5::Error(path + ": not a regular file, so not a search result file");
+    throw NotAResultFile(path + ": not a regular file, so not a search result file");
   std::optional<h5::File> file;
   try {
     file.emplace(h5::File::open(path, false, h5::FileLocking::kOff));
   } catch (const h5::Error&) {
     if (std::filesystem::is_regular_file(path, ec) && !h5::File::is_hdf5(path)) {
-      throw h5::Error(path + ": not an hpsearch search result (not an HDF5 file)");
+      throw NotAResultFile(path + ": not an hpsearch search result (not an HDF5 file)");
     }
     throw;
   }
   const h5::Group root = file->root();
   if (!root.has_attribute("format")) {
-    throw h5::Error(path + ": not an hpsearch search result (no format attribute)");
+    throw NotAResultFile(path + ": not an hpsearch search result (no format attribute)");
   }
   const std::string format = root.read_attribute<std::string>("format");
   if (format != kFormat) {
-    throw h5::Error(path + ": not an hpsearch search result (format attribute is '" + format +
-                    "')");
+    throw NotAResultFile(path + ": not an hpsearch search result (format attribute is '" + format +
+                         "')");
   }
   const auto version = root.read_attribute<int64_t>("format_version");
   if (version > kFormatVersion) {
-    throw h5::Error(path + ": search result format_version " + std::to_string(version) +
-                    " is newer than this hpsearch reads (" + std::to_string(kFormatVersion) + ")");
+    throw NotAResultFile(path + ": search result format_version " + std::to_string(version) +
+                         " is newer than this hpsearch reads (" + std::to_string(kFormatVersion) +
+                         ")");
   }
   check_root_attributes(root);
   return std::move(*file);

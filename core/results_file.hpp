@@ -170,9 +170,17 @@ class ResultsWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+/// A path given as a search result file that is not one: missing, a directory or pipe, not
+/// HDF5, another format, or a newer format version. The user named the wrong file, so commands
+/// report it as bad input (exit 2), unlike a result file damaged inside (h5::Error, exit 1).
+class NotAResultFile : public h5::Error {
+ public:
+  using h5::Error::Error;
+};
+
 /// Reads a search result file (also one still being written). Opening a missing file, one
-/// that is not HDF5, or an HDF5 file that is not a search result throws h5::Error naming the
-/// file and saying what it is not.
+/// that is not HDF5, or an HDF5 file that is not a search result throws NotAResultFile naming
+/// the file and saying what it is not.
 class ResultsReader {
  public:
   explicit ResultsReader(const std::string& path);

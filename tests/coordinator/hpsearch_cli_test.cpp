@@ -225,6 +225,23 @@ TEST(HpsearchCli, CommandLineMistakesExitTwoAndSayWhat) {
   EXPECT_EQ(hpsearch("inspect --help").exit_code, 0);
 }
 
+// A path that is not a search result file is the user's mistake, like a missing config.
+TEST(HpsearchCli, NotAResultFileExitsTwo) {
+  TempDir dir;
+  write_text(dir.file("text.h5"), "not HDF5\n");
+  write_text(dir.file("x.csv"), "a\n1\n");
+  for (const std::string& file : {dir.file("missing.h5"), dir.file("text.h5"), dir.path()}) {
+    for (const std::string& command :
+         {"inspect " + file, "evaluate " + file,
+          "predict " + file + " --data " + dir.file("x.csv") + " --out " + dir.file("p.csv")}) {
+      const CommandResult run = hpsearch(command);
+      EXPECT_EQ(run.exit_code, 2) << command;
+      EXPECT_THAT(run.output, HasSubstr("hpsearch: input error: " + file + ": ")) << command;
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("p.csv")));
+}
+
 TEST(HpsearchCli, MissingConfigFile) {
   const CommandResult run = hpsearch("train /nonexistent/run.yaml");
   EXPECT_NE(run.exit_code, 0);

@@ -11,6 +11,7 @@
 #include "core/data_loader.hpp"
 #include "core/hdf5_file.hpp"
 #include "core/output_path.hpp"
+#include "core/results_file.hpp"
 
 namespace hps {
 namespace {
@@ -40,6 +41,8 @@ TEST(ReportError, NamesTheKindAndGivesTheExitCode) {
             std::make_pair(std::string("hpsearch: data error: x.csv: line 2\n"), 2));
   EXPECT_EQ(reported(OutputError("r.h5 is a link")),
             std::make_pair(std::string("hpsearch: output error: r.h5 is a link\n"), 2));
+  EXPECT_EQ(reported(NotAResultFile("r.h5: no such file")),
+            std::make_pair(std::string("hpsearch: input error: r.h5: no such file\n"), 2));
   EXPECT_EQ(reported(h5::Error("r.h5: truncated")),
             std::make_pair(std::string("hpsearch: HDF5 error: r.h5: truncated\n"), 1));
   EXPECT_EQ(reported(std::runtime_error("disk \x1b[2Jfull")),

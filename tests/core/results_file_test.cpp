@@ -513,7 +513,7 @@ TEST(ResultsFile, ReaderNamesWhatTheFileIsNot) {
   auto message = [](const std::string& path) -> std::string {
     try {
       ResultsReader reader(path);
-    } catch (const std::runtime_error& e) {
+    } catch (const NotAResultFile& e) {  // the user named the wrong file: exit 2
       return e.what();
     }
     return "(opened)";
