@@ -405,6 +405,8 @@ TrainConfig parse_train_config_node(const YAML::Node& root, const KeyLines& line
   config.source_name = source_name;
   top.read("seed", config.seed);
   config.data = parse_data(top.require("data"), base_dir);
+  config.data.config_name = source_name;
+  config.data.key_lines = lines.under("data");
   config.model = parse_model(top.child("model"));
   config.training = parse_training(top.child("training"));
   config.early_stopping = parse_early_stopping(top.child("early_stopping"));

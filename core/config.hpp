@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -29,6 +30,10 @@ struct DataConfig {
   std::optional<DataSource> test;  ///< never used for selection, only reported
   double validation_fraction = 0.1;
   ScalingKind scaling = ScalingKind::kStandardize;
+  /// For messages about data that contradict a setting: the config's name and the line of
+  /// every key written under `data` ("data.num_classes" -> 4).
+  std::string config_name;
+  std::map<std::string, int> key_lines;
 };
 
 /// The `model` block: capacity and the per-layer choices.

@@ -21,8 +21,9 @@
 namespace hps {
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& problem) {
-  throw DataError(path + ": " + problem);
+[[noreturn]] void fail(const std::string& path, const std::string& problem,
+                       const std::string& setting = "") {
+  throw DataError(path + ": " + problem, setting);
 }
 
 std::string read_whole_file(const std::string& path) {
@@ -231,13 +232,15 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
 
   const std::string listing = quoted_names(header);
   if (label_column.empty() && label_required)
-    fail(path, "no label column given; columns are " + listing);
+    fail(path, "no label column given; columns are " + listing, "label_column");
   size_t label_index = columns;
   for (size_t c = 0; c < columns; ++c)
     if (header[c] == label_column) label_index = c;
   if (label_index == columns && label_required)
-    fail(path, "no column named '" + label_column + "' in the header (line " +
-                   std::to_string(lines.line_number()) + "); columns are " + listing);
+    fail(path,
+         "no column named '" + label_column + "' in the header (line " +
+             std::to_string(lines.line_number()) + "); columns are " + listing,
+         "label_column");
   const bool has_label = label_index != columns;
   if (columns < (has_label ? 2u : 1u))
     fail(path, "no feature columns besides the label column '" + label_column + "'");
@@ -280,10 +283,12 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
           // Checked here as well as in make_checked_dataset so the message names the line.
           const std::string where =
               at + ", column '" + header[c] + "': label " + format_number(value);
-          if (std::floor(value) != value) fail(path, where + " is not an integer class index");
+          if (std::floor(value) != value)
+            fail(path, where + " is not an integer class index", "task");
           if (num_classes > 0 && (value < 0 || value >= num_classes))
             fail(path,
-                 where + " is outside the class range [0, " + std::to_string(num_classes) + ")");
+                 where + " is outside the class range [0, " + std::to_string(num_classes) + ")",
+                 "num_classes");
           if (value < 0) fail(path, where + " is negative; class indices start at 0");
         }
         targets.push_back(value);

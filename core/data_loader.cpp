@@ -27,8 +27,9 @@ std::string format_number(double v) {
 
 const char* non_finite_word(double v) { return std::isnan(v) ? "NaN" : "infinite"; }
 
-[[noreturn]] void fail(const std::string& source, const std::string& problem) {
-  throw DataError(source + ": " + problem);
+[[noreturn]] void fail(const std::string& source, const std::string& problem,
+                       const std::string& setting = "") {
+  throw DataError(source + ": " + problem, setting);
 }
 
 /// Finds the first non-finite feature; called only once allFinite() has said there is one,
@@ -52,10 +53,12 @@ void check_class_labels(const std::vector<double>& targets, int num_classes,
     const std::string where = " at sample " + std::to_string(s);
     if (!std::isfinite(v)) fail(source, "label" + where + " is " + non_finite_word(v));
     if (std::floor(v) != v)
-      fail(source, "label " + format_number(v) + where + " is not an integer class index");
+      fail(source, "label " + format_number(v) + where + " is not an integer class index", "task");
     if (num_classes > 0 && (v < 0 || v >= num_classes))
-      fail(source, "label " + format_number(v) + where + " is outside the class range [0, " +
-                       std::to_string(num_classes) + ")");
+      fail(source,
+           "label " + format_number(v) + where + " is outside the class range [0, " +
+               std::to_string(num_classes) + ")",
+           "num_classes");
     if (v < 0)
       fail(source, "label " + format_number(v) + where + " is negative; class indices start at 0");
     if (v >= kMaxClasses)

@@ -1,6 +1,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dataset.hpp"
@@ -9,12 +10,19 @@ namespace hps {
 
 /// Bad or unreadable input data. The message names the file and what is wrong with it. It
 /// may quote the data, so a NUL byte in it is written as \x00: what() would end there.
+/// `setting` names the config setting the data contradicts, when one does: `label_column`,
+/// `features_dataset` or `labels_dataset` of the source read, or `num_classes` or `task` of
+/// the data block. prepare_data adds where the config set it.
 class DataError : public std::runtime_error {
  public:
-  explicit DataError(const std::string& message) : std::runtime_error(without_nul(message)) {}
+  explicit DataError(const std::string& message, std::string setting = "")
+      : std::runtime_error(without_nul(message)), setting_(std::move(setting)) {}
+
+  const std::string& setting() const { return setting_; }
 
  private:
   static std::string without_nul(const std::string& text);
+  std::string setting_;
 };
 
 /// File formats hpsearch reads.

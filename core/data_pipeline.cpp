@@ -9,9 +9,54 @@
 #include "core/rng.hpp"
 
 namespace hps {
+namespace {
+
+// Where the config set `key` ("data.num_classes"), for a message: " (data.num_classes: 2 at
+// run.yaml:4)", or what holds when it is not written.
+std::string setting_note(const DataConfig& config, const std::string& key, const std::string& value,
+                         const std::string& unset) {
+  const auto line = config.key_lines.find(key);
+  if (line == config.key_lines.end() || config.config_name.empty()) return " (" + unset + ")";
+  return " (" + key + ": " + value + " at " + config.config_name + ":" +
+         std::to_string(line->second) + ")";
+}
+
+// load_dataset for the config's `block` ("data.train" or "data.test"). A DataError that
+// follows from a setting (DataError::setting) also says where the config set it: the fault
+// may be the setting's, not the data's.
+Dataset load_configured(const DataConfig& config, const DataSource& source,
+                        const std::string& block, int num_classes) {
+  try {
+    return load_dataset(source, config.task, num_classes);
+  } catch (const DataError& e) {
+    const std::string& setting = e.setting();
+    std::string note;
+    if (setting == "num_classes") {
+      note = setting_note(config, "data.num_classes", std::to_string(config.num_classes),
+                          "data.num_classes is not set: the classes are those of the training "
+                          "labels, 0 to " +
+                              std::to_string(num_classes - 1));
+    } else if (setting == "task") {
+      note = setting_note(config, "data.task", "classification",
+                          "data.task is classification by default; real-valued targets need "
+                          "task: regression");
+    } else if (setting == "label_column" || setting == "features_dataset" ||
+               setting == "labels_dataset") {
+      const std::string& value = setting == "label_column"       ? source.label_column
+                                 : setting == "features_dataset" ? source.features_dataset
+                                                                 : source.labels_dataset;
+      note =
+          setting_note(config, block + "." + setting, value, block + "." + setting + " is not set");
+    }
+    if (note.empty()) throw;
+    throw DataError(e.what() + note);
+  }
+}
+
+}  // namespace
 
 PreparedData prepare_data(const DataConfig& config, uint64_t split_seed) {
-  Dataset all = load_dataset(config.train, config.task, config.num_classes);
+  Dataset all = load_configured(config, config.train, "data.train", config.num_classes);
   // Also with num_classes given: a test set may hold one class, a training set may not.
   if (config.task == Task::kClassification)
     check_two_classes(all.labels, config.num_classes, all.source);
@@ -25,7 +70,7 @@ PreparedData prepare_data(const DataConfig& config, uint64_t split_seed) {
                     std::to_string(config.validation_fraction));
   if (config.test) {
     // The test set must use the same class range as training.
-    out.test = load_dataset(*config.test, config.task, out.train.num_classes);
+    out.test = load_configured(config, *config.test, "data.test", out.train.num_classes);
     align_features(out.test->x, out.test->feature_names, out.train.feature_names, out.test->source);
     if (!out.test->feature_names.empty()) out.test->feature_names = out.train.feature_names;
     if (out.test->num_features() != out.train.num_features())

@@ -45,16 +45,19 @@ std::string found_datasets(const h5::Group& root) {
 h5::DatasetInfo numeric_dataset(const h5::Group& root, const std::string& path,
                                 const std::string& name, const char* role, int min_rank,
                                 int max_rank, const char* expected) {
+  const std::string setting = std::string(role) + "_dataset";
   if (name.empty()) {
-    throw DataError(path + ": no " + role + " dataset named (" + found_datasets(root) + ")");
+    throw DataError(path + ": no " + role + " dataset named (" + found_datasets(root) + ")",
+                    setting);
   }
   const std::string shown = root.child_path(name);
   if (!root.exists(name)) {
-    throw DataError(path + ": no dataset '" + shown + "' (" + found_datasets(root) + ")");
+    throw DataError(path + ": no dataset '" + shown + "' (" + found_datasets(root) + ")", setting);
   }
   if (root.is_group(name)) {
-    throw DataError(path + ": '" + shown + "' is a group, not a dataset (" + found_datasets(root) +
-                    ")");
+    throw DataError(
+        path + ": '" + shown + "' is a group, not a dataset (" + found_datasets(root) + ")",
+        setting);
   }
   const h5::DatasetInfo info = root.dataset_info(name);
   if (info.rank() < min_rank || info.rank() > max_rank) {

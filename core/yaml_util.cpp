@@ -372,6 +372,16 @@ int KeyLines::line(const std::string& path) const {
   return root_line_;
 }
 
+std::map<std::string, int> KeyLines::under(const std::string& prefix) const {
+  std::map<std::string, int> found;
+  for (const auto& [path, line] : lines_) {
+    const bool below = path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+                       (path[prefix.size()] == '.' || path[prefix.size()] == '[');
+    if (path == prefix || below) found.emplace(path, line);
+  }
+  return found;
+}
+
 void KeyLines::fail(const std::string& path, const std::string& problem) const {
   throw_config_error(source_name_, line(path), path, problem);
 }

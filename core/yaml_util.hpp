@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -185,6 +186,9 @@ class KeyLines {
   /// The line of `path`, else of its nearest ancestor in the document, else of the root.
   int line(const std::string& path) const;
   const std::string& source_name() const { return source_name_; }
+  /// The line of every key path that starts with `prefix` ("data" gives "data", "data.task",
+  /// "data.train.path", ...).
+  std::map<std::string, int> under(const std::string& prefix) const;
 
   /// Throws ConfigError "<file>:<line(path)>: <path>: <problem>".
   [[noreturn]] void fail(const std::string& path, const std::string& problem) const;

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/config.hpp"
 #include "core/hdf5_file.hpp"
 #include "test_util.hpp"
 
@@ -128,6 +129,71 @@ TEST(PrepareData, RegressionTestSetNeedsTheSameNumberOfTargets) {
   EXPECT_EQ(data_error(config), dir.file("two.h5") +
                                     ": 2 targets per sample, but the training data (" +
                                     dir.file("train.csv") + ") has 1");
+}
+
+// A config's data block for the CSV files in `dir`, parsed as a config file is, so the data
+// block knows where each key was written (run.yaml: data on line 1, train on 2, test on 3,
+// `more` from 4).
+DataConfig classification(const TempDir& dir, const std::string& label_column,
+                          const std::string& more = "") {
+  const std::string text =
+      "data:\n  train: {format: csv, path: train.csv, label_column: " + label_column +
+      "}\n  test: {format: csv, path: test.csv, " + "label_column: label}\n" + more;
+  return parse_train_config(text, "run.yaml", dir.path()).data;
+}
+
+// 20 samples, labels 0 and 1 (and `last` for the last one).
+std::string class_csv(int last) {
+  std::string text = "a,b,label\n";
+  for (int i = 0; i < 20; ++i)
+    text += std::to_string(i * 0.5) + "," + std::to_string(i % 3) + "," +
+            std::to_string(i == 19 ? last : i % 2) + "\n";
+  return text;
+}
+
+// Data that contradict a setting: the message also says where the config set it, since the
+// setting may be what is wrong.
+TEST(PrepareData, DataThatContradictASettingSayWhereTheConfigSetIt) {
+  TempDir dir;
+  write_text(dir.file("train.csv"), class_csv(1));
+  write_text(dir.file("test.csv"), class_csv(1));
+  EXPECT_THAT(data_error(classification(dir, "y")),
+              HasSubstr("no column named 'y' in the header (line 1); columns are 'a', 'b', "
+                        "'label' (data.train.label_column: y at run.yaml:2)"));
+  EXPECT_THAT(data_error(classification(dir, "a")),
+              HasSubstr("column 'a': label 0.5 is not an integer class index (data.task is "
+                        "classification by default; real-valued targets need task: regression)"));
+  EXPECT_THAT(data_error(classification(dir, "a", "  task: classification\n")),
+              HasSubstr("(data.task: classification at run.yaml:4)"));
+
+  write_text(dir.file("train.csv"), class_csv(5));
+  EXPECT_THAT(data_error(classification(dir, "label", "  num_classes: 2\n")),
+              HasSubstr("line 21, column 'label': label 5 is outside the class range [0, 2) "
+                        "(data.num_classes: 2 at run.yaml:4)"));
+  // Not set, the range is the training labels': the test set's label 5 falls outside it.
+  write_text(dir.file("train.csv"), class_csv(1));
+  write_text(dir.file("test.csv"), class_csv(5));
+  EXPECT_THAT(data_error(classification(dir, "label")),
+              HasSubstr(dir.file("test.csv") +
+                        ": line 21, column 'label': label 5 is outside the class range [0, 2) "
+                        "(data.num_classes is not set: the classes are those of the training "
+                        "labels, 0 to 1)"));
+
+  // The HDF5 reader's dataset names likewise.
+  {
+    h5::File file = h5::File::create(dir.file("train.h5"));
+    file.root().write_matrix("x", RowMajorMatrix::Zero(4, 2));
+  }
+  const std::string hdf5 =
+      "data:\n  train:\n    format: hdf5\n    path: train.h5\n    features_dataset: features\n"
+      "    labels_dataset: labels\n";
+  EXPECT_THAT(data_error(parse_train_config(hdf5, "run.yaml", dir.path()).data),
+              HasSubstr("no dataset '/features' (found: /x) (data.train.features_dataset: "
+                        "features at run.yaml:5)"));
+
+  // A fault of the data alone names no setting.
+  write_text(dir.file("train.csv"), "a,b,label\n1,nan,0\n");
+  EXPECT_THAT(data_error(classification(dir, "label")), ::testing::Not(HasSubstr("(data.")));
 }
 
 }  // namespace
