@@ -5,6 +5,7 @@
 
 #include "core/early_stopping.hpp"
 #include "core/preprocessing.hpp"
+#include "core/scheduler.hpp"
 #include "core/yaml_util.hpp"
 
 namespace hps {
@@ -153,6 +154,27 @@ std::vector<std::string> summary_problems(const std::vector<SummaryRow>& rows,
                          ", outside the search's trials 0 to " + std::to_string(trials_total - 1));
     else if (!seen.insert(row.trial).second)
       problems.push_back("/summary lists trial " + std::to_string(row.trial) + " twice");
+  }
+  return problems;
+}
+
+std::vector<std::string> summary_bound_problems(const std::vector<SummaryRow>& rows,
+                                                const SearchConfig& config) {
+  const int64_t most = most_epochs(config);
+  const SchedulerSettings& scheduler = config.search.scheduler;
+  const auto rungs = static_cast<int64_t>(
+      scheduler.kind == SchedulerKind::kAsha ? Scheduler(scheduler, true, most).rungs().size() : 0);
+  std::vector<std::string> problems;
+  for (const SummaryRow& row : rows) {
+    const std::string trial = "/summary lists trial " + std::to_string(row.trial);
+    if (row.epochs_run > most)
+      problems.push_back(trial + " with " + std::to_string(row.epochs_run) +
+                         " epochs run, more than any trial of this search trains (" +
+                         std::to_string(most) + ")");
+    if (row.rung >= rungs)
+      problems.push_back(trial + " at ASHA rung " + std::to_string(row.rung) + ", but " +
+                         (rungs == 0 ? std::string("the search has no ASHA rungs")
+                                     : "its rungs are 0 to " + std::to_string(rungs - 1)));
   }
   return problems;
 }

@@ -38,6 +38,12 @@ SearchConfig recorded_search_config(const ResultsReader& recorded,
 std::vector<std::string> identity_changes(const std::map<std::string, std::string>& recorded,
                                           const std::map<std::string, std::string>& now);
 
+/// Rows of a recorded /summary that `config` (the config the file recorded) rules out: more
+/// epochs run than any of its trials trains (most_epochs), or an ASHA rung it does not have
+/// (any rung but -1 without ASHA). One line per row; empty when there is none.
+std::vector<std::string> summary_bound_problems(const std::vector<SummaryRow>& rows,
+                                                const SearchConfig& config);
+
 /// What is wrong with a recorded /summary that no writer produces: a trial id outside
 /// [0, trials_total) or listed twice. One line per problem; empty when there is none.
 std::vector<std::string> summary_problems(const std::vector<SummaryRow>& rows,

@@ -148,6 +148,7 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     plan.recorded = recorded.summary();
     const std::vector<SummaryRow>& summary = plan.recorded;
     std::vector<std::string> problems = summary_problems(summary, trial_count(plan.config.search));
+    for (std::string& p : summary_bound_problems(summary, before)) problems.push_back(std::move(p));
     if (problems.empty()) problems = recorded.resume_problems(plan.config, summary);
     if (problems.empty()) {
       try {

@@ -664,6 +664,10 @@ const char* to_string(TpeRanking ranking) {
   return "?";
 }
 
+int64_t most_epochs(const SearchConfig& config) {
+  return most_epochs(config.search.space, config.base);
+}
+
 int64_t trial_count(const SearchSettings& search) {
   if (search.strategy != SearchStrategy::kGrid) return search.trials;
   const std::optional<int64_t> size = grid_size(search.space);

@@ -96,6 +96,10 @@ std::optional<TpeRanking> tpe_ranking_named(const std::string& name);
 /// Number of trials the search runs (grid: product of the choice counts).
 int64_t trial_count(const SearchSettings& search);
 
+/// The most epochs a trial of the search can train: training.max_epochs, or the largest
+/// value of a searched max_epochs.
+int64_t most_epochs(const SearchConfig& config);
+
 /// Hyperparameter values of trial `id`. Depends only on (search seed, id): grid trials
 /// enumerate the product with the last parameter varying fastest; random trials draw from
 /// an Rng seeded by derive_seed(derive_seed(seed, kTrialSample), id). For tpe these are the

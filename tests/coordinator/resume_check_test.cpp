@@ -142,6 +142,43 @@ TEST(ResumeCheck, SummaryProblemsAreIdsOutsideTheSearchOrListedTwice) {
                           "/summary lists trial -1, outside the search's trials 0 to 2"));
 }
 
+// Rows the recorded config rules out: more epochs than a trial trains, a rung it lacks.
+TEST(ResumeCheck, SummaryBoundProblemsAreEpochsAndRungsTheConfigRulesOut) {
+  testing::TempDir dir;
+  const auto row = [](int64_t trial, int64_t epochs_run, int64_t rung) {
+    SummaryRow r;
+    r.trial = trial;
+    r.epochs_run = epochs_run;
+    r.rung = rung;
+    return r;
+  };
+  // training.max_epochs 50 by default; searched, the largest value counts.
+  const SearchConfig plain = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
+  EXPECT_TRUE(summary_bound_problems({row(0, 50, -1), row(1, 3, -1)}, plain).empty());
+  EXPECT_THAT(summary_bound_problems({row(0, 51, -1), row(1, 3, 0)}, plain),
+              ElementsAre("/summary lists trial 0 with 51 epochs run, more than any trial of "
+                          "this search trains (50)",
+                          "/summary lists trial 1 at ASHA rung 0, but the search has no ASHA "
+                          "rungs"));
+  const SearchConfig searched = parse(dir, "    max_epochs: [20, 80]\n");
+  EXPECT_TRUE(summary_bound_problems({row(0, 80, -1)}, searched).empty());
+  EXPECT_THAT(summary_bound_problems({row(0, 81, -1)}, searched),
+              ElementsAre("/summary lists trial 0 with 81 epochs run, more than any trial of "
+                          "this search trains (80)"));
+
+  // ASHA with eta 3 from 2 epochs below 60: rungs at 2, 6, 18 and 54 (indices 0 to 3).
+  testing::write_text(dir.file("d.csv"), "a,b,label\n1,2,0\n2,1,1\n3,3,0\n0,1,1\n");
+  const SearchConfig asha = parse_search_config(
+      "data:\n  train: {format: csv, path: d.csv, label_column: label}\n"
+      "training: {max_epochs: 60}\n"
+      "search:\n  strategy: random\n  trials: 4\n  scheduler: asha\n  asha: {min_epochs: 2}\n"
+      "  space:\n    dropout: {uniform: [0.0, 0.5]}\n",
+      "s.yaml", dir.path());
+  EXPECT_TRUE(summary_bound_problems({row(0, 60, 3), row(1, 2, 0), row(2, 1, -1)}, asha).empty());
+  EXPECT_THAT(summary_bound_problems({row(0, 60, 4)}, asha),
+              ElementsAre("/summary lists trial 0 at ASHA rung 4, but its rungs are 0 to 3"));
+}
+
 // What parsing a config that names no ranking gives today.
 constexpr TpeRanking kDefault = TpeSettings{}.ranking;
 
