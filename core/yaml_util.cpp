@@ -52,6 +52,50 @@ std::string range_text(int64_t min, int64_t max) {
   return "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
 }
 
+// Where the innermost `[` or `{` still open before line `line` (1-based) was opened, as
+// " (the '[' at line 5, column 11 is not closed)", or "" if none is. yaml-cpp reports a missing
+// `]` or `}` where it gave up looking, often lines later. Quoted text and comments are
+// skipped; a bracket inside a plain scalar (`name: a[1]`) can mislead it, so it only adds to
+// yaml-cpp's message.
+std::string unclosed_flow(const std::string& text, int line) {
+  struct Open {
+    char bracket;
+    int line, column;
+  };
+  std::vector<Open> open;
+  int at_line = 1, column = 0;
+  char quote = 0;
+  bool comment = false;
+  char previous = '\n';
+  for (const char c : text) {
+    if (c == '\n') {
+      if (++at_line > line) break;
+      column = 0;
+      comment = false;
+      previous = c;
+      continue;
+    }
+    ++column;
+    if (comment) continue;
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '#' && (previous == ' ' || previous == '\t' || previous == '\n')) {
+      comment = true;
+    } else if (c == '[' || c == '{') {
+      open.push_back({c, at_line, column});
+    } else if ((c == ']' || c == '}') && !open.empty()) {
+      open.pop_back();
+    }
+    previous = c;
+  }
+  if (open.empty()) return "";
+  return std::string(" (the '") + open.back().bracket + "' at line " +
+         std::to_string(open.back().line) + ", column " + std::to_string(open.back().column) +
+         " is not closed)";
+}
+
 }  // namespace
 
 YAML::Node parse_yaml(const std::string& text, const std::string& source_name) {
@@ -86,8 +130,10 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source_name) {
                       std::to_string(e.depth()) + " levels; a config needs a few)");
   } catch (const YAML::ParserException& e) {
     // Keep yaml-cpp's own position: the column matters for flow syntax like [1, 2.
+    const bool flow = e.msg.find("flow not found") != std::string::npos;
     throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                      std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+                      std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg +
+                      (flow ? unclosed_flow(text, e.mark.line + 1) : ""));
   } catch (const YAML::Exception& e) {
     throw ConfigError(source_name + ": invalid YAML: " + e.what());
   }

@@ -530,6 +530,15 @@ TEST_F(LoadTrainConfig, InvalidYamlReportsLineAndColumn) {
   EXPECT_THAT(message, MatchesRegex(".*config\\.yaml:[0-9]+:[0-9]+: invalid YAML: .+"));
   EXPECT_THAT(error(kData + "training:\n  l1: 1\n   l2: 2\n"),
               HasSubstr(config_path() + ":8:6: invalid YAML: illegal map value"));
+  // yaml-cpp notices a missing ] or } lines later; the message also says where it opened,
+  // skipping brackets in quotes and comments and the pairs that close.
+  EXPECT_THAT(error(kData + "model:\n  hidden: [256, 128\ntraining:\n  l2: 0.1\n"),
+              HasSubstr("invalid YAML: end of sequence flow not found (the '[' at line 7, "
+                        "column 11 is not closed)"));
+  EXPECT_THAT(error(kData + "model: {hidden: [8], activation: relu  # {\n"
+                            "training: {l2: 0.1, optimizer: \"[adam\"}\n"),
+              HasSubstr("invalid YAML: end of map flow not found (the '{' at line 6, column 8 "
+                        "is not closed)"));
 }
 
 // A binary file, or a stray control character, is named, not printed raw.
