@@ -11,12 +11,15 @@
 namespace hps {
 namespace {
 
-// Where the config set `key` ("data.num_classes"), for a message: " (data.num_classes: 2 at
-// run.yaml:4)", or what holds when it is not written.
+// Where the config set `key` ("data.num_classes") to `value`, for a message:
+// " (data.num_classes: 2 at run.yaml:4)", or " (data.num_classes: 2)" for a config built
+// without a file; `unset` when `value` is empty (the key not written, its default in force).
 std::string setting_note(const DataConfig& config, const std::string& key, const std::string& value,
                          const std::string& unset) {
+  if (value.empty()) return " (" + unset + ")";
   const auto line = config.key_lines.find(key);
-  if (line == config.key_lines.end() || config.config_name.empty()) return " (" + unset + ")";
+  if (line == config.key_lines.end() || config.config_name.empty())
+    return " (" + key + ": " + value + ")";
   return " (" + key + ": " + value + " at " + config.config_name + ":" +
          std::to_string(line->second) + ")";
 }
@@ -32,12 +35,14 @@ Dataset load_configured(const DataConfig& config, const DataSource& source,
     const std::string& setting = e.setting();
     std::string note;
     if (setting == "num_classes") {
-      note = setting_note(config, "data.num_classes", std::to_string(config.num_classes),
-                          "data.num_classes is not set: the classes are those of the training "
-                          "labels, 0 to " +
-                              std::to_string(num_classes - 1));
+      note = setting_note(
+          config, "data.num_classes",
+          config.num_classes > 0 ? std::to_string(config.num_classes) : "",
+          "data.num_classes is not set: the classes are those of the training labels, 0 to " +
+              std::to_string(num_classes - 1));
     } else if (setting == "task") {
-      note = setting_note(config, "data.task", "classification",
+      const bool written = config.key_lines.count("data.task") != 0;
+      note = setting_note(config, "data.task", written ? "classification" : "",
                           "data.task is classification by default; real-valued targets need "
                           "task: regression");
     } else if (setting == "label_column" || setting == "features_dataset" ||
@@ -45,8 +50,7 @@ Dataset load_configured(const DataConfig& config, const DataSource& source,
       const std::string& value = setting == "label_column"       ? source.label_column
                                  : setting == "features_dataset" ? source.features_dataset
                                                                  : source.labels_dataset;
-      note =
-          setting_note(config, block + "." + setting, value, block + "." + setting + " is not set");
+      note = setting_note(config, block + "." + setting, value, "no " + block + "." + setting);
     }
     if (note.empty()) throw;
     throw DataError(e.what() + note);

@@ -179,6 +179,15 @@ TEST(PrepareData, DataThatContradictASettingSayWhereTheConfigSetIt) {
                         "(data.num_classes is not set: the classes are those of the training "
                         "labels, 0 to 1)"));
 
+  // A data block built in code has no file to point into: the value alone.
+  DataConfig built;
+  built.num_classes = 2;
+  built.train.format = DataFormat::kCsv;
+  built.train.path = dir.file("test.csv");
+  built.train.label_column = "label";
+  EXPECT_THAT(data_error(built), HasSubstr("label 5 is outside the class range [0, 2) "
+                                           "(data.num_classes: 2)"));
+
   // The HDF5 reader's dataset names likewise.
   {
     h5::File file = h5::File::create(dir.file("train.h5"));
