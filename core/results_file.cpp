@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <limits>
@@ -749,6 +750,12 @@ h5::File open_results(const std::string& path) {
     throw NotAResultFile(path + ": is a directory, not a search result file");
   if (!ec && status.type() != std::filesystem::file_type::regular)
     throw NotAResultFile(path + ": not a regular file, so not a search result file");
+  // HDF5 cannot tell an unreadable file from one that is not HDF5.
+  if (std::FILE* probe = std::fopen(path.c_str(), "rb"); probe != nullptr) {
+    std::fclose(probe);
+  } else {
+    throw NotAResultFile(path + ": cannot read (" + std::strerror(errno) + ")");
+  }
   std::optional<h5::File> file;
   try {
     file.emplace(h5::File::open(path, false, h5::FileLocking::kOff));

@@ -170,9 +170,9 @@ class ResultsWriter {
   std::unique_ptr<Impl> impl_;
 };
 
-/// A path given as a search result file that is not one: missing, a directory or pipe, not
-/// HDF5, another format, or a newer format version. The user named the wrong file, so commands
-/// report it as bad input (exit 2), unlike a result file damaged inside (h5::Error, exit 1).
+/// A path given as a search result file that is not one: missing, unreadable, a directory or
+/// pipe, not HDF5, another format, or a newer format version. The user named the wrong file:
+/// bad input, unlike a result file damaged inside (h5::Error).
 class NotAResultFile : public h5::Error {
  public:
   using h5::Error::Error;

@@ -242,6 +242,30 @@ TEST(HpsearchCli, NotAResultFileExitsTwo) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("p.csv")));
 }
 
+// A file hpsearch may not read is named as unreadable, not as one of another format. Root
+// reads anything, so as root the command runs as user nobody (setpriv), on a copy of the
+// binary in a folder nobody may enter.
+TEST(HpsearchCli, UnreadableResultFileSaysSo) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  const std::string file = dir.file("locked.h5");
+  write_text(file, "whatever is inside\n");
+  fs::permissions(file, fs::perms::none);
+  std::string command = std::string(HPSEARCH_BINARY) + " inspect " + file;
+  if (geteuid() == 0) {
+    fs::permissions(dir.path(),
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    fs::copy_file(HPSEARCH_BINARY, dir.file("hpsearch"));
+    fs::permissions(dir.file("hpsearch"), fs::perms::owner_all | fs::perms::others_exec);
+    command = "setpriv --reuid=65534 --regid=65534 --clear-groups " + dir.file("hpsearch") +
+              " inspect " + file;
+  }
+  const CommandResult run = testing::run_command(command);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr("hpsearch: input error: " + file + ": cannot read (Permission denied)"));
+}
+
 TEST(HpsearchCli, MissingConfigFile) {
   const CommandResult run = hpsearch("train /nonexistent/run.yaml");
   EXPECT_NE(run.exit_code, 0);
