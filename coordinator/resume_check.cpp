@@ -119,14 +119,13 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   return id;
 }
 
-TpeRanking legacy_tpe_ranking(const std::string& config_text, TpeRanking parsed) {
-  const ConfigNode root(parse_yaml(config_text, "recorded config"), "recorded config");
-  return root.child("search").child("tpe").has("ranking") ? parsed : TpeRanking::kFinishedFirst;
+TpeRanking legacy_tpe_ranking(const TpeSettings& tpe) {
+  return tpe.ranking_written ? tpe.ranking : TpeRanking::kFinishedFirst;
 }
 
-TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string& config_text,
-                                TpeRanking parsed, const std::string& where) {
-  if (attribute.empty()) return legacy_tpe_ranking(config_text, parsed);
+TpeRanking recorded_tpe_ranking(const std::string& attribute, const TpeSettings& tpe,
+                                const std::string& where) {
+  if (attribute.empty()) return legacy_tpe_ranking(tpe);
   if (const auto ranking = tpe_ranking_named(attribute)) return *ranking;
   throw std::runtime_error(where + ": attribute 'tpe_ranking' is '" + attribute +
                            "', not equal_budget or finished_first (a damaged file, or one from a "
@@ -134,13 +133,13 @@ TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string&
 }
 
 SearchConfig recorded_search_config(const ResultsReader& recorded, DataFiles files) {
-  const std::string text = recorded.attribute("config");
-  SearchConfig config = parse_search_config(text, recorded.path() + " (recorded config)",
-                                            recorded.attribute("config_dir"), files);
+  SearchConfig config =
+      parse_search_config(recorded.attribute("config"), recorded.path() + " (recorded config)",
+                          recorded.attribute("config_dir"), files);
   if (config.search.strategy == SearchStrategy::kTpe)
     config.search.tpe.ranking = recorded_tpe_ranking(
-        recorded.has_attribute("tpe_ranking") ? recorded.attribute("tpe_ranking") : "", text,
-        config.search.tpe.ranking, recorded.path());
+        recorded.has_attribute("tpe_ranking") ? recorded.attribute("tpe_ranking") : "",
+        config.search.tpe, recorded.path());
   return config;
 }
 

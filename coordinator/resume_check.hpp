@@ -14,17 +14,17 @@ namespace hps {
 std::map<std::string, std::string> search_identity(const SearchConfig& config,
                                                    const std::string& data_fingerprint);
 
-/// The TPE ranking a search recorded by hpsearch before 0.2.0 used: `parsed` (what parsing
-/// its config text gives today) when the text names search.tpe.ranking, else finished_first,
-/// the default until then (equal_budget since). The text parsed once, so it is valid YAML.
-TpeRanking legacy_tpe_ranking(const std::string& config_text, TpeRanking parsed);
+/// The TPE ranking a search recorded by hpsearch before 0.2.0 used, from its parsed `tpe`
+/// settings: the ranking its config names, else finished_first, the default until then
+/// (equal_budget since).
+TpeRanking legacy_tpe_ranking(const TpeSettings& tpe);
 
 /// The TPE ranking a recorded TPE search used: `attribute`, the file's `tpe_ranking` (written
 /// from hpsearch 0.2.0 on), or, when the file has none (`attribute` empty), the legacy one.
 /// Throws std::runtime_error naming `where` (the file) for an attribute value that is no
 /// ranking; a caller adds what it was doing.
-TpeRanking recorded_tpe_ranking(const std::string& attribute, const std::string& config_text,
-                                TpeRanking parsed, const std::string& where);
+TpeRanking recorded_tpe_ranking(const std::string& attribute, const TpeSettings& tpe,
+                                const std::string& where);
 
 /// The config a recorded search ran with: the file's config text, parsed with its data files
 /// checked or not as `files` says, and for a TPE search the ranking it ran with

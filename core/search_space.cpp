@@ -417,7 +417,10 @@ void parse_tpe(const ConfigNode& search, SearchSettings& settings) {
   }
   if (const ConfigNode n = tpe.child("candidates"); n.present())
     t.candidates = n.as_int64(1, 100000);
-  if (const ConfigNode n = tpe.child("ranking"); n.present()) t.ranking = n.as_choice(kTpeRankings);
+  if (const ConfigNode n = tpe.child("ranking"); n.present()) {
+    t.ranking = n.as_choice(kTpeRankings);
+    t.ranking_written = true;
+  }
   if (const ConfigNode n = tpe.child("multivariate"); n.present()) t.multivariate = n.as_bool();
 }
 

@@ -46,6 +46,7 @@ struct TpeSettings {
   double gamma = 0.1;           ///< share of finished trials in the "below" group (capped at 25)
   int64_t candidates = 24;      ///< points drawn from l(x) per sample
   TpeRanking ranking = TpeRanking::kEqualBudget;
+  bool ranking_written = false;  ///< the config names `ranking` (legacy_tpe_ranking needs it)
   /// true: one estimator over the joint space (Optuna's multivariate=True, Scott's-rule
   /// widths); false: one per parameter, each drawn and scored on its own with widths from the
   /// neighbouring trials (Optuna's default, multivariate=False).
@@ -82,8 +83,9 @@ struct SearchConfig {
 /// covers every trial.
 SearchConfig load_search_config(const std::string& path,
                                 UnusedSettings unused = UnusedSettings::kRefuse);
-/// The same from YAML text, parsed once. `files` kSkip: for a config stored in a result file,
-/// whose data may have moved since.
+/// The same from YAML text, parsed once, but by default (UnusedSettings::kAllow) without the
+/// check of settings no trial would use: for configs read back from result files. `files`
+/// kSkip: for a config stored in a result file, whose data may have moved since.
 SearchConfig parse_search_config(const std::string& yaml_text, const std::string& source_name,
                                  const std::string& base_dir, DataFiles files = DataFiles::kCheck,
                                  UnusedSettings unused = UnusedSettings::kAllow);

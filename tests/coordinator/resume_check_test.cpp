@@ -179,34 +179,37 @@ TEST(ResumeCheck, SummaryBoundProblemsAreEpochsAndRungsTheConfigRulesOut) {
               ElementsAre("/summary lists trial 0 at ASHA rung 4, but its rungs are 0 to 3"));
 }
 
-// What parsing a config that names no ranking gives today.
-constexpr TpeRanking kDefault = TpeSettings{}.ranking;
+// The `tpe` settings of a TPE search config with `tpe_block` under search.
+TpeSettings tpe_settings(const testing::TempDir& dir, const std::string& tpe_block) {
+  testing::write_text(dir.file("d.csv"), "a,b,label\n1,2,0\n2,1,1\n3,3,0\n0,1,1\n");
+  return parse_search_config(
+             "data:\n  train: {format: csv, path: d.csv, label_column: label}\n"
+             "search:\n  strategy: tpe\n  trials: 40\n" +
+                 tpe_block + "  space:\n    dropout: {uniform: [0.0, 0.5]}\n",
+             "s.yaml", dir.path())
+      .search.tpe;
+}
 
 // Before hpsearch 0.2.0 a config that named no ranking ranked finished_first.
 TEST(ResumeCheck, LegacyRankingIsTheNamedOneOrFinishedFirst) {
-  EXPECT_EQ(legacy_tpe_ranking("search: {strategy: tpe, trials: 4}\n", kDefault),
+  testing::TempDir dir;
+  EXPECT_EQ(legacy_tpe_ranking(tpe_settings(dir, "")), TpeRanking::kFinishedFirst);
+  EXPECT_EQ(legacy_tpe_ranking(tpe_settings(dir, "  tpe: {startup_trials: 3}\n")),
             TpeRanking::kFinishedFirst);
-  EXPECT_EQ(legacy_tpe_ranking("search:\n  strategy: tpe\n  tpe: {startup_trials: 3}\n", kDefault),
-            TpeRanking::kFinishedFirst);
-  EXPECT_EQ(legacy_tpe_ranking("search:\n  strategy: tpe\n  tpe: {ranking: equal_budget}\n",
-                               TpeRanking::kEqualBudget),
+  EXPECT_EQ(legacy_tpe_ranking(tpe_settings(dir, "  tpe: {ranking: equal_budget}\n")),
             TpeRanking::kEqualBudget);
-  EXPECT_EQ(legacy_tpe_ranking("search:\n  tpe:\n    ranking: finished_first\n",
-                               TpeRanking::kFinishedFirst),
+  EXPECT_EQ(legacy_tpe_ranking(tpe_settings(dir, "  tpe:\n    ranking: finished_first\n")),
             TpeRanking::kFinishedFirst);
-  EXPECT_EQ(legacy_tpe_ranking("seed: 3\n", kDefault), TpeRanking::kFinishedFirst);
 }
 
 // From 0.2.0 on the file's tpe_ranking attribute says it, whatever the config and the default.
 TEST(ResumeCheck, RecordedRankingIsTheAttributeWhenThereIsOne) {
-  const std::string unnamed = "search: {strategy: tpe, trials: 4}\n";
-  EXPECT_EQ(recorded_tpe_ranking("equal_budget", unnamed, kDefault, "f.h5"),
-            TpeRanking::kEqualBudget);
-  EXPECT_EQ(recorded_tpe_ranking("finished_first", unnamed, kDefault, "f.h5"),
-            TpeRanking::kFinishedFirst);
-  EXPECT_EQ(recorded_tpe_ranking("", unnamed, kDefault, "f.h5"), TpeRanking::kFinishedFirst);
+  const TpeSettings unnamed;  // a config that names no ranking
+  EXPECT_EQ(recorded_tpe_ranking("equal_budget", unnamed, "f.h5"), TpeRanking::kEqualBudget);
+  EXPECT_EQ(recorded_tpe_ranking("finished_first", unnamed, "f.h5"), TpeRanking::kFinishedFirst);
+  EXPECT_EQ(recorded_tpe_ranking("", unnamed, "f.h5"), TpeRanking::kFinishedFirst);
   try {
-    recorded_tpe_ranking("bohb", unnamed, kDefault, "f.h5");
+    recorded_tpe_ranking("bohb", unnamed, "f.h5");
     FAIL() << "expected std::runtime_error";
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(),
@@ -214,6 +217,9 @@ TEST(ResumeCheck, RecordedRankingIsTheAttributeWhenThereIsOne) {
                  "finished_first (a damaged file, or one from a newer hpsearch)");
   }
 }
+
+// What parsing a config that names no ranking gives today.
+constexpr TpeRanking kDefault = TpeSettings{}.ranking;
 
 // The config a file recorded, with the ranking the search ran with rather than today's default.
 TEST(ResumeCheck, RecordedSearchConfigRanksAsTheSearchRan) {
