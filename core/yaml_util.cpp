@@ -52,12 +52,12 @@ std::string range_text(int64_t min, int64_t max) {
   return "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
 }
 
-// Where the innermost `[` or `{` still open before line `line` (1-based) was opened, as
-// " (the '[' at line 5, column 11 is not closed)", or "" if none is. yaml-cpp reports a missing
-// `]` or `}` where it gave up looking, often lines later. Quoted text and comments are
-// skipped; a bracket inside a plain scalar (`name: a[1]`) can mislead it, so it only adds to
-// yaml-cpp's message.
-std::string unclosed_flow(const std::string& text, int line) {
+// Where the innermost `want` (`[` or `{`) still open before line `line` (1-based) was opened,
+// as " (the '[' at line 5, column 11 is not closed)", or "" if none is. yaml-cpp reports a
+// missing `]` or `}` where it gave up looking, often lines later. Quoted scalars (a quote that
+// starts a value) and comments are skipped; a bracket inside a plain scalar (`name: a[1]`) can
+// mislead it, so it only adds to yaml-cpp's message.
+std::string unclosed_flow(const std::string& text, int line, char want) {
   struct Open {
     char bracket;
     int line, column;
@@ -65,21 +65,27 @@ std::string unclosed_flow(const std::string& text, int line) {
   std::vector<Open> open;
   int at_line = 1, column = 0;
   char quote = 0;
-  bool comment = false;
-  char previous = '\n';
+  bool comment = false, escaped = false;
+  char previous = '\n', last_token = '\n';  // the character before; the last non-blank one
   for (const char c : text) {
     if (c == '\n') {
       if (++at_line > line) break;
       column = 0;
       comment = false;
-      previous = c;
+      previous = last_token = c;
       continue;
     }
     ++column;
     if (comment) continue;
     if (quote != 0) {
-      if (c == quote) quote = 0;
-    } else if (c == '\'' || c == '"') {
+      if (escaped)
+        escaped = false;
+      else if (quote == '"' && c == '\\')
+        escaped = true;
+      else if (c == quote)
+        quote = 0;
+    } else if ((c == '\'' || c == '"') &&
+               std::string_view("\n:,[{-?").find(last_token) != std::string_view::npos) {
       quote = c;
     } else if (c == '#' && (previous == ' ' || previous == '\t' || previous == '\n')) {
       comment = true;
@@ -89,11 +95,13 @@ std::string unclosed_flow(const std::string& text, int line) {
       open.pop_back();
     }
     previous = c;
+    if (c != ' ' && c != '\t') last_token = c;
   }
-  if (open.empty()) return "";
-  return std::string(" (the '") + open.back().bracket + "' at line " +
-         std::to_string(open.back().line) + ", column " + std::to_string(open.back().column) +
-         " is not closed)";
+  for (auto it = open.rbegin(); it != open.rend(); ++it)
+    if (it->bracket == want)
+      return std::string(" (the '") + want + "' at line " + std::to_string(it->line) + ", column " +
+             std::to_string(it->column) + " is not closed)";
+  return "";
 }
 
 }  // namespace
@@ -130,10 +138,14 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source_name) {
                       std::to_string(e.depth()) + " levels; a config needs a few)");
   } catch (const YAML::ParserException& e) {
     // Keep yaml-cpp's own position: the column matters for flow syntax like [1, 2.
-    const bool flow = e.msg.find("flow not found") != std::string::npos;
+    // yaml-cpp's "end of sequence flow not found" / "end of map flow not found".
+    std::string where;
+    if (e.msg.find("sequence flow") != std::string::npos)
+      where = unclosed_flow(text, e.mark.line + 1, '[');
+    else if (e.msg.find("map flow") != std::string::npos)
+      where = unclosed_flow(text, e.mark.line + 1, '{');
     throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                      std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg +
-                      (flow ? unclosed_flow(text, e.mark.line + 1) : ""));
+                      std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg + where);
   } catch (const YAML::Exception& e) {
     throw ConfigError(source_name + ": invalid YAML: " + e.what());
   }

@@ -539,6 +539,9 @@ TEST_F(LoadTrainConfig, InvalidYamlReportsLineAndColumn) {
                             "training: {l2: 0.1, optimizer: \"[adam\"}\n"),
               HasSubstr("invalid YAML: end of map flow not found (the '{' at line 6, column 8 "
                         "is not closed)"));
+  // An apostrophe inside a plain value starts no quote.
+  EXPECT_THAT(error(kData + "model:\n  hidden: [4, 8\n  activation: it's\ntraining: {l2: 1}\n"),
+              HasSubstr("(the '[' at line 7, column 11 is not closed)"));
 }
 
 // A binary file, or a stray control character, is named, not printed raw.
