@@ -88,7 +88,9 @@ enum class DataFiles { kCheck, kSkip };
 enum class UnusedSettings { kRefuse, kAllow };
 
 /// Parses and validates a training config from YAML text, parsing the text once. Relative data
-/// paths are resolved against `base_dir`. Throws ConfigError.
+/// paths are resolved against `base_dir`. By default (kAllow) settings no run would use are not
+/// refused, as for a config read back from a result file; load_train_config refuses them.
+/// Throws ConfigError.
 TrainConfig parse_train_config(const std::string& yaml_text, const std::string& source_name,
                                const std::string& base_dir,
                                UnusedSettings unused = UnusedSettings::kAllow);

@@ -19,7 +19,8 @@ struct PreparedData {
 
 /// Loads the config's training (and test) data, holds out the validation split chosen by
 /// `split_seed`, fits the scaler on the training part and applies it to every part.
-/// Throws DataError for bad data.
+/// Throws DataError for bad data; one the data contradict a setting with (DataError::setting)
+/// ends with where the config set it: " (data.train.label_column: y at run.yaml:3)".
 PreparedData prepare_data(const DataConfig& config, uint64_t split_seed);
 
 /// A 64-bit digest (16 hex digits) of the prepared training, validation and test data, so a

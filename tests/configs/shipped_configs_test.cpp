@@ -48,11 +48,13 @@ TEST_P(ShippedConfig, LoadsAndValidates) {
   TempDir base;
   fs::create_directories(base.file("data"));
   write_text(base.file("data/friedman1.csv"), "placeholder");
+  // As `run` and `train` load them: settings no run would use are refused.
   try {
     if (has_search_block(text))
-      parse_search_config(text, path.string(), base.path());
+      parse_search_config(text, path.string(), base.path(), DataFiles::kCheck,
+                          UnusedSettings::kRefuse);
     else
-      parse_train_config(text, path.string(), base.path());
+      parse_train_config(text, path.string(), base.path(), UnusedSettings::kRefuse);
   } catch (const std::exception& e) {
     FAIL() << e.what();
   }
