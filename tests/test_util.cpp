@@ -28,6 +28,16 @@ std::string TempDir::file(const std::string& name) const { return path_ + "/" + 
 
 void write_text(const std::string& path, const std::string& text) { write_bytes(path, text); }
 
+void rewrite_summary(const std::string& path, const std::function<void(h5::TableRows&)>& change) {
+  h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+  h5::Group root = file.root();
+  h5::TableRows rows = root.read_table("summary");
+  change(rows);
+  root.delete_link("summary");
+  root.create_table("summary", rows.layout());
+  root.append_rows("summary", rows);
+}
+
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

@@ -2,9 +2,11 @@
 // Helpers shared by the tests: temporary folders and small generated data sets.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 
 #include "core/dataset.hpp"
+#include "core/hdf5_file.hpp"
 
 namespace hps::testing {
 
@@ -64,6 +66,10 @@ class ConfigFileTest : public ::testing::Test {
 };
 /// Writes raw bytes to `path`.
 void write_bytes(const std::string& path, const std::string& bytes);
+
+/// Rewrites the /summary table of the result file at `path` with its rows as `change` leaves
+/// them: a hand-damaged file, for the readers' tests.
+void rewrite_summary(const std::string& path, const std::function<void(h5::TableRows&)>& change);
 
 /// Exit code and output (stdout and stderr together) of a shell command.
 struct CommandResult {

@@ -146,7 +146,7 @@ class InterruptResume : public ::testing::Test {
                             Stop stop) {
     for (int attempt = 0;; ++attempt) {
       start(out, config);
-      EXPECT_GE(wait_for_rows(out, n), n);
+      EXPECT_GE(wait_for_rows(out, n), n) << "attempt " << attempt;
       stop();
       const int code = wait_for_exit(out);
       if (code != 0 || attempt == 1 || ResultsReader(out).attribute("status") != "finished")
@@ -357,6 +357,24 @@ TEST_F(InterruptResume, ResumeRefusesWhatItCannotContinueAndTouchesNothing) {
                                   damaged + ":/trials/1: cannot open group"));
   EXPECT_EQ(file_bytes(damaged), damaged_before);
   EXPECT_FALSE(std::filesystem::exists(damaged + ".live"));
+
+  // A /summary row the recorded config rules out: an ASHA rung on a search without ASHA.
+  const std::string rung = dir_->file("rung.h5");
+  std::filesystem::copy_file(baseline, rung);
+  {
+    h5::File file = h5::File::open(rung, true, h5::FileLocking::kOff);
+    file.root().write_attribute("status", "interrupted");
+  }
+  testing::rewrite_summary(rung, [](h5::TableRows& rows) {
+    rows.resize(rows.size() - 1);  // one trial left to run
+    rows.set(0, "rung", int64_t{2});
+  });
+  const std::string rung_before = file_bytes(rung);
+  const CommandResult r2 = run(rung, "--resume");
+  EXPECT_EQ(r2.exit_code, 2) << r2.output;
+  EXPECT_THAT(r2.output, HasSubstr("cannot resume '" + rung + "': the file is damaged:\n  "));
+  EXPECT_THAT(r2.output, HasSubstr("at ASHA rung 2, but the search has no ASHA rungs"));
+  EXPECT_EQ(file_bytes(rung), rung_before);
 }
 
 // A TPE search recorded before hpsearch 0.2.0 with no ranking in its config ranked

@@ -738,15 +738,7 @@ TEST(ResultsFile, SummaryRefusesValuesNoTrialCanHave) {
     const std::string copy = dir.file("changed.h5");
     std::filesystem::remove(copy);
     std::filesystem::copy_file(path, copy);
-    {
-      h5::File file = h5::File::open(copy, true, h5::FileLocking::kOff);
-      h5::Group root = file.root();
-      h5::TableRows rows = root.read_table("summary");
-      change(rows);
-      root.delete_link("summary");
-      root.create_table("summary", rows.layout());
-      root.append_rows("summary", rows);
-    }
+    testing::rewrite_summary(copy, change);
     try {
       ResultsReader(copy).summary();
     } catch (const h5::Error& e) {
