@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -92,10 +93,43 @@ std::optional<std::vector<int64_t>> parse_layers(const std::string& text) {
 
 // A value for messages; core/trial's to_string is not used so this file stands alone.
 std::string describe(const ParamValue& value) {
-  if (const auto* real = std::get_if<double>(&value)) return std::to_string(*real);
+  if (const auto* real = std::get_if<double>(&value)) {
+    char buffer[32];  // the shortest text that reads back as the same double
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, *real);
+    return ec == std::errc() ? std::string(buffer, end) : std::to_string(*real);
+  }
   if (const auto* integer = std::get_if<int64_t>(&value)) return std::to_string(*integer);
   if (const auto* name = std::get_if<std::string>(&value)) return "'" + *name + "'";
   return format_layers(std::get<std::vector<int64_t>>(value));
+}
+
+// Why trial group `group` disagrees with its /summary row about searched hyperparameter
+// `param` (empty when it agrees). The group records what the trial trained with; the row is
+// what a resumed TPE learns from, so the two must say the same.
+std::string param_disagreement(const h5::Group& group, const ParamAssignment& param) {
+  const auto& [name, value] = param;
+  const std::string says = ", its /summary row says " + describe(value);
+  if (!group.has_attribute(name))
+    return group.describe() + ": has no attribute '" + name + "'" + says;
+  ParamValue stored;
+  if (std::holds_alternative<std::string>(value)) {
+    stored = group.read_attribute<std::string>(name);
+  } else if (std::holds_alternative<std::vector<int64_t>>(value)) {
+    stored = group.read_attribute<std::vector<int64_t>>(name);
+  } else {
+    // Numbers compare as numbers: an integer written as a double is the same value.
+    const double number = group.read_attribute<double>(name);
+    const double expected = std::holds_alternative<double>(value)
+                                ? std::get<double>(value)
+                                : static_cast<double>(std::get<int64_t>(value));
+    if (number == expected) return "";
+    const bool integral = std::trunc(number) == number && std::abs(number) < 9e18;
+    stored = std::holds_alternative<int64_t>(value) && integral
+                 ? ParamValue(static_cast<int64_t>(number))
+                 : ParamValue(number);
+  }
+  if (stored == value) return "";
+  return group.describe() + ": attribute '" + name + "' is " + describe(stored) + says;
 }
 
 // The file's resume count, and why resuming cannot add one to it (empty when it can).
@@ -1081,8 +1115,9 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
     }
   });
   for (const SummaryRow& row : rows) {
+    std::optional<h5::Group> opened;  // the params' checks need the group, once it opens
     check([&] {
-      const h5::Group group = trial_group(row.trial);
+      const h5::Group& group = opened.emplace(trial_group(row.trial));
       const auto id = group.read_attribute<int64_t>("trial");
       const auto status = group.read_attribute<std::string>("status");
       group.read_attribute<double>("best_value");
@@ -1101,6 +1136,12 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
         problems.push_back(group.describe("history") + ": has " + std::to_string(epochs) +
                            " epochs" + says + std::to_string(row.epochs_run) + " ran");
     });
+    if (!opened) continue;
+    for (const ParamAssignment& param : row.params)
+      check([&] {
+        if (std::string problem = param_disagreement(*opened, param); !problem.empty())
+          problems.push_back(std::move(problem));
+      });
   }
   return problems;
 }

@@ -854,6 +854,51 @@ TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
   }
 }
 
+// A resumed TPE learns from /summary's hyperparameters; a row that says other values than its
+// trial group (which records what the trial trained with) is damage, named value by value.
+TEST(ResultsFile, ResumeProblemsNameHyperparametersTheSummaryMisstates) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  SearchConfig config = make_config(2);
+  config.search.space.push_back({"layers", ParamForm::kChoice, {int64_t{1}, int64_t{2}}, 0, 0, 7});
+  Finished first = make_trial(0, 0.5);
+  first.params.emplace_back("layers", int64_t{2});
+  Finished second = make_trial(1, 0.4);
+  second.params.emplace_back("layers", int64_t{1});
+  write_search(path, config, {first, second}, "interrupted");
+  EXPECT_THAT(problems(path, config), ElementsAre());
+
+  testing::rewrite_summary(path, [](h5::TableRows& rows) {
+    rows.set(0, "learning_rate", 0.0125);
+    rows.set(0, "batch_size", int64_t{64});
+    rows.set(1, "optimizer", std::string("sgd"));
+    rows.set(1, "hidden", std::string("[16]"));
+    rows.set(1, "layers", int64_t{2});
+  });
+  const std::string at = path + ":/trials/";
+  EXPECT_THAT(
+      problems(path, config),
+      ElementsAre(at + "0: attribute 'learning_rate' is 0.001, its /summary row says 0.0125",
+                  at + "0: attribute 'batch_size' is 32, its /summary row says 64",
+                  at + "1: attribute 'optimizer' is 'adam', its /summary row says 'sgd'",
+                  at + "1: attribute 'hidden' is [8, 4], its /summary row says [16]",
+                  at + "1: attribute 'layers' is 1, its /summary row says 2"));
+
+  // A missing or mistyped attribute is named too, and does not hide the row's other values.
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    h5::Group root = file.root();
+    ASSERT_GE(H5Adelete(root.open_group("trials/0").id(), "learning_rate"), 0);
+    root.open_group("trials/1").write_attribute("optimizer", 3.0);
+  }
+  EXPECT_THAT(problems(path, config),
+              ElementsAre(at + "0: has no attribute 'learning_rate', its /summary row says 0.0125",
+                          at + "0: attribute 'batch_size' is 32, its /summary row says 64",
+                          HasSubstr(at + "1: attribute 'optimizer'"),
+                          at + "1: attribute 'hidden' is [8, 4], its /summary row says [16]",
+                          at + "1: attribute 'layers' is 1, its /summary row says 2"));
+}
+
 // One trial group without a /summary row is a recording that failed half way (resume drops
 // it: ResumeRerunsAHalfWrittenTrial); more mean the table lost rows, and resuming would train
 // those trials again over their records.
