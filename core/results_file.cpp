@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -19,6 +18,7 @@
 #include "core/mlp.hpp"
 #include "core/model_io.hpp"
 #include "core/version.hpp"
+#include "core/yaml_util.hpp"
 
 namespace hps {
 namespace {
@@ -91,13 +91,9 @@ std::optional<std::vector<int64_t>> parse_layers(const std::string& text) {
   }
 }
 
-// A value for messages; core/trial's to_string is not used so this file stands alone.
+// A value for messages, doubles in full (core/trial's to_string rounds them to 6 digits).
 std::string describe(const ParamValue& value) {
-  if (const auto* real = std::get_if<double>(&value)) {
-    char buffer[32];  // the shortest text that reads back as the same double
-    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, *real);
-    return ec == std::errc() ? std::string(buffer, end) : std::to_string(*real);
-  }
+  if (const auto* real = std::get_if<double>(&value)) return number_text(*real);
   if (const auto* integer = std::get_if<int64_t>(&value)) return std::to_string(*integer);
   if (const auto* name = std::get_if<std::string>(&value)) return "'" + *name + "'";
   return format_layers(std::get<std::vector<int64_t>>(value));
@@ -111,22 +107,25 @@ std::string param_disagreement(const h5::Group& group, const ParamAssignment& pa
   const std::string says = ", its /summary row says " + describe(value);
   if (!group.has_attribute(name))
     return group.describe() + ": has no attribute '" + name + "'" + says;
+  constexpr int64_t kExactInDouble = int64_t{1} << 53;
   ParamValue stored;
-  if (std::holds_alternative<std::string>(value)) {
-    stored = group.read_attribute<std::string>(name);
-  } else if (std::holds_alternative<std::vector<int64_t>>(value)) {
-    stored = group.read_attribute<std::vector<int64_t>>(name);
-  } else {
-    // Numbers compare as numbers: an integer written as a double is the same value.
-    const double number = group.read_attribute<double>(name);
-    const double expected = std::holds_alternative<double>(value)
-                                ? std::get<double>(value)
-                                : static_cast<double>(std::get<int64_t>(value));
-    if (number == expected) return "";
-    const bool integral = std::trunc(number) == number && std::abs(number) < 9e18;
-    stored = std::holds_alternative<int64_t>(value) && integral
-                 ? ParamValue(static_cast<int64_t>(number))
-                 : ParamValue(number);
+  try {
+    if (std::holds_alternative<std::string>(value)) {
+      stored = group.read_attribute<std::string>(name);
+    } else if (std::holds_alternative<std::vector<int64_t>>(value)) {
+      stored = group.read_attribute<std::vector<int64_t>>(name);
+    } else if (const auto* integer = std::get_if<int64_t>(&value);
+               integer && (*integer > kExactInDouble || *integer < -kExactInDouble)) {
+      stored = group.read_attribute<int64_t>(name);  // past the integers doubles hold exactly
+    } else {
+      // Numbers compare as numbers: an integer written as a double is the same value.
+      const double number = group.read_attribute<double>(name);
+      if (number == (integer ? static_cast<double>(*integer) : std::get<double>(value))) return "";
+      const bool whole = std::trunc(number) == number && std::abs(number) < 0x1p63;
+      stored = integer && whole ? ParamValue(static_cast<int64_t>(number)) : ParamValue(number);
+    }
+  } catch (const h5::Error& e) {  // another type or shape
+    return e.what() + says;
   }
   if (stored == value) return "";
   return group.describe() + ": attribute '" + name + "' is " + describe(stored) + says;
@@ -1115,10 +1114,12 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
     }
   });
   for (const SummaryRow& row : rows) {
-    std::optional<h5::Group> opened;  // the params' checks need the group, once it opens
+    std::optional<h5::Group> opened;  // the hyperparameters' checks need the group, once it opens
+    bool same_trial = false;
     check([&] {
       const h5::Group& group = opened.emplace(trial_group(row.trial));
       const auto id = group.read_attribute<int64_t>("trial");
+      same_trial = id == row.trial;
       const auto status = group.read_attribute<std::string>("status");
       group.read_attribute<double>("best_value");
       if (group.has_attribute("finished_at")) group.read_attribute<double>("finished_at");
@@ -1136,7 +1137,9 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
         problems.push_back(group.describe("history") + ": has " + std::to_string(epochs) +
                            " epochs" + says + std::to_string(row.epochs_run) + " ran");
     });
-    if (!opened) continue;
+    // A group of another trial would disagree on everything; a failed trial taught TPE
+    // nothing, and one whose settings could not be made has the defaults in its group.
+    if (!opened || !same_trial || row.status == to_string(TrialStatus::kFailed)) continue;
     for (const ParamAssignment& param : row.params)
       check([&] {
         if (std::string problem = param_disagreement(*opened, param); !problem.empty())

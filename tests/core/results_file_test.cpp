@@ -860,12 +860,12 @@ TEST(ResultsFile, ResumeProblemsNameHyperparametersTheSummaryMisstates) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
   SearchConfig config = make_config(2);
-  config.search.space.push_back({"layers", ParamForm::kChoice, {int64_t{1}, int64_t{2}}, 0, 0, 7});
-  Finished first = make_trial(0, 0.5);
-  first.params.emplace_back("layers", int64_t{2});
-  Finished second = make_trial(1, 0.4);
-  second.params.emplace_back("layers", int64_t{1});
-  write_search(path, config, {first, second}, "interrupted");
+  config.search.space.push_back(
+      {"patience", ParamForm::kChoice, {int64_t{2}, int64_t{3}}, 0, 0, 7});
+  std::vector<Finished> trials = {make_trial(0, 0.5), make_trial(1, 0.4),
+                                  make_trial(2, 0.3, TrialStatus::kFailed)};
+  for (Finished& f : trials) f.params.emplace_back("patience", int64_t{2});
+  write_search(path, config, trials, "interrupted");
   EXPECT_THAT(problems(path, config), ElementsAre());
 
   testing::rewrite_summary(path, [](h5::TableRows& rows) {
@@ -873,7 +873,8 @@ TEST(ResultsFile, ResumeProblemsNameHyperparametersTheSummaryMisstates) {
     rows.set(0, "batch_size", int64_t{64});
     rows.set(1, "optimizer", std::string("sgd"));
     rows.set(1, "hidden", std::string("[16]"));
-    rows.set(1, "layers", int64_t{2});
+    rows.set(1, "patience", int64_t{3});
+    rows.set(2, "learning_rate", 0.5);  // a failed trial: TPE never learns from it
   });
   const std::string at = path + ":/trials/";
   EXPECT_THAT(
@@ -882,21 +883,61 @@ TEST(ResultsFile, ResumeProblemsNameHyperparametersTheSummaryMisstates) {
                   at + "0: attribute 'batch_size' is 32, its /summary row says 64",
                   at + "1: attribute 'optimizer' is 'adam', its /summary row says 'sgd'",
                   at + "1: attribute 'hidden' is [8, 4], its /summary row says [16]",
-                  at + "1: attribute 'layers' is 1, its /summary row says 2"));
+                  at + "1: attribute 'patience' is 2, its /summary row says 3"));
 
-  // A missing or mistyped attribute is named too, and does not hide the row's other values.
+  // A missing or mistyped attribute is named too, and does not hide the row's other values; a
+  // whole number stored as a double is the same value.
   {
     h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
     h5::Group root = file.root();
     ASSERT_GE(H5Adelete(root.open_group("trials/0").id(), "learning_rate"), 0);
     root.open_group("trials/1").write_attribute("optimizer", 3.0);
+    root.open_group("trials/1").write_attribute("batch_size", 32.0);
+    root.open_group("trials/1").write_attribute("hidden", std::string("[8, 4]"));
   }
-  EXPECT_THAT(problems(path, config),
-              ElementsAre(at + "0: has no attribute 'learning_rate', its /summary row says 0.0125",
-                          at + "0: attribute 'batch_size' is 32, its /summary row says 64",
-                          HasSubstr(at + "1: attribute 'optimizer'"),
-                          at + "1: attribute 'hidden' is [8, 4], its /summary row says [16]",
-                          at + "1: attribute 'layers' is 1, its /summary row says 2"));
+  EXPECT_THAT(
+      problems(path, config),
+      ElementsAre(at + "0: has no attribute 'learning_rate', its /summary row says 0.0125",
+                  at + "0: attribute 'batch_size' is 32, its /summary row says 64",
+                  at + "1: attribute 'optimizer' holds float values, expected a string, its "
+                       "/summary row says 'sgd'",
+                  HasSubstr(at + "1: attribute 'hidden' holds string values"),
+                  at + "1: attribute 'patience' is 2, its /summary row says 3"));
+}
+
+// Every kind of searched hyperparameter, drawn and made into settings as a search does, agrees
+// with what its trial group records: resuming a well-written file finds nothing to refuse.
+TEST(ResultsFile, ResumeProblemsFindNothingInTrialsMadeAsASearchMakesThem) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  SearchConfig config = make_config(2);
+  config.base.model.hidden = {8};
+  config.search.space = {
+      {"layers", ParamForm::kChoice, {int64_t{1}, int64_t{2}}, 0, 0, 3},
+      {"units", ParamForm::kIntUniform, {}, 4, 16, 4},
+      {"learning_rate", ParamForm::kLogUniform, {}, 1e-4, 1e-2, 5},
+      {"batch_size", ParamForm::kChoice, {int64_t{32}, int64_t{64}}, 0, 0, 6},
+      {"dropout", ParamForm::kUniform, {}, 0.0, 0.5, 7},
+      {"l1", ParamForm::kLogUniform, {}, 1e-3, 1.0, 8},
+      {"l2", ParamForm::kChoice, {0.0, 0.1}, 0, 0, 9},
+      {"optimizer", ParamForm::kChoice, {std::string("adam"), std::string("momentum")}, 0, 0, 10},
+      {"activation", ParamForm::kChoice, {std::string("relu"), std::string("tanh")}, 0, 0, 11},
+      {"momentum", ParamForm::kUniform, {}, 0.5, 0.99, 12},
+      {"max_epochs", ParamForm::kIntUniform, {}, 3, 9, 13},
+      {"patience", ParamForm::kIntUniform, {}, 1, 4, 14},
+  };
+  std::vector<Finished> trials;
+  for (int64_t id = 0; id < 6; ++id) {
+    Finished f = make_trial(id, 0.5 - 0.01 * static_cast<double>(id));
+    f.params = trial_values(config.search, id);
+    f.trial = ::hps::make_trial(config, id, f.params);
+    const ModelConfig& model = f.trial.model;
+    const Mlp network(MlpShape{kFeatures, model.hidden, kClasses, model.activation});
+    f.outcome.weights = Vector::Constant(network.num_parameters(), 0.5F);
+    trials.push_back(std::move(f));
+  }
+  write_search(path, config, trials, "interrupted");
+  EXPECT_THAT(problems(path, config), ElementsAre());
 }
 
 // One trial group without a /summary row is a recording that failed half way (resume drops
