@@ -602,9 +602,47 @@ VariedSettings varied_settings(const std::vector<ParamSpec>& space) {
   return varied;
 }
 
-// check_settings_take_effect for a search, and TPE's random start against the trial count.
+/// A flat `hidden` list in the space is one fixed architecture (so stored configs that wrote
+/// it still load), but for every other parameter `[a, b]` means "choose a or b": with two or
+/// more widths the two readings differ, so a config about to run is refused with both spelled
+/// out.
+void refuse_fixed_hidden(const std::vector<ParamSpec>& space, const KeyLines& lines) {
+  for (const ParamSpec& spec : space) {
+    if (spec.name != "hidden" || spec.form != ParamForm::kFixed) continue;
+    const auto& widths = std::get<std::vector<int64_t>>(spec.choices.at(0));
+    if (widths.size() < 2) continue;
+    std::string each;
+    for (const int64_t width : widths)
+      each += (each.empty() ? "[" : ", [") + std::to_string(width) + "]";
+    const std::string flat = to_string(spec.choices.at(0));
+    lines.fail("search.space.hidden",
+               flat +
+                   " is one architecture, so the search would not vary capacity (for the "
+                   "other parameters a list means choices): write [" +
+                   each + "] to choose between one-layer networks, [" + flat +
+                   "] to search this architecture alone, or move it to model.hidden");
+  }
+}
+
+/// A search seeds everything (split, initialization, shuffling, dropout) from search.seed, which
+/// defaults to the top-level seed: a different top-level seed beside it would be ignored.
+void refuse_unused_seed(const SearchConfig& config, const KeyLines& lines) {
+  if (!lines.has("seed") || !lines.has("search.seed") || config.base.seed == config.search.seed)
+    return;
+  lines.fail("seed", std::to_string(config.base.seed) + " would not be used: search.seed (" +
+                         std::to_string(config.search.seed) + ", line " +
+                         std::to_string(lines.line("search.seed")) +
+                         ") seeds the whole search, its validation split and every trial's "
+                         "initialization, shuffling and dropout; remove one of the two or make "
+                         "them equal");
+}
+
+// check_settings_take_effect for a search, a fixed hidden in the space, a second seed, and TPE's
+// random start against the trial count.
 void check_search_takes_effect(const SearchConfig& config, const KeyLines& lines) {
   check_settings_take_effect(config.base, lines, varied_settings(config.search.space));
+  refuse_fixed_hidden(config.search.space, lines);
+  refuse_unused_seed(config, lines);
   const SearchSettings& search = config.search;
   if (search.strategy == SearchStrategy::kTpe && search.tpe.startup_trials >= search.trials)
     lines.fail("search.tpe.startup_trials",

@@ -133,10 +133,24 @@ TEST_F(SearchSpace, ParsesLayersAndUnits) {
   EXPECT_DOUBLE_EQ(c.search.space[1].high, 256);
 }
 
+// A flat list is one architecture: read back from a stored config; a config about to run that
+// writes two or more widths so is refused, since `[a, b]` means "choose" everywhere else.
 TEST_F(SearchSpace, FlatHiddenListIsOneArchitecture) {
-  const SearchConfig flat = load(random_search("    hidden: [256, 128]\n"));
+  const std::string text = random_search("    hidden: [256, 128]\n");
+  const SearchConfig flat = parse_search_config(text, "text.yaml", dir_.path());
   EXPECT_EQ(flat.search.space[0].form, ParamForm::kFixed);
   EXPECT_EQ(flat.search.space[0].choices, (std::vector<ParamValue>{Widths{256, 128}}));
+  EXPECT_EQ(error(text), at(10) +
+                             "search.space.hidden: [256, 128] is one architecture, so the search "
+                             "would not vary capacity (for the other parameters a list means "
+                             "choices): write [[256], [128]] to choose between one-layer "
+                             "networks, [[256, 128]] to search this architecture alone, or move "
+                             "it to model.hidden");
+  // One width reads the same either way.
+  EXPECT_EQ(load(random_search("    hidden: [64]\n")).search.space[0].choices,
+            (std::vector<ParamValue>{Widths{64}}));
+  const SearchConfig alone = load(random_search("    hidden: [[256, 128]]\n"));
+  EXPECT_EQ(alone.search.space[0].choices, (std::vector<ParamValue>{Widths{256, 128}}));
 
   const SearchConfig block =
       load(random_search("    hidden:\n"
@@ -150,7 +164,7 @@ TEST_F(SearchSpace, SeedDefaultsToTheTopLevelSeed) {
   const SearchConfig inherited = load("seed: 42\n" + random_search("    dropout: 0.1\n"));
   EXPECT_EQ(inherited.search.seed, 42u);
 
-  const SearchConfig own = load("seed: 42\n" + kData +
+  const SearchConfig own = load(kData +
                                 "search:\n"
                                 "  strategy: random\n"
                                 "  trials: 2\n"
@@ -159,8 +173,28 @@ TEST_F(SearchSpace, SeedDefaultsToTheTopLevelSeed) {
                                 "  space:\n"
                                 "    dropout: 0.1\n");
   EXPECT_EQ(own.search.seed, 3u);
-  EXPECT_EQ(own.base.seed, 42u);
+  EXPECT_EQ(own.base.seed, 0u);
   EXPECT_EQ(own.search.keep_weights, -1);
+}
+
+// search.seed seeds the split and every trial, so a different top-level seed beside it would be
+// ignored: refused in a config about to run, loaded from a stored one.
+TEST_F(SearchSpace, ADifferentTopLevelSeedBesideSearchSeedIsRefused) {
+  const std::string search = kData +
+                             "search:\n"
+                             "  strategy: random\n"
+                             "  trials: 2\n"
+                             "  seed: 3\n"
+                             "  space:\n"
+                             "    dropout: 0.1\n";
+  EXPECT_EQ(error("seed: 42\n" + search),
+            at(1) +
+                "seed: 42 would not be used: search.seed (3, line 10) seeds the whole search, "
+                "its validation split and every trial's initialization, shuffling and dropout; "
+                "remove one of the two or make them equal");
+  const SearchConfig stored = parse_search_config("seed: 42\n" + search, "text.yaml", dir_.path());
+  EXPECT_EQ(stored.search.seed, 3u);
+  EXPECT_EQ(load("seed: 3\n" + search).search.seed, 3u);
 }
 
 TEST_F(SearchSpace, KeepWeightsTakesZero) {
@@ -293,7 +327,7 @@ TEST_F(SearchSpace, MakeTrialAppliesEveryParameter) {
                               "  trials: 4\n"
                               "  seed: 9\n"
                               "  space:\n"
-                              "    hidden: [32, 16]\n"
+                              "    hidden: [[32, 16]]\n"
                               "    learning_rate: 0.05\n"
                               "    batch_size: 64\n"
                               "    dropout: 0.3\n"
