@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 
@@ -160,6 +161,57 @@ OutputLock::OutputLock(const std::string& path) {
   const std::string pid = std::to_string(::getpid());
   if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
     // The pid is only for the message above; the lock itself holds.
+  }
+}
+
+void copy_to_new_file(const std::string& from, const std::string& to) {
+  if (::unlink(to.c_str()) != 0 && errno != ENOENT)
+    throw std::runtime_error("cannot remove '" + to + "': " + std::strerror(errno));
+  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) throw std::runtime_error("cannot read '" + from + "': " + std::strerror(errno));
+  struct stat st {};
+  const bool stated = ::fstat(in, &st) == 0;
+  if (!stated || !S_ISREG(st.st_mode)) {
+    const std::string reason = stated ? "not a regular file" : std::strerror(errno);
+    ::close(in);
+    throw std::runtime_error("cannot copy '" + from + "': " + reason);
+  }
+  const int out =
+      ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+  if (out < 0) {
+    const int error = errno;
+    ::close(in);
+    if (error == EEXIST)
+      throw OutputError("'" + to +
+                        "' appeared while this command ran (another process wrote it); nothing "
+                        "was written there: remove it and run again");
+    throw std::runtime_error("cannot create '" + to + "': " + std::strerror(error));
+  }
+  std::string failure;
+  std::vector<char> buffer(std::size_t{1} << 20);
+  for (;;) {
+    const ssize_t n = ::read(in, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) failure = "cannot read '" + from + "': " + std::strerror(errno);
+    if (n <= 0) break;
+    ssize_t written = 0;
+    while (written < n) {
+      const ssize_t w = ::write(out, buffer.data() + written, static_cast<size_t>(n - written));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        failure = "cannot write '" + to + "': " + std::strerror(w < 0 ? errno : EIO);
+        break;
+      }
+      written += w;
+    }
+    if (!failure.empty()) break;
+  }
+  ::close(in);
+  if (::close(out) != 0 && failure.empty())
+    failure = "cannot write '" + to + "': " + std::strerror(errno);
+  if (!failure.empty()) {
+    ::unlink(to.c_str());
+    throw std::runtime_error(failure);
   }
 }
 

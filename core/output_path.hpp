@@ -39,6 +39,14 @@ void check_output_path(const std::string& path, bool overwrite,
 /// Other failures (disk full, no permission) throw std::runtime_error with the reason.
 void write_new_file(const std::string& path, const std::string& bytes);
 
+/// Makes `to` a copy of the regular file `from`, for a working file beside an output whose
+/// lock this command holds (`<out>.live`, `<out>.tmp`). Whatever is at `to` first (left by a
+/// killed run, or a link planted there) is unlinked, never followed, and the copy is created
+/// with O_EXCL | O_NOFOLLOW and `from`'s permission bits: no file but `to` is ever written.
+/// Throws OutputError if something reappears at `to` in between, std::runtime_error with the
+/// reason on other failures (leaving no partial `to`).
+void copy_to_new_file(const std::string& from, const std::string& to);
+
 }  // namespace hps
 
 namespace hps {

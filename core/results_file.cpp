@@ -17,6 +17,7 @@
 #include "core/early_stopping.hpp"
 #include "core/mlp.hpp"
 #include "core/model_io.hpp"
+#include "core/output_path.hpp"
 #include "core/version.hpp"
 #include "core/yaml_util.hpp"
 
@@ -465,7 +466,7 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
   check_sizes(path, scaler, num_features, num_outputs);
   auto [layout, searched] = summary_layout_for(config);
   const std::string working = path + ".live";
-  std::filesystem::copy_file(path, working, std::filesystem::copy_options::overwrite_existing);
+  copy_to_new_file(path, working);
   std::unique_ptr<ResultsWriter> writer(new ResultsWriter());
   try {
     writer->impl_ = std::make_unique<Impl>(h5::File::open(working, true, h5::FileLocking::kOff),
@@ -552,7 +553,7 @@ void ResultsWriter::publish(bool force) {
   // No fsync: the copy and rename protect against the job being killed at any moment (the
   // kernel keeps what was written); fsync would add protection against the machine itself
   // crashing, but on a 100 MB file it was measured to stall the coordinator for seconds.
-  std::filesystem::copy_file(s.working, tmp, std::filesystem::copy_options::overwrite_existing);
+  copy_to_new_file(s.working, tmp);
   std::filesystem::rename(tmp, s.published);
   s.dirty = false;
   s.last_publish = Clock::now();

@@ -209,5 +209,45 @@ TEST(WriteNewFile, WritesAFreshFileAndNeverFollowsOrTruncatesWhatIsThere) {
               HasSubstr("cannot create '" + dir.file("no/dir.csv") + "'"));
 }
 
+// A working file beside a locked output (<out>.tmp, <out>.live): what a killed run left there,
+// or a link planted there, is replaced, and the file it points to is never written.
+TEST(CopyToNewFile, ReplacesWhatIsThereAndNeverWritesThroughALink) {
+  testing::TempDir dir;
+  const std::string source = dir.file("out.h5.live");
+  testing::write_text(source, "the search so far");
+  fs::permissions(source, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+
+  testing::write_text(dir.file("victim"), "keep me");
+  fs::create_symlink(dir.file("victim"), dir.file("out.h5.tmp"));
+  copy_to_new_file(source, dir.file("out.h5.tmp"));
+  EXPECT_EQ(read_all(dir.file("victim")), "keep me");
+  EXPECT_FALSE(fs::is_symlink(dir.file("out.h5.tmp")));
+  EXPECT_EQ(read_all(dir.file("out.h5.tmp")), "the search so far");
+  EXPECT_EQ(fs::status(dir.file("out.h5.tmp")).permissions(), fs::status(source).permissions());
+
+  fs::remove(dir.file("out.h5.tmp"));
+  fs::create_hard_link(dir.file("victim"), dir.file("out.h5.tmp"));
+  copy_to_new_file(source, dir.file("out.h5.tmp"));
+  EXPECT_EQ(read_all(dir.file("victim")), "keep me");
+  EXPECT_EQ(read_all(dir.file("out.h5.tmp")), "the search so far");
+
+  fs::remove(dir.file("out.h5.tmp"));
+  fs::create_symlink(dir.file("missing"), dir.file("out.h5.tmp"));
+  copy_to_new_file(source, dir.file("out.h5.tmp"));
+  EXPECT_FALSE(fs::exists(dir.file("missing")));
+
+  // Larger than the copy's buffer, so the loop runs more than once.
+  const std::string big(3 * 1024 * 1024 + 17, 'x');
+  testing::write_text(source, big);
+  copy_to_new_file(source, dir.file("out.h5.tmp"));
+  EXPECT_EQ(read_all(dir.file("out.h5.tmp")), big);
+
+  EXPECT_THAT(error_of([&] { copy_to_new_file(dir.file("none"), dir.file("x")); }),
+              HasSubstr("cannot read '" + dir.file("none") + "'"));
+  EXPECT_THAT(error_of([&] { copy_to_new_file(dir.path(), dir.file("x")); }),
+              HasSubstr("not a regular file"));
+  EXPECT_FALSE(fs::exists(dir.file("x")));
+}
+
 }  // namespace
 }  // namespace hps

@@ -1046,6 +1046,29 @@ TEST(ResultsFile, PublishedFileIsCompleteWhileTheWorkingCopyIsOpen) {
   EXPECT_EQ(ResultsReader(path).summary().size(), 5u);
 }
 
+// <path>.tmp and <path>.live are hpsearch's working files (the lock on <path> covers them): a
+// link planted at either is replaced, never written through, by a search or its resume.
+TEST(ResultsFile, WorkingFilesNeverWriteThroughAPlantedLink) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  testing::write_text(dir.file("victim.csv"), "a,b\n1,2\n");
+  std::filesystem::create_symlink(dir.file("victim.csv"), path + ".tmp");
+  {
+    ResultsWriter writer = make_writer(path, make_config(2));
+    add(writer, make_trial(0, 0.5));
+    writer.finish("interrupted", 0.1);
+  }
+  std::filesystem::create_symlink(dir.file("victim.csv"), path + ".live");
+  std::filesystem::create_symlink(dir.file("victim.csv"), path + ".tmp");
+  ResultsWriter::resume(path, make_config(2), 3, make_scaler(), kFeatures, kClasses, kClasses)
+      ->finish("finished", 0.1);
+  std::ifstream victim(dir.file("victim.csv"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(victim), {}), "a,b\n1,2\n");
+  EXPECT_FALSE(std::filesystem::is_symlink(path));
+  EXPECT_EQ(ResultsReader(path).attribute("status"), "finished");
+  EXPECT_EQ(ResultsReader(path).summary().size(), 1u);
+}
+
 TEST(PublishPace, OneStalledPublishDoesNotHoldBackTheNext) {
   using std::chrono::milliseconds;
   PublishPace pace;
