@@ -482,6 +482,12 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
     // without one was cut short (by a failed write, or a kill while the file was published) and
     // is removed, so that the trial runs again.
     const h5::TableRows summary = s.root.read_table("summary");
+    // Rewritten as a new search creates it, so that it takes appended rows even after a tool
+    // rewrote it (h5py's f["summary"] = rows gives contiguous storage, which cannot grow, or
+    // narrower column types): the columns are this config's (resume_problems checks).
+    s.root.delete_link("summary");
+    s.root.create_table("summary", s.summary_layout, kSummaryChunkRows);
+    s.root.append_rows("summary", summary);
     std::vector<int64_t> in_summary(summary.size());
     for (std::size_t i = 0; i < summary.size(); ++i) in_summary[i] = summary.get_int64(i, "trial");
     std::sort(in_summary.begin(), in_summary.end());
@@ -1090,6 +1096,12 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
       problems.push_back(root.describe("summary") + ": " + column_difference(recorded, expected));
   });
   if (!columns_match) return problems;
+  // What inspect and evaluate refuse: a root attribute the config contradicts, a /best that is
+  // not the leading trial. A resume would carry either into the file it finishes.
+  check([&] {
+    for (std::string& p : contradicted_attributes(config)) problems.push_back(std::move(p));
+  });
+  check([&] { best_trial(rows); });
   // A trial group without its /summary row is one whose recording failed half way (add()
   // writes the row last), and resume() drops it. One failed write leaves one; more mean the
   // table lost rows, and resuming would train those trials again over what they recorded.

@@ -215,11 +215,12 @@ class ResultsReader {
   std::vector<std::string> contradicted_attributes(const SearchConfig& config) const;
   /// What resuming this file as a search of `config` (the config it recorded) would trip over
   /// once it had begun to change it, or would replay wrongly: /summary columns other than
-  /// `config`'s, a row's trial group that is missing, names another trial or status, or lacks
-  /// what ResultsWriter::resume reads, a history with other than the row's epochs_run epochs,
-  /// a resume count that is negative or at its limit. `rows`: summary(), which the caller has read.
-  /// One line per problem, naming the object; empty when there is none. Trial ids outside the
-  /// search or listed twice are for the caller to check first.
+  /// `config`'s, root attributes it contradicts (contradicted_attributes), a /best that is not
+  /// the leading trial, a row's trial group that is missing, names another trial, status or
+  /// hyperparameter value, or lacks what ResultsWriter::resume reads, a history with other than
+  /// the row's epochs_run epochs, a resume count that is negative or at its limit. `rows`:
+  /// summary(), which the caller has read. One line per problem, naming the object; empty when
+  /// there is none. Trial ids outside the search or listed twice are for the caller to check first.
   std::vector<std::string> resume_problems(const SearchConfig& config,
                                            const std::vector<SummaryRow>& rows) const;
 

@@ -943,6 +943,77 @@ TEST(ResultsFile, ResumeProblemsFindNothingInTrialsMadeAsASearchMakesThem) {
 // One trial group without a /summary row is a recording that failed half way (resume drops
 // it: ResumeRerunsAHalfWrittenTrial); more mean the table lost rows, and resuming would train
 // those trials again over their records.
+// What inspect and evaluate refuse as damage is refused before a resume would carry it into
+// the file it finishes.
+TEST(ResultsFile, ResumeProblemsNameContradictedAttributesAndAMisplacedBest) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  write_search(path, config, {make_trial(0, 0.5), make_trial(1, 0.4)}, "interrupted");
+  EXPECT_THAT(problems(path, config), ElementsAre());
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    h5::Group root = file.root();
+    root.write_attribute("strategy", "grid");
+    root.write_attribute("seed", int64_t{4});
+    root.delete_link("best");
+    root.create_soft_link("best", "/trials/0");  // the lower val_loss is trial 1's
+  }
+  EXPECT_THAT(problems(path, config),
+              ElementsAre(HasSubstr("attribute 'strategy' is 'grid', its recorded config says "
+                                    "'random'"),
+                          HasSubstr("attribute 'seed' is 4, its recorded config says 7"),
+                          HasSubstr("best: points to trial 0, but /summary gives trial 1 the "
+                                    "better val_loss")));
+}
+
+// A /summary a tool rewrote (h5py's f["summary"] = rows stores it contiguous, a table that
+// cannot grow) still takes the resumed search's rows.
+TEST(ResultsFile, ResumeAppendsToASummaryAToolRewroteContiguous) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  write_search(path, config, {make_trial(0, 0.5), make_trial(1, 0.4)}, "interrupted");
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    const h5::Group group = file.root();
+    const hid_t root = group.id();
+    const hid_t chunked = H5Dopen2(root, "summary", H5P_DEFAULT);
+    const hid_t type = H5Dget_type(chunked);
+    const hid_t memory = H5Tget_native_type(type, H5T_DIR_DEFAULT);
+    const hid_t chunked_space = H5Dget_space(chunked);
+    hsize_t rows = 0;
+    H5Sget_simple_extent_dims(chunked_space, &rows, nullptr);
+    std::vector<unsigned char> bytes(rows * H5Tget_size(memory));
+    ASSERT_GE(H5Dread(chunked, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), 0);
+    H5Sclose(chunked_space);
+    H5Dclose(chunked);
+    ASSERT_GE(H5Ldelete(root, "summary", H5P_DEFAULT), 0);
+    const hid_t space = H5Screate_simple(1, &rows, nullptr);
+    const hid_t contiguous =
+        H5Dcreate2(root, "summary", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(H5Dwrite(contiguous, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), 0);
+    const hid_t plist = H5Dget_create_plist(contiguous);
+    EXPECT_EQ(H5Pget_layout(plist), H5D_CONTIGUOUS);
+    H5Pclose(plist);
+    H5Dclose(contiguous);
+    H5Sclose(space);
+    H5Tclose(memory);
+    H5Tclose(type);
+  }
+  EXPECT_THAT(problems(path, config), ElementsAre());
+  {
+    const std::unique_ptr<ResultsWriter> writer =
+        ResultsWriter::resume(path, config, 3, make_scaler(), kFeatures, kClasses, kClasses);
+    add(*writer, make_trial(2, 0.3));
+    writer->finish("finished", 0.1);
+  }
+  const ResultsReader reader(path);
+  ASSERT_EQ(reader.summary().size(), 3u);
+  EXPECT_EQ(reader.summary()[2].trial, 2);
+  EXPECT_EQ(reader.best_trial(), 2);
+}
+
 TEST(ResultsFile, ResumeProblemsNameTrialGroupsTheSummaryLost) {
   testing::TempDir dir;
   const std::string path = dir.file("search.h5");
