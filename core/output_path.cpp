@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -67,6 +68,15 @@ void check_output_path(const std::string& path, bool overwrite,
                         ", the name of a working file hpsearch keeps beside an output '" +
                         name.substr(0, at) + "'; choose another --out");
   }
+  // The longest working file is train's '<name>.partial-<pid>' (pids have at most 7 digits): a
+  // name that leaves it no room would fail only after the model had trained.
+  constexpr std::size_t kLongestSuffix = sizeof(".partial-4194304") - 1;
+  if (name.size() + kLongestSuffix > NAME_MAX)
+    throw OutputError("output '" + path + "': a file name of " + std::to_string(name.size()) +
+                      " characters leaves no room for the working files hpsearch keeps beside "
+                      "it (NAME.partial-<pid>; file names have at most " +
+                      std::to_string(NAME_MAX) + " characters): use at most " +
+                      std::to_string(NAME_MAX - kLongestSuffix));
   // symlink_status: the link itself, so a dangling one is not taken for a free name.
   std::error_code ec;
   const fs::file_status status = fs::symlink_status(p, ec);

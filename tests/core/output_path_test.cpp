@@ -130,6 +130,20 @@ TEST(OutputPath, RefusesTheNamesOfAnotherOutputsWorkingFiles) {
     EXPECT_EQ(error_of([&] { check_output_path(dir.file(name), false); }), "") << name;
 }
 
+// A name that leaves train's NAME.partial-<pid> no room is refused before any training, not
+// after it.
+TEST(OutputPath, RefusesANameTooLongForItsWorkingFiles) {
+  testing::TempDir dir;
+  const std::string longest = std::string(236, 'r') + ".h5";  // 239 characters
+  EXPECT_EQ(error_of([&] { check_output_path(dir.file(longest), false); }), "");
+  const std::string over = "r" + longest;
+  EXPECT_EQ(error_of([&] { check_output_path(dir.file(over), false); }),
+            "output '" + dir.file(over) +
+                "': a file name of 240 characters leaves no room for the working files "
+                "hpsearch keeps beside it (NAME.partial-<pid>; file names have at most 255 "
+                "characters): use at most 239");
+}
+
 TEST(OutputPath, ConfigInputsAreTheConfigAndEveryDataFileWithItsKeyAndLine) {
   testing::TempDir dir;
   testing::write_text(dir.file("train.csv"), "x,y\n1,2\n");
