@@ -129,13 +129,21 @@ int run_train(const std::string& config_path, std::string output, bool force, bo
   const TrainResult& t = r.training;
   std::printf("status: %s%s%s\n", to_string(t.status), t.message.empty() ? "" : " (",
               t.message.empty() ? "" : (t.message + ")").c_str());
-  std::printf("epochs: %zu, best epoch: %d\n", t.history.epochs.size(), t.best_epoch + 1);
-  std::printf("validation (%lld samples): loss %.4f, %s %.4f\n",
-              static_cast<long long>(r.validation_samples), r.validation.loss, metric,
-              r.validation.metric);
-  if (r.test)
-    std::printf("test (%lld samples): loss %.4f, %s %.4f\n", static_cast<long long>(r.test_samples),
-                r.test->loss, metric, r.test->metric);
+  if (t.best_epoch < 0) {
+    // Diverged before any epoch ended: the weights are not finite, and a score of them (an
+    // accuracy of always one class) would pass for a model's.
+    std::printf("epochs: %zu, best epoch: none\n", t.history.epochs.size());
+    std::printf("validation%s: not scored, no epoch ended with finite weights\n",
+                r.test ? " and test" : "");
+  } else {
+    std::printf("epochs: %zu, best epoch: %d\n", t.history.epochs.size(), t.best_epoch + 1);
+    std::printf("validation (%lld samples): loss %.4f, %s %.4f\n",
+                static_cast<long long>(r.validation_samples), r.validation.loss, metric,
+                r.validation.metric);
+    if (r.test)
+      std::printf("test (%lld samples): loss %.4f, %s %.4f\n",
+                  static_cast<long long>(r.test_samples), r.test->loss, metric, r.test->metric);
+  }
   std::printf("wrote %s\n", output.c_str());
   return t.status == TrialStatus::kDiverged ? 3 : 0;
 }

@@ -23,6 +23,7 @@ namespace {
 using hps::testing::TempDir;
 using hps::testing::write_text;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using hps::testing::CommandResult;
 
@@ -58,6 +59,25 @@ TEST(HpsearchCli, TrainWritesResultAndPrintsMetrics) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("validation (20 samples): loss"));
   EXPECT_THAT(run.output, HasSubstr("val_mae"));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("out.h5")));
+}
+
+// Diverged in its first epoch: no best epoch, and the non-finite weights are not scored (their
+// accuracy, always one class, would pass for a model's); exit 3.
+TEST(HpsearchCli, TrainThatDivergesAtOnceScoresNothing) {
+  TempDir dir;
+  write_regression_csv(dir.file("data.csv"));
+  std::string config = kConfig;
+  const std::string adam = "optimizer: adam, learning_rate: 0.01";
+  config.replace(config.find(adam), adam.size(), "optimizer: sgd, learning_rate: 1.0e+30");
+  write_text(dir.file("run.yaml"), config);
+  const CommandResult run =
+      hpsearch("train " + dir.file("run.yaml") + " --out " + dir.file("out.h5") + " -q");
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("status: diverged"));
+  EXPECT_THAT(run.output, HasSubstr("epochs: 0, best epoch: none\n"));
+  EXPECT_THAT(run.output, HasSubstr("validation: not scored, no epoch ended with finite weights"));
+  EXPECT_THAT(run.output, Not(HasSubstr("validation (")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("out.h5")));
 }
 
