@@ -131,12 +131,6 @@ Parse parse_number(std::string_view text, double& value) {
   return Parse::kOk;
 }
 
-std::string format_number(double v) {
-  char buf[32];
-  const auto result = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, result.ptr);
-}
-
 /// Reads lines one at a time, counting them from 1, without the line end.
 class LineReader {
  public:
@@ -282,7 +276,7 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
         if (task == Task::kClassification) {
           // Checked here as well as in make_checked_dataset so the message names the line.
           const std::string where =
-              at + ", column '" + header[c] + "': label " + format_number(value);
+              at + ", column '" + header[c] + "': label " + std::string(fields[c]);
           if (std::floor(value) != value)
             fail(path, where + " is not an integer class index", "task");
           if (num_classes > 0 && (value < 0 || value >= num_classes))
@@ -290,6 +284,10 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
                  where + " is outside the class range [0, " + std::to_string(num_classes) + ")",
                  "num_classes");
           if (value < 0) fail(path, where + " is negative; class indices start at 0");
+          if (value >= kMaxClasses)
+            fail(path, where + " is larger than " + std::to_string(kMaxClasses - 1) +
+                           ", the largest class index (at most " + std::to_string(kMaxClasses) +
+                           " classes); is the label column the class index?");
         }
         targets.push_back(value);
       } else {

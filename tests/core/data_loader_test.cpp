@@ -622,6 +622,11 @@ TEST(LoadCsv, ClassLabelOutOfRange) {
   EXPECT_THAT(message, HasSubstr("data.csv"));
   EXPECT_THAT(message,
               HasSubstr("line 3, column 'y': label 12 is outside the class range [0, 10)"));
+  // With the class count inferred, a label past the largest class index names its line too.
+  write_text(dir.file("big.csv"), "x,y\n1,0\n\n2,200000\n");
+  EXPECT_THAT(data_error([&] { load_csv(dir.file("big.csv"), "y", Task::kClassification, 0); }),
+              HasSubstr("line 4, column 'y': label 200000 is larger than 99999, the largest "
+                        "class index"));
 }
 
 TEST(LoadCsv, UnterminatedQuote) {
