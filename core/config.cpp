@@ -345,11 +345,20 @@ void check_settings_take_effect(const TrainConfig& config, const KeyLines& lines
   const LrPlateauConfig& plateau = training.reduce_lr_on_plateau;
   const std::string plateau_key = "training.reduce_lr_on_plateau";
   if (!searched("patience")) {
+    // min_delta and restore_best_weights still pick the best epoch without early stopping;
+    // patience only ends runs.
+    if (!early_stopping.enabled && lines.has("early_stopping.patience"))
+      lines.fail("early_stopping.patience",
+                 "only applies with early stopping (early_stopping.enabled is false)");
+    const auto defaulted = [&lines](const std::string& key) {
+      return lines.has(key) ? std::string() : std::string(", its default");
+    };
     if (plateau.enabled && early_stopping.enabled && plateau.patience >= early_stopping.patience)
       lines.fail(plateau_key + ".patience",
                  "must be less than early_stopping.patience (" +
-                     std::to_string(early_stopping.patience) + "), got " +
-                     std::to_string(plateau.patience) +
+                     std::to_string(early_stopping.patience) +
+                     defaulted("early_stopping.patience") + "), got " +
+                     std::to_string(plateau.patience) + defaulted(plateau_key + ".patience") +
                      ": early stopping would end the run before the rate is lowered");
   } else {
     if (!early_stopping.enabled)

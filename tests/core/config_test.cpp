@@ -381,10 +381,21 @@ TEST_F(LoadTrainConfig, ReduceLrOnPlateauMustActBeforeEarlyStoppingEnds) {
   EXPECT_THAT(error(plateau + "early_stopping:\n  patience: 5\n"),
               HasSubstr(at(8) + "training.reduce_lr_on_plateau.patience: must be less than "
                                 "early_stopping.patience (5), got 5"));
-  // Without early stopping, any patience works.
-  EXPECT_EQ(load(plateau + "early_stopping:\n  patience: 5\n  enabled: false\n")
+  // A default on either side is named as one.
+  EXPECT_THAT(error(kData + "training:\n  reduce_lr_on_plateau: {}\nearly_stopping:\n  "
+                            "patience: 3\n"),
+              HasSubstr("training.reduce_lr_on_plateau.patience: must be less than "
+                        "early_stopping.patience (3), got 3, its default: early stopping"));
+  EXPECT_THAT(error(plateau + "early_stopping:\n  min_delta: 0.01\n"),
+              HasSubstr("must be less than early_stopping.patience (5, its default), got 5:"));
+  // Without early stopping, any patience works; early stopping's own patience is then unused
+  // (min_delta and restore_best_weights still pick the best epoch).
+  EXPECT_EQ(load(plateau + "early_stopping:\n  enabled: false\n  min_delta: 0.01\n")
                 .training.reduce_lr_on_plateau.patience,
             5);
+  EXPECT_THAT(error(plateau + "early_stopping:\n  patience: 5\n  enabled: false\n"),
+              HasSubstr(at(10) + "early_stopping.patience: only applies with early stopping "
+                                 "(early_stopping.enabled is false)"));
 }
 
 TEST_F(LoadTrainConfig, ValidationFractionOutsideZeroOneIsOutOfRange) {

@@ -400,7 +400,7 @@ TEST_F(SearchSpace, SettingsNoTrialUsesAreRefused) {
   EXPECT_NO_THROW(load(kData + six + search + "    patience: [8, 12]\n"));
   EXPECT_THAT(error(kData + six + search + "    learning_rate: [0.01]\n"),
               HasSubstr(at(7) + "training.reduce_lr_on_plateau.patience: must be less than "
-                                "early_stopping.patience (5), got 6"));
+                                "early_stopping.patience (5, its default), got 6"));
 
   const std::string floor = "training:\n  reduce_lr_on_plateau: {patience: 2, min_lr: 0.01}\n";
   EXPECT_THAT(error(kData + floor + search + "    learning_rate: {log_uniform: [1.0e-4, 0.01]}\n"),
