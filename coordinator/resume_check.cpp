@@ -36,12 +36,19 @@ std::string form_text(const ParamSpec& spec) {
   return "?";
 }
 
-std::string source_text(const DataSource& s) {
+/// A data source's settings under `key` ("data.train"), as configs name them. Its file paths
+/// are left out: the fingerprint of the prepared data ("data (contents)") says whether the
+/// data is the same, so a project moved or copied elsewhere still resumes.
+void add_source(std::map<std::string, std::string>& id, const std::string& key,
+                const DataSource& s) {
   static const char* kFormats[] = {"idx", "csv", "hdf5"};
-  return std::string(kFormats[static_cast<int>(s.format)]) + " images=" + s.images +
-         " labels=" + s.labels + " path=" + s.path + " label_column=" + s.label_column +
-         " features=" + s.features_dataset + " labels_dataset=" + s.labels_dataset +
-         " max_samples=" + std::to_string(s.max_samples);
+  id[key + ".format"] = kFormats[static_cast<int>(s.format)];
+  if (s.format == DataFormat::kCsv) id[key + ".label_column"] = s.label_column;
+  if (s.format == DataFormat::kHdf5) {
+    id[key + ".features_dataset"] = s.features_dataset;
+    id[key + ".labels_dataset"] = s.labels_dataset;
+  }
+  id[key + ".max_samples"] = std::to_string(s.max_samples);
 }
 
 }  // namespace
@@ -113,8 +120,9 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   id["data.num_classes"] = std::to_string(d.num_classes);
   id["data.validation_fraction"] = number_text(d.validation_fraction);
   id["data.scaling"] = scaling_name(d.scaling);
-  id["data.train"] = source_text(d.train);
-  id["data.test"] = d.test ? source_text(*d.test) : "none";
+  add_source(id, "data.train", d.train);
+  id["data.test"] = d.test ? "given" : "none";
+  if (d.test) add_source(id, "data.test", *d.test);
   id["data (contents)"] = data_fingerprint.empty() ? "unknown" : "fingerprint " + data_fingerprint;
   return id;
 }

@@ -41,6 +41,26 @@ TEST(ResumeCheck, NamesEveryChange) {
                           "search.trials: 4 -> 6"));
 }
 
+// The data's paths are not the search: its contents' fingerprint is. A project moved or copied
+// elsewhere resumes; a changed setting of the data is named by its key.
+TEST(ResumeCheck, MovedDataIsNoChangeAndDataSettingsAreNamedByKey) {
+  testing::TempDir here, there;
+  const std::string space = "    dropout: {uniform: [0.0, 0.5]}\n";
+  const auto before = search_identity(parse(here, space), "abc");
+  EXPECT_TRUE(identity_changes(before, search_identity(parse(there, space), "abc")).empty());
+
+  SearchConfig other = parse(there, space);
+  other.base.data.train.label_column = "y";
+  other.base.data.train.max_samples = 100;
+  other.base.data.test = other.base.data.train;
+  other.base.data.test->format = DataFormat::kIdx;
+  EXPECT_THAT(
+      identity_changes(before, search_identity(other, "abc")),
+      ElementsAre("data.test: none -> given", "data.test.format: (not used) -> idx",
+                  "data.test.max_samples: (not used) -> 100", "data.train.label_column: label -> y",
+                  "data.train.max_samples: 0 -> 100"));
+}
+
 TEST(ResumeCheck, NamesAChangedLearningRatePlateau) {
   testing::TempDir dir;
   const SearchConfig off = parse(dir, "    dropout: {uniform: [0.0, 0.5]}\n");
