@@ -161,7 +161,7 @@ TEST(PrepareData, DataThatContradictASettingSayWhereTheConfigSetIt) {
               HasSubstr("no column named 'y' in the header (line 1); columns are 'a', 'b', "
                         "'label' (data.train.label_column: y at run.yaml:2)"));
   EXPECT_THAT(data_error(classification(dir, "a")),
-              HasSubstr("column 'a': label 0.5 is not an integer class index (data.task is "
+              HasSubstr("column 'a': label 0.500000 is not an integer class index (data.task is "
                         "classification by default; real-valued targets need task: regression)"));
   EXPECT_THAT(data_error(classification(dir, "a", "  task: classification\n")),
               HasSubstr("(data.task: classification at run.yaml:4)"));
