@@ -188,10 +188,9 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
 
 int predict_result(const std::string& file, const std::string& data, const std::string& out,
                    std::optional<int64_t> trial, bool force) {
-  check_output_path(out, force,
-                    {{file, "the result file '" + file + "' being read"},
-                     {data, "the --data file '" + data + "'"}});
-  const OutputLock lock(out);  // as a search's, so neither replaces what the other writes
+  const std::vector<CommandInput> inputs = {{file, "the result file '" + file + "' being read"},
+                                            {data, "the --data file '" + data + "'"}};
+  check_output_path(out, force, inputs);
   // The stored weights, scaler and feature names are all predict needs: the training data
   // may have moved since.
   const LoadedTrial t = load_trial(file, trial, DataFiles::kSkip);
@@ -226,6 +225,10 @@ int predict_result(const std::string& file, const std::string& data, const std::
     csv << "\n";
   }
 
+  // Locked once the inputs are read, so that their errors leave no lock file; the output is
+  // checked again under the lock, as it may have changed meanwhile.
+  const OutputLock lock(out);  // as a search's, so neither replaces what the other writes
+  check_output_path(out, force, inputs);
   const std::string partial = out + ".partial";
   // A leftover from a killed predict, or a link planted there, is removed (the link itself,
   // not what it points to); the file is then created exclusively, so nothing planted after

@@ -108,16 +108,21 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
   if (options.resume && options.force)
     throw std::runtime_error("--resume and --force contradict each other: pick one");
   // --resume reuses the output as the recorded search, which is not among these inputs.
-  check_output_path(options.output, options.force || options.resume,
-                    config_inputs(options.config, plan.config.base));
-  lock.emplace(options.output);
-  if (options.resume) {
-    if (!std::filesystem::exists(options.output))
+  const auto check_output = [&] {
+    check_output_path(options.output, options.force || options.resume,
+                      config_inputs(options.config, plan.config.base));
+    if (options.resume && !std::filesystem::exists(options.output))
       throw std::runtime_error("nothing to resume: '" + options.output +
                                "' does not exist (run without --resume to start the search)");
+  };
+  check_output();
+  // The data is an input: its errors come before the lock, so that they leave no lock file.
+  plan.data = prepare(plan.config);
+  plan.fingerprint = fingerprint(plan.data);
+  lock.emplace(options.output);
+  check_output();  // again under the lock: the output may have changed while the data loaded
+  if (options.resume) {
     const ResultsReader recorded(options.output);  // refuses foreign and corrupt files
-    plan.data = prepare(plan.config);
-    plan.fingerprint = fingerprint(plan.data);
     SearchConfig before;
     try {
       before = recorded_search_config(recorded);  // TPE ranked as it ran
@@ -174,8 +179,6 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     }
     return Verdict::kGo;
   }
-  plan.data = prepare(plan.config);
-  plan.fingerprint = fingerprint(plan.data);
   if (options.force) std::filesystem::remove(options.output);
   return Verdict::kGo;
 }

@@ -23,9 +23,12 @@ std::string temporary_path_for(const std::string& path) {
 
 TrainJobResult run_train_job(const TrainConfig& config, const std::string& output_path,
                              bool overwrite, const EpochCallback& on_epoch) {
-  check_output_path(output_path, overwrite, config_inputs(config.source_name, config));
-  const OutputLock lock(output_path);  // as a search's, so neither replaces what the other writes
+  const std::vector<CommandInput> inputs = config_inputs(config.source_name, config);
+  check_output_path(output_path, overwrite, inputs);
+  // The data is an input: its errors come before the lock, so that they leave no lock file.
   const PreparedData data = prepare_data(config.data, derive_seed(config.seed, SeedStream::kSplit));
+  const OutputLock lock(output_path);  // as a search's, so neither replaces what the other writes
+  check_output_path(output_path, overwrite, inputs);  // again under the lock, before training
 
   TrainJobResult result;
   result.train_samples = data.train.size();

@@ -203,6 +203,8 @@ TEST(HpsearchCli, BadDataIsAnErrorNamingTheFile) {
   EXPECT_THAT(run.output, HasSubstr("data.csv"));
   EXPECT_THAT(run.output, HasSubstr("five"));
   EXPECT_FALSE(std::filesystem::exists(dir.file("out.h5")));
+  // The data is read before the output is locked: a refused input leaves no lock file.
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out.h5.lock")));
 }
 
 TEST(HpsearchCli, GraceAndTimeLimitMustBeFiniteSeconds) {

@@ -288,6 +288,7 @@ TEST_F(InterruptResume, ResumeRefusesWhatItCannotContinueAndTouchesNothing) {
   const CommandResult missing = run(dir_->file("missing.h5"), "--resume");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.output, HasSubstr("nothing to resume"));
+  EXPECT_FALSE(std::filesystem::exists(dir_->file("missing.h5.lock")));
 
   const std::string corrupt = dir_->file("corrupt.h5");
   write_text(corrupt, "this is not HDF5 at all");

@@ -379,6 +379,17 @@ TEST_F(MpiSearch, PredictNeverReplacesItsInputsOrABusyOutput) {
     EXPECT_THAT(busy.output, HasSubstr("is being written by another hpsearch command"));
   }
   EXPECT_EQ(file_text(dir_.file("busy.csv")), "being written");
+  // Inputs are read before the output is locked: refused ones leave no lock file.
+  const CommandResult no_result =
+      shell(std::string(HPSEARCH_BINARY) + " predict " + dir_.file("none.h5") + " --data " +
+            dir_.file("train.csv") + " --out " + dir_.file("p.csv"));
+  EXPECT_EQ(no_result.exit_code, 2) << no_result.output;
+  const CommandResult no_data =
+      shell(std::string(HPSEARCH_BINARY) + " predict " + out + " --data " + dir_.file("none.csv") +
+            " --out " + dir_.file("q.csv"));
+  EXPECT_EQ(no_data.exit_code, 2) << no_data.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("p.csv.lock")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("q.csv.lock")));
   // A link planted at the working name: predict writes a file of its own, not through it.
   write_text(dir_.file("precious.txt"), "keep me");
   std::filesystem::create_symlink(dir_.file("precious.txt"), dir_.file("new.csv.partial"));
