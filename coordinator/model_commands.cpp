@@ -233,11 +233,7 @@ int predict_result(const std::string& file, const std::string& data, const std::
   // A leftover from a killed predict, or a link planted there, is removed (the link itself,
   // not what it points to); the file is then created exclusively, so nothing planted after
   // the removal is followed.
-  std::error_code gone;
-  std::filesystem::remove(partial, gone);
-  if (gone && gone != std::errc::no_such_file_or_directory)
-    throw OutputError("cannot remove the leftover working file '" + partial +
-                      "': " + gone.message() + "; remove it or choose another --out");
+  remove_leftover_working_file(partial);
   write_new_file(partial, csv.str());
   std::filesystem::rename(partial, out);  // throws, naming both paths, if it cannot
   std::printf("wrote %lld predictions of trial %lld to %s\n",

@@ -114,31 +114,53 @@ void check_output_path(const std::string& path, bool overwrite,
     throw OutputError("output '" + path + "' already exists; pass --force to replace it");
 }
 
-void write_new_file(const std::string& path, const std::string& bytes) {
-  // 0666 before the umask, as std::ofstream creates files.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+namespace {
+
+/// Creates `path` exclusively (O_EXCL | O_NOFOLLOW) with `mode` before the umask: whatever
+/// appears there first is never followed or truncated.
+int create_new_file(const std::string& path, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0 && errno == EEXIST)
     throw OutputError("'" + path +
                       "' appeared while this command ran (another process wrote it); nothing "
                       "was written there: remove it and run again");
   if (fd < 0) throw std::runtime_error("cannot create '" + path + "': " + std::strerror(errno));
+  return fd;
+}
+
+/// Writes all `size` bytes to `fd` (the file `path`); the reason when it cannot, else empty.
+std::string write_all(int fd, const char* data, size_t size, const std::string& path) {
   size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+  while (written < size) {
+    const ssize_t n = ::write(fd, data + written, size - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string reason = std::strerror(n < 0 ? errno : EIO);
-      ::close(fd);
-      ::unlink(path.c_str());
-      throw std::runtime_error("cannot write '" + path + "': " + reason);
-    }
+    if (n <= 0) return "cannot write '" + path + "': " + std::strerror(n < 0 ? errno : EIO);
     written += static_cast<size_t>(n);
   }
-  if (::close(fd) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(path.c_str());
-    throw std::runtime_error("cannot write '" + path + "': " + reason);
-  }
+  return "";
+}
+
+/// Closes `fd` (the new file `path`); on `failure`, or if closing fails, removes `path` and
+/// throws the reason.
+void close_new_file(int fd, const std::string& path, std::string failure) {
+  if (::close(fd) != 0 && failure.empty())
+    failure = "cannot write '" + path + "': " + std::strerror(errno);
+  if (failure.empty()) return;
+  ::unlink(path.c_str());
+  throw std::runtime_error(failure);
+}
+
+}  // namespace
+
+void write_new_file(const std::string& path, const std::string& bytes) {
+  const int fd = create_new_file(path, 0666);  // 0666 before the umask, as std::ofstream does
+  close_new_file(fd, path, write_all(fd, bytes.data(), bytes.size(), path));
+}
+
+void remove_leftover_working_file(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    throw OutputError("cannot remove the leftover working file '" + path +
+                      "': " + std::strerror(errno) + "; remove it or choose another --out");
 }
 
 OutputLock::OutputLock(const std::string& path) {
@@ -175,8 +197,7 @@ OutputLock::OutputLock(const std::string& path) {
 }
 
 void copy_to_new_file(const std::string& from, const std::string& to) {
-  if (::unlink(to.c_str()) != 0 && errno != ENOENT)
-    throw std::runtime_error("cannot remove '" + to + "': " + std::strerror(errno));
+  remove_leftover_working_file(to);
   const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) throw std::runtime_error("cannot read '" + from + "': " + std::strerror(errno));
   struct stat st {};
@@ -186,43 +207,24 @@ void copy_to_new_file(const std::string& from, const std::string& to) {
     ::close(in);
     throw std::runtime_error("cannot copy '" + from + "': " + reason);
   }
-  const int out =
-      ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
-  if (out < 0) {
-    const int error = errno;
+  int out = -1;
+  try {
+    out = create_new_file(to, st.st_mode & 07777);
+  } catch (...) {
     ::close(in);
-    if (error == EEXIST)
-      throw OutputError("'" + to +
-                        "' appeared while this command ran (another process wrote it); nothing "
-                        "was written there: remove it and run again");
-    throw std::runtime_error("cannot create '" + to + "': " + std::strerror(error));
+    throw;
   }
   std::string failure;
   std::vector<char> buffer(std::size_t{1} << 20);
-  for (;;) {
+  while (failure.empty()) {
     const ssize_t n = ::read(in, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) failure = "cannot read '" + from + "': " + std::strerror(errno);
     if (n <= 0) break;
-    ssize_t written = 0;
-    while (written < n) {
-      const ssize_t w = ::write(out, buffer.data() + written, static_cast<size_t>(n - written));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        failure = "cannot write '" + to + "': " + std::strerror(w < 0 ? errno : EIO);
-        break;
-      }
-      written += w;
-    }
-    if (!failure.empty()) break;
+    failure = write_all(out, buffer.data(), static_cast<size_t>(n), to);
   }
   ::close(in);
-  if (::close(out) != 0 && failure.empty())
-    failure = "cannot write '" + to + "': " + std::strerror(errno);
-  if (!failure.empty()) {
-    ::unlink(to.c_str());
-    throw std::runtime_error(failure);
-  }
+  close_new_file(out, to, failure);
 }
 
 OutputLock::~OutputLock() {

@@ -39,6 +39,11 @@ void check_output_path(const std::string& path, bool overwrite,
 /// Other failures (disk full, no permission) throw std::runtime_error with the reason.
 void write_new_file(const std::string& path, const std::string& bytes);
 
+/// Removes `path`, a working file a killed command may have left beside an output this command
+/// has locked (the link itself if it is one, never what it points to); nothing there is fine.
+/// Throws OutputError saying what to do when it cannot.
+void remove_leftover_working_file(const std::string& path);
+
 /// Makes `to` a copy of the regular file `from`, for a working file beside an output whose
 /// lock this command holds (`<out>.live`, `<out>.tmp`). Whatever is at `to` first (left by a
 /// killed run, or a link planted there) is unlinked, never followed, and the copy is created
