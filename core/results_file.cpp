@@ -202,6 +202,83 @@ const EpochRecord* find_epoch(const History& history, int64_t epoch) {
   return nullptr;
 }
 
+// Where a trial group's best epoch and value disagree with its own history or its /summary
+// row `row` (read from the same trial), as the writer records them: the best epoch is the last
+// one whose monitored value improved (early stopping's rule, which `watch` configures), the
+// group's best_value and the row's best_val_* are that epoch's values, and no epoch improves
+// on it. A resume ranks trials and replays TPE and the schedulers from these, so a file that
+// was edited to disagree would carry the edit on silently.
+std::vector<std::string> best_epoch_problems(const h5::Group& group, const SummaryRow& row,
+                                             const History& history,
+                                             const EarlyStoppingConfig& watch,
+                                             const std::string& metric) {
+  std::vector<std::string> problems;
+  const std::string says = ", its /summary row says ";
+  const auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+  const auto best_epoch = group.read_attribute<int64_t>("best_epoch");
+  if (best_epoch != row.best_epoch) {
+    problems.push_back(group.describe() + ": attribute 'best_epoch' is " +
+                       std::to_string(best_epoch) + says + std::to_string(row.best_epoch));
+    return problems;
+  }
+  const bool by_loss = watch.monitor == Monitor::kValLoss;
+  const std::string val_metric = "val_" + metric;
+  const std::string monitored = by_loss ? std::string("val_loss") : val_metric;
+  const auto best_value = group.read_attribute<double>("best_value");
+  for (std::size_t i = 0; i < history.epochs.size(); ++i) {
+    const EpochRecord& e = history.epochs[i];
+    if (e.epoch != static_cast<int>(i)) {
+      problems.push_back(group.describe("history") + ": entry " + std::to_string(i) + " is epoch " +
+                         std::to_string(e.epoch) + ", not " + std::to_string(i));
+      return problems;
+    }
+  }
+  if (row.best_epoch < 0) {
+    // No epoch improved on the start (every one diverged or failed), so there are no values.
+    if (!std::isnan(row.best_val_loss) || !std::isnan(row.best_val_metric))
+      problems.push_back(group.describe() + ": no best epoch, but its /summary row has best " +
+                         "values (" + number_text(row.best_val_loss) + ", " +
+                         number_text(row.best_val_metric) + ")");
+  } else {
+    const EpochRecord* best = find_epoch(history, row.best_epoch);
+    if (best == nullptr) return problems;  // summary_problems names a best epoch past the end
+    const double at_best = by_loss ? best->val_loss : best->val_metric;
+    if (!same(best_value, at_best))
+      problems.push_back(group.describe() + ": attribute 'best_value' is " +
+                         number_text(best_value) + ", its history's " + monitored +
+                         " at best epoch " + std::to_string(row.best_epoch) + " is " +
+                         number_text(at_best));
+    const std::pair<std::string, std::pair<double, double>> columns[] = {
+        {"val_loss", {best->val_loss, row.best_val_loss}},
+        {val_metric, {best->val_metric, row.best_val_metric}}};
+    for (const auto& [name, values] : columns)
+      if (!same(values.first, values.second))
+        problems.push_back(group.describe("history") + ": epoch " + std::to_string(row.best_epoch) +
+                           " has " + name + " " + number_text(values.first) +
+                           ", its /summary row's best_" + name + " is " +
+                           number_text(values.second));
+  }
+  // Every epoch went through early stopping's rule but a diverged one (its validation loss not
+  // finite), which ends the trial without being judged.
+  const double start = maximizes(watch) ? -std::numeric_limits<double>::infinity()
+                                        : std::numeric_limits<double>::infinity();
+  const double best = row.best_epoch < 0 ? start : best_value;
+  for (const EpochRecord& e : history.epochs) {
+    const double value = by_loss ? e.val_loss : e.val_metric;
+    if (std::isfinite(e.val_loss) && e.epoch != row.best_epoch &&
+        improves(value, best, maximizes(watch), watch.min_delta)) {
+      problems.push_back(group.describe("history") + ": epoch " + std::to_string(e.epoch) +
+                         " has " + monitored + " " + number_text(value) +
+                         (row.best_epoch < 0
+                              ? ", but the trial records no best epoch"
+                              : ", better than the best epoch's " + number_text(best) + " (epoch " +
+                                    std::to_string(row.best_epoch) + ")"));
+      break;
+    }
+  }
+  return problems;
+}
+
 // The fixed /summary columns before the hyperparameters...
 std::vector<h5::Column> leading_columns() {
   return {{"trial", h5::ColumnType::kInt64}, {"status", h5::ColumnType::kString, kStatusBytes}};
@@ -1083,6 +1160,7 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
     }
   };
   const h5::Group& root = impl_->root;
+  const std::string metric = metric_name(config.base.data.task);
   check([&] {
     const std::string problem = resume_count(root).second;
     if (!problem.empty()) problems.push_back(problem);
@@ -1144,11 +1222,17 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
         problems.push_back(group.describe() + ": attribute 'status' is '" + status + "'" + says +
                            "'" + row.status + "'");
       // A trial that failed before its first epoch may have no history.
-      const std::size_t epochs =
-          group.has_link("history") ? read_history(group.open_group("history")).epochs.size() : 0;
+      const History history =
+          group.has_link("history") ? read_history(group.open_group("history")) : History{};
+      const std::size_t epochs = history.epochs.size();
       if (row.epochs_run < 0 || epochs != static_cast<std::size_t>(row.epochs_run))
         problems.push_back(group.describe("history") + ": has " + std::to_string(epochs) +
                            " epochs" + says + std::to_string(row.epochs_run) + " ran");
+      else if (id == row.trial && status == row.status &&
+               row.status != to_string(TrialStatus::kFailed))
+        for (std::string& p :
+             best_epoch_problems(group, row, history, config.base.early_stopping, metric))
+          problems.push_back(std::move(p));
     });
     // A group of another trial would disagree on everything; a failed trial taught TPE
     // nothing, and one whose settings could not be made has the defaults in its group.

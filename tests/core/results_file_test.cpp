@@ -854,6 +854,75 @@ TEST(ResultsFile, ResumeProblemsNameWhatResumingWouldTripOver) {
   }
 }
 
+// A resume ranks the recorded trials by their groups' best_value and replays TPE and the
+// schedulers from their histories: a group, history or /summary row edited to disagree with
+// the others (as the trainer records them: the best epoch is the last that improved, and no
+// epoch beats it) is named, where it would otherwise carry on silently.
+TEST(ResultsFile, ResumeProblemsNameBestValuesTheHistoryContradicts) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  SearchConfig config = make_config(2);
+  // Trial 2's last epoch improves on its best (0.3) by less than min_delta: not an
+  // improvement, so epoch 1 stays its best.
+  Finished within_delta = make_trial(2, 0.3);
+  within_delta.outcome.history.epochs.back().val_loss = 0.28;
+  // Trial 3 diverged in its last epoch, which early stopping never judged: its accuracy there
+  // may be anything.
+  Finished diverged = make_trial(3, 0.2);
+  diverged.outcome.status = TrialStatus::kDiverged;
+  diverged.outcome.history.epochs.back().val_loss = kNaN;
+  diverged.outcome.history.epochs.back().val_metric = 0.99;
+  // Trial 4 diverged before any epoch improved.
+  Finished never_improved = make_trial(4, 0.2, TrialStatus::kDiverged);
+  never_improved.outcome.history.epochs.resize(1);
+  never_improved.outcome.history.epochs[0].val_loss = kNaN;
+  never_improved.outcome.best_epoch = -1;
+  never_improved.outcome.best_value = std::numeric_limits<double>::infinity();
+  never_improved.outcome.weights = Vector();
+  config.base.early_stopping.min_delta = 0.05;
+  write_search(path, config,
+               {make_trial(0, 0.5), make_trial(1, 0.4), within_delta, diverged, never_improved},
+               "interrupted");
+  EXPECT_THAT(problems(path, config), ElementsAre());
+  SearchConfig no_delta = config;
+  no_delta.base.early_stopping.min_delta = 0.0;
+  const std::string at = path + ":/trials/";
+  EXPECT_THAT(problems(path, no_delta),
+              ElementsAre(at + "2/history: epoch 2 has val_loss 0.28, better than the best "
+                               "epoch's 0.3 (epoch 1)"));
+
+  const auto edit_history = [&](const std::string& trial, const std::function<void(History&)>& f) {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    h5::Group group = file.root().open_group("trials/" + trial);
+    History history = read_history(group.open_group("history"));
+    f(history);
+    group.delete_link("history");
+    h5::Group written = group.create_group("history");
+    write_history(written, history, Task::kClassification);
+  };
+  edit_history("0", [](History& h) { h.epochs[0].val_loss = 0.4; });
+  edit_history("4", [](History& h) { h.epochs[0].val_loss = 0.6; });
+  {
+    h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+    file.root().open_group("trials/1").write_attribute("best_value", 0.35);
+    file.root().open_group("trials/3").write_attribute("best_epoch", int64_t{2});
+  }
+  testing::rewrite_summary(path, [](h5::TableRows& rows) {
+    rows.set(2, "best_val_accuracy", 0.9);  // trial 2's epoch 1 has 0.7
+  });
+  EXPECT_THAT(
+      problems(path, config),
+      ElementsAre(at + "0/history: epoch 0 has val_loss 0.4, better than the best epoch's 0.5 "
+                       "(epoch 1)",
+                  at + "1: attribute 'best_value' is 0.35, its history's val_loss at best "
+                       "epoch 1 is 0.4",
+                  at + "2/history: epoch 1 has val_accuracy 0.7, its /summary row's "
+                       "best_val_accuracy is 0.9",
+                  at + "3: attribute 'best_epoch' is 2, its /summary row says 1",
+                  at + "4/history: epoch 0 has val_loss 0.6, but the trial records no best "
+                       "epoch"));
+}
+
 // A resumed TPE learns from /summary's hyperparameters; a row that says other values than its
 // trial group (which records what the trial trained with) is damage, named value by value.
 TEST(ResultsFile, ResumeProblemsNameHyperparametersTheSummaryMisstates) {
