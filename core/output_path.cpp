@@ -1,7 +1,9 @@
 #include "core/output_path.hpp"
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +38,22 @@ std::string kind_of(fs::file_type type) {
     default:
       return "not a regular file";
   }
+}
+
+/// The chattr flag (`i`, immutable, or `a`, append-only) with which the kernel lets nobody
+/// replace the regular file `path`, root included; 0 when there is none, or when the file
+/// system keeps no such flags. A rename over such a file fails (EPERM) only once the work that
+/// was to replace it is done.
+char unreplaceable_flag(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int flags = 0;
+  const bool known = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+  ::close(fd);
+  if (!known) return 0;
+  if ((flags & FS_IMMUTABLE_FL) != 0) return 'i';
+  if ((flags & FS_APPEND_FL) != 0) return 'a';
+  return 0;
 }
 
 }  // namespace
@@ -112,6 +130,11 @@ void check_output_path(const std::string& path, bool overwrite,
                         ": writing there would destroy an input; choose another --out");
   if (!overwrite)
     throw OutputError("output '" + path + "' already exists; pass --force to replace it");
+  if (const char flag = unreplaceable_flag(path); flag != 0)
+    throw OutputError("output '" + path + "' is " +
+                      (flag == 'i' ? "immutable (chattr +i)" : "append-only (chattr +a)") +
+                      ": nobody may replace it, hpsearch included; clear the flag (chattr -" +
+                      flag + " '" + path + "') or choose another --out");
 }
 
 namespace {

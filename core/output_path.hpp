@@ -26,7 +26,8 @@ std::vector<CommandInput> config_inputs(const std::string& config_path, const Tr
 /// Fails (OutputError saying what and where) unless a result file can be written at
 /// `path`: its directory exists and is writable; nothing is there, or, with `overwrite`, a
 /// regular file that is none of `inputs` (std::filesystem::equivalent, so another spelling
-/// or a hard link of an input counts too). Symbolic links, dangling or not, directories,
+/// or a hard link of an input counts too) and that the kernel lets be replaced (not chattr +i
+/// or +a, which stop root too). Symbolic links, dangling or not, directories,
 /// devices, FIFOs and sockets are refused even with `overwrite`: replacing them, or what they
 /// point to, is never what was asked. Callers check before any work, so nothing is trained
 /// for a file that cannot be written and no existing file is replaced without being asked.

@@ -637,7 +637,21 @@ void ResultsWriter::publish(bool force) {
   // kernel keeps what was written); fsync would add protection against the machine itself
   // crashing, but on a 100 MB file it was measured to stall the coordinator for seconds.
   copy_to_new_file(s.working, tmp);
-  std::filesystem::rename(tmp, s.published);
+  std::error_code ec;
+  std::filesystem::rename(tmp, s.published, ec);
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    // After a first publish, <path>.live holds every trial recorded so far, and an error ends
+    // the search without removing it; before one, <path> itself is all there is.
+    const bool published_before = s.last_publish != Clock::time_point{};
+    throw std::runtime_error("cannot replace '" + s.published +
+                             "' with the newest results: " + ec.message() +
+                             (published_before ? "; they are kept in '" + s.working +
+                                                     "' (a result file: copy it over '" +
+                                                     s.published + "' once that can be written)"
+                                               : std::string()));
+  }
   s.dirty = false;
   s.last_publish = Clock::now();
   s.pace.record(s.last_publish - started);

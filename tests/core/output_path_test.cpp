@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -67,6 +68,34 @@ TEST(OutputPath, RefusesSymbolicLinksDanglingOrNotEvenWithForce) {
   }
   EXPECT_TRUE(fs::is_symlink(dir.file("dangling.h5")));
   EXPECT_EQ(read_all(dir.file("target.h5")), "keep me");
+}
+
+// An immutable or append-only file stops root too: --resume once ran until its first publish
+// and then failed with "filesystem error: cannot rename", and --force after the training.
+TEST(OutputPath, RefusesAFileTheKernelLetsNobodyReplace) {
+  testing::TempDir dir;
+  const std::string out = dir.file("out.h5");
+  testing::write_text(out, "keep me");
+  for (const char flag : {'i', 'a'}) {
+    const std::string set = std::string("chattr +") + flag + " '" + out + "' 2>/dev/null";
+    if (std::system(set.c_str()) != 0)
+      GTEST_SKIP() << "chattr +" << flag << " needs root and a file system with such flags";
+    struct Clear {  // so that the directory can be removed whatever happens below
+      std::string command;
+      ~Clear() {
+        if (std::system(command.c_str()) != 0) ADD_FAILURE() << command << " failed";
+      }
+    } clear{std::string("chattr -") + flag + " '" + out + "'"};
+    const std::string name = flag == 'i' ? "immutable" : "append-only";
+    EXPECT_EQ(error_of([&] { check_output_path(out, true); }),
+              "output '" + out + "' is " + name + " (chattr +" + flag +
+                  "): nobody may replace it, hpsearch included; clear the flag (chattr -" + flag +
+                  " '" + out + "') or choose another --out");
+    // Without --force the file is refused for existing, as any other.
+    EXPECT_THAT(error_of([&] { check_output_path(out, false); }), HasSubstr("already exists"));
+  }
+  EXPECT_EQ(error_of([&] { check_output_path(out, true); }), "");
+  EXPECT_EQ(read_all(out), "keep me");
 }
 
 // --force once turned /dev/null, a device node or a FIFO into a regular HDF5 file.

@@ -1209,6 +1209,33 @@ TEST(ResultsFile, WorkingFilesNeverWriteThroughAPlantedLink) {
   EXPECT_EQ(ResultsReader(path).summary().size(), 1u);
 }
 
+// A publish that cannot replace <path> (here a directory took its place; chattr +i does the
+// same) says so and where the newest results are: <path>.live, which the error leaves, with
+// nothing left at <path>.tmp. It used to say only "filesystem error: cannot rename".
+TEST(ResultsFile, APublishThatCannotReplaceTheFileNamesWhereTheResultsAre) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  std::string error;
+  {
+    ResultsWriter writer = make_writer(path, make_config(2));
+    add(writer, make_trial(0, 0.5));
+    std::filesystem::remove(path);
+    std::filesystem::create_directories(path + "/in_the_way");
+    writer.add(make_trial(1, 0.4).trial, make_trial(1, 0.4).params, make_trial(1, 0.4).outcome);
+    try {
+      writer.publish();
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+    }
+  }  // the writer ends without finish(), as the error ends a search
+  EXPECT_THAT(error, AllOf(HasSubstr("cannot replace '" + path + "' with the newest results: "),
+                           HasSubstr("; they are kept in '" + path +
+                                     ".live' (a result file: copy it over '" + path +
+                                     "' once that can be written)")));
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_EQ(ResultsReader(path + ".live").summary().size(), 2u);
+}
+
 TEST(PublishPace, OneStalledPublishDoesNotHoldBackTheNext) {
   using std::chrono::milliseconds;
   PublishPace pace;
