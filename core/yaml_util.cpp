@@ -1,5 +1,8 @@
 #include "core/yaml_util.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/depthguard.h>
 
 #include <algorithm>
@@ -445,20 +448,42 @@ void KeyLines::fail(const std::string& path, const std::string& problem) const {
 }
 
 std::string read_config_file(const std::string& path) {
-  const auto fail = [&path](int error) {
-    throw ConfigError("cannot read config file '" + path +
-                      "': " + std::generic_category().message(error));
+  const auto fail = [&path](const std::string& why) {
+    throw ConfigError("cannot read config file '" + path + "': " + why);
   };
-  errno = 0;
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
-  if (!file) fail(errno);
+  // O_NONBLOCK: opening a FIFO that nothing writes to would otherwise wait for a writer
+  // forever. Reading blocks again below, so a pipe (`<(...)`, /dev/stdin) is read whole.
+  struct Descriptor {
+    int fd;
+    ~Descriptor() {
+      if (fd >= 0) ::close(fd);
+    }
+  } const file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+  const int fd = file.fd;
+  if (fd < 0) fail(std::generic_category().message(errno));
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) fail(std::generic_category().message(errno));
+  if (S_ISDIR(info.st_mode)) fail("it is a directory");
+  const bool fifo = S_ISFIFO(info.st_mode);
+  // A device (a terminal, /dev/zero) could be read forever, a socket not at all.
+  if (!S_ISREG(info.st_mode) && !fifo) fail("not a regular file or a pipe (a device or socket)");
+  if (fifo && ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+    fail(std::generic_category().message(errno));
+  // A config is a few kilobytes; a pipe that never ends must not fill the memory.
+  constexpr std::size_t kMaxBytes = std::size_t{16} << 20;
   std::string text;
   char buffer[1 << 16];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, n);
-  // Reading a directory opens fine and fails here, with EISDIR.
-  if (std::ferror(file.get())) fail(errno != 0 ? errno : EIO);
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(std::generic_category().message(errno));
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > kMaxBytes)
+      fail("it is larger than " + std::to_string(kMaxBytes >> 20) +
+           " MiB, which no config is (is it the right file?)");
+  }
+  if (fifo && text.empty()) fail("a pipe with nothing written to it (hpsearch does not wait for a writer)");
   return text;
 }
 

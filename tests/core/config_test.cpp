@@ -3,11 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
 
 #include "core/config_parser.hpp"
+#include "core/yaml_util.hpp"
 #include "test_util.hpp"
 
 namespace hps {
@@ -616,6 +618,47 @@ TEST(LoadTrainConfigFile, DirectoryIsUnreadable) {
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("cannot read config file '" + dir.path() + "': "));
   }
+}
+
+std::string read_error(const std::string& path) {
+  try {
+    read_config_file(path);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(read)";
+}
+
+// Opening a FIFO with nothing writing to it used to wait forever, and a device such as
+// /dev/zero was read until the memory ran out.
+TEST(ReadConfigFile, RefusesWhatWouldHangOrNeverEnd) {
+  TempDir dir;
+  const std::string fifo = dir.file("config.yaml");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  EXPECT_EQ(read_error(fifo), "cannot read config file '" + fifo +
+                                  "': a pipe with nothing written to it (hpsearch does not "
+                                  "wait for a writer)");
+  EXPECT_EQ(read_error("/dev/zero"),
+            "cannot read config file '/dev/zero': not a regular file or a pipe (a device or "
+            "socket)");
+  const std::string big = dir.file("big.yaml");
+  testing::write_text(big, std::string((16u << 20) + 1, 'a'));
+  EXPECT_EQ(read_error(big), "cannot read config file '" + big +
+                                 "': it is larger than 16 MiB, which no config is (is it the "
+                                 "right file?)");
+  EXPECT_EQ(read_error(dir.path()),
+            "cannot read config file '" + dir.path() + "': it is a directory");
+}
+
+// A pipe with a writer (a shell's <(...), /dev/stdin) is read to its end.
+TEST(ReadConfigFile, ReadsAPipeWhole) {
+  int ends[2];
+  ASSERT_EQ(pipe(ends), 0);
+  const std::string text = "seed: 3\n";
+  ASSERT_EQ(write(ends[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(ends[1]);
+  EXPECT_EQ(read_config_file("/dev/fd/" + std::to_string(ends[0])), text);
+  close(ends[0]);
 }
 
 }  // namespace
