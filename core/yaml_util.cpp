@@ -51,8 +51,20 @@ std::string quoted(const std::string& text) {
   return "'" + text.substr(0, kShown) + "...' (" + std::to_string(text.size()) + " characters)";
 }
 
-std::string range_text(int64_t min, int64_t max) {
-  return "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+/// Why an integer `text` is refused for the range [min, max] it is outside of: "expected an
+/// integer in [1, 100], got '0'". A bound at a type's limit (the int64 or int range a key is
+/// read in, when a later check gives its real range) says nothing about the key, so a value
+/// past one is named alone: "too large" rather than "in [-2147483648, 2147483647]", which
+/// offered negative values to keys that refuse them.
+std::string out_of_range(const std::string& text, int64_t min, int64_t max) {
+  constexpr int64_t kTypeLimit = std::numeric_limits<int32_t>::max();
+  const bool below = !text.empty() && text.front() == '-';
+  if (below && min < -kTypeLimit)
+    return "got " + quoted(text) + ", a number too far below zero for any setting";
+  if (min < -kTypeLimit)
+    return "got " + quoted(text) + ", which is too large (at most " + std::to_string(max) + ")";
+  return "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
+         quoted(text);
 }
 
 // Where the innermost `want` (`[` or `{`) still open before line `line` (1-based) was opened,
@@ -330,8 +342,7 @@ int64_t ConfigNode::as_int64(int64_t min, int64_t max) const {
   int64_t value = 0;
   const std::errc ec = parse_integer(text, value);
   if (ec == std::errc::invalid_argument) fail("expected an integer, got " + quoted(text));
-  if (ec != std::errc() || value < min || value > max)
-    fail("expected an integer in " + range_text(min, max) + ", got " + quoted(text));
+  if (ec != std::errc() || value < min || value > max) fail(out_of_range(text, min, max));
   return value;
 }
 
@@ -381,7 +392,7 @@ std::vector<int64_t> ConfigNode::as_int64_list(int64_t min, int64_t max) const {
     if (ec == std::errc::invalid_argument)
       item.fail("expected " + what + ", got " + item.describe());
     if (ec != std::errc() || value < min || value > max)
-      item.fail("expected an integer in " + range_text(min, max) + ", got " + item.describe());
+      item.fail(out_of_range(item.node_.Scalar(), min, max));
     values.push_back(value);
   }
   return values;
@@ -483,7 +494,8 @@ std::string read_config_file(const std::string& path) {
       fail("it is larger than " + std::to_string(kMaxBytes >> 20) +
            " MiB, which no config is (is it the right file?)");
   }
-  if (fifo && text.empty()) fail("a pipe with nothing written to it (hpsearch does not wait for a writer)");
+  if (fifo && text.empty())
+    fail("a pipe with nothing written to it (hpsearch does not wait for a writer)");
   return text;
 }
 

@@ -269,6 +269,27 @@ TEST_F(LoadTrainConfig, NonIntegerIsAnError) {
               HasSubstr(at(7) + "training.max_epochs: expected an integer, got '2.5'"));
 }
 
+// An integer past the range a key is read in is named as too large or too small: the message
+// used to give the reading range, "in [-2147483648, 2147483647]", offering negative values to
+// keys that refuse them.
+TEST_F(LoadTrainConfig, IntegerOutOfRangeNamesNoRangeTheKeyRefuses) {
+  EXPECT_EQ(error(kData + "training:\n  max_epochs: 3000000000\n"),
+            at(7) +
+                "training.max_epochs: got '3000000000', which is too large (at most "
+                "2147483647)");
+  EXPECT_EQ(error(kData + "training:\n  max_epochs: -99999999999999999999\n"),
+            at(7) +
+                "training.max_epochs: got '-99999999999999999999', a number too far below "
+                "zero for any setting");
+  EXPECT_EQ(error(kData + "model:\n  hidden: [8, 99999999999999999999]\n"),
+            at(7) +
+                "model.hidden[1]: got '99999999999999999999', which is too large (at most "
+                "9223372036854775807)");
+  // In range for the reading, the key's own check gives its range.
+  EXPECT_EQ(error(kData + "training:\n  max_epochs: -3\n"),
+            at(7) + "training.max_epochs: must be >= 1, got -3");
+}
+
 TEST_F(LoadTrainConfig, NonNumberIsAnError) {
   EXPECT_THAT(error(kData + "training:\n  learning_rate: fast\n"),
               HasSubstr(at(7) + "training.learning_rate: expected a number, got 'fast'"));

@@ -711,7 +711,8 @@ TEST_F(SearchSpace, RejectsBadSchedulerOptions) {
   EXPECT_THAT(error(scheduler_search("  scheduler: hyperband\n")),
               HasSubstr(at(11) + "search.scheduler: must be one of:"));
   EXPECT_THAT(error(scheduler_search("  scheduler: asha\n  asha: {reduction_factor: 1}\n")),
-              HasSubstr(at(12) + "search.asha.reduction_factor:"));
+              HasSubstr(at(12) + "search.asha.reduction_factor: expected an integer in [2, "
+                                 "1000], got '1'"));
   EXPECT_THAT(error(scheduler_search("  scheduler: asha\n  asha: {min_epoch: 2}\n")),
               HasSubstr(at(12) + "unknown key 'min_epoch' in 'search.asha' (did you mean "
                                  "'min_epochs'?)"));
