@@ -262,6 +262,16 @@ TEST_F(LoadTrainConfig, DuplicateKeyIsAnError) {
               HasSubstr(at(8) + "training.l2: duplicate key (first given at line 7)"));
 }
 
+// As the README says: a quoted number reads as the number, as typed config loaders read it.
+TEST_F(LoadTrainConfig, AQuotedNumberReadsAsTheNumber) {
+  const TrainConfig config =
+      load(kData + "training:\n  max_epochs: \"15\"\n  learning_rate: '0.02'\n");
+  EXPECT_EQ(config.training.max_epochs, 15);
+  EXPECT_DOUBLE_EQ(config.training.optimizer.learning_rate, 0.02);
+  EXPECT_THAT(error(kData + "training:\n  max_epochs: \"fifteen\"\n"),
+              HasSubstr(at(7) + "training.max_epochs: expected an integer, got 'fifteen'"));
+}
+
 TEST_F(LoadTrainConfig, NonIntegerIsAnError) {
   EXPECT_THAT(error(kData + "training:\n  batch_size: abc\n"),
               HasSubstr(at(7) + "training.batch_size: expected an integer, got 'abc'"));
