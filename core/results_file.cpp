@@ -512,11 +512,13 @@ ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config
   root.write_attribute("hpsearch_version", kVersion);
   root.write_attribute("config", config.base.text);
   // Relative data paths in the config are relative to its directory; evaluate needs it.
-  root.write_attribute(
-      "config_dir",
-      config.base.source_name.empty()
-          ? std::string()
-          : std::filesystem::absolute(config.base.source_name).parent_path().string());
+  std::filesystem::path config_dir;
+  if (!config.base.source_name.empty()) {
+    config_dir =
+        std::filesystem::absolute(config_dir_of(config.base.source_name)).lexically_normal();
+    if (!config_dir.has_filename()) config_dir = config_dir.parent_path();  // "/work/" of "."
+  }
+  root.write_attribute("config_dir", config_dir.string());
   const DecidedAttributes decided = decided_attributes(config);
   for (const auto& [name, value] : decided.text) root.write_attribute(name, value);
   for (const auto& [name, value] : decided.integers) root.write_attribute(name, value);

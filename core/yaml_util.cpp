@@ -500,6 +500,10 @@ std::string read_config_file(const std::string& path) {
 }
 
 std::string config_dir_of(const std::string& path) {
+  // A config from a pipe (`<(...)` is /dev/fd/63) has no folder of its own: its paths are
+  // relative to where the command runs, as they were where the pipe's text came from.
+  std::error_code ec;
+  if (std::filesystem::is_fifo(path, ec)) return ".";
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   return parent.empty() ? "." : parent.string();
 }

@@ -29,7 +29,8 @@ YAML::Node parse_yaml(const std::string& text, const std::string& source_name);
 /// The whole text of config file `path`; ConfigError "cannot read config file '<path>': <why>".
 std::string read_config_file(const std::string& path);
 
-/// The folder relative paths in config file `path` are resolved against.
+/// The folder relative paths in config file `path` are resolved against: its own, or the
+/// working directory for a config read from a pipe.
 std::string config_dir_of(const std::string& path);
 
 /// Shortest text that reads back as `value` (0.1, not 0.10000000000000001), for messages.

@@ -681,14 +681,19 @@ TEST(ReadConfigFile, RefusesWhatWouldHangOrNeverEnd) {
             "cannot read config file '" + dir.path() + "': it is a directory");
 }
 
-// A pipe with a writer (a shell's <(...), /dev/stdin) is read to its end.
+// A pipe with a writer (a shell's <(...), /dev/stdin) is read to its end, and its relative
+// paths are resolved against the working directory.
 TEST(ReadConfigFile, ReadsAPipeWhole) {
   int ends[2];
   ASSERT_EQ(pipe(ends), 0);
   const std::string text = "seed: 3\n";
   ASSERT_EQ(write(ends[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
   close(ends[1]);
-  EXPECT_EQ(read_config_file("/dev/fd/" + std::to_string(ends[0])), text);
+  const std::string path = "/dev/fd/" + std::to_string(ends[0]);
+  EXPECT_EQ(read_config_file(path), text);
+  // Its relative data paths are the working directory's, not /dev/fd's.
+  EXPECT_EQ(config_dir_of(path), ".");
+  EXPECT_EQ(config_dir_of("configs/run.yaml"), "configs");
   close(ends[0]);
 }
 
