@@ -348,17 +348,42 @@ std::string column_list(const TableLayout& layout) {
   return "(" + text + ")";
 }
 
-// check_fits_in_file() for the values of `dataset`, of `size` bytes each. A compressed dataset
-// may hold more than the file does, so only unfiltered ones are checked.
+// check_fits_in_file() for the values of `dataset`, of `size` bytes each, where they are in
+// this file: a virtual dataset or one in external files keeps them elsewhere. A compressed
+// dataset may hold more than the file does; it is checked to have every chunk written instead,
+// as one that claims gigabytes in a small file has not (its unwritten chunks would read as
+// fill values, after the reader had allocated for all of them).
 void check_dataset_fits(const Group& group, const std::string& name, hid_t dataset,
                         const std::vector<hsize_t>& dims, std::size_t size) {
   auto what = [&] { return group.describe(name) + ": cannot open dataset"; };
   const Handle dcpl(check(H5Dget_create_plist(dataset), what), H5Pclose);
-  if (check(H5Pget_nfilters(dcpl.id()), what) > 0) return;
-  // Saturating, so that a damaged shape cannot overflow the product.
-  hsize_t count = 1;
+  const H5D_layout_t layout = H5Pget_layout(dcpl.id());
+  if (layout == H5D_VIRTUAL || check(H5Pget_external_count(dcpl.id()), what) > 0) return;
+  // Saturating, so that a damaged shape cannot overflow the products.
   const hsize_t most = std::numeric_limits<hsize_t>::max();
-  for (const hsize_t d : dims) count = d != 0 && count > most / d ? most : count * d;
+  const auto times = [most](hsize_t a, hsize_t b) { return b != 0 && a > most / b ? most : a * b; };
+  if (check(H5Pget_nfilters(dcpl.id()), what) > 0) {
+    if (layout != H5D_CHUNKED) return;
+    std::vector<hsize_t> chunk(dims.size());
+    if (check(H5Pget_chunk(dcpl.id(), static_cast<int>(chunk.size()), chunk.data()), what) !=
+        static_cast<int>(chunk.size()))
+      return;
+    hsize_t chunks = 1;
+    for (std::size_t d = 0; d < dims.size(); ++d)
+      chunks = times(chunks, chunk[d] == 0 ? 0 : (dims[d] + chunk[d] - 1) / chunk[d]);
+    hsize_t written = 0;
+    const Handle space(check(H5Dget_space(dataset), what), H5Sclose);
+    check(H5Dget_num_chunks(dataset, space.id(), &written), what);
+    if (written < chunks)
+      throw Error(group.describe(name) + ": shape " + join_dims(dims) + " in " +
+                  std::to_string(chunks) + " compressed chunks, of which " +
+                  std::to_string(written) +
+                  " are written (the rest would read as fill values): an unfinished or damaged "
+                  "file");
+    return;
+  }
+  hsize_t count = 1;
+  for (const hsize_t d : dims) count = times(count, d);
   check_fits_in_file(dataset, group.describe(name) + ": shape " + join_dims(dims), count, size);
 }
 

@@ -1,6 +1,7 @@
 // IDX (MNIST format) reader. zlib reads gzipped and plain files alike, so one code path serves
 // both. Data are read in large chunks straight into the feature matrix: an IDX images file is
 // row-major samples x features, which is exactly the column-major features x samples layout.
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -126,6 +127,27 @@ class IdxFile {
     // A large buffer cuts the number of read() calls when inflating; must precede any read.
     gzbuffer(file_.get(), 1 << 18);
     read_header();
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0) file_bytes_ = static_cast<uint64_t>(info.st_size);
+  }
+
+  /// Fails unless the file can hold the first `samples` samples the header declares, before
+  /// memory is set aside for them: a header claiming 2^27 samples in a 38-byte file took a
+  /// gigabyte before "truncated". A plain file is measured exactly; a gzip one by deflate's
+  /// largest ratio, 1032 to 1, which no real file of images comes near.
+  void check_size(uint64_t samples) {
+    const uint64_t data_bytes = samples * sample_elements_ * element_size(type_);
+    const uint64_t header_bytes = 4 + 4 * uint64_t{dims_.size()};
+    if (gzdirect(file_.get()) != 0) {
+      if (header_bytes + data_bytes > file_bytes_)
+        fail(path_,
+             "truncated: expected " + std::to_string(data_bytes) + " bytes of data, found " +
+                 std::to_string(file_bytes_ > header_bytes ? file_bytes_ - header_bytes : 0));
+    } else if (data_bytes / kDeflateMaxRatio > file_bytes_) {
+      fail(path_, "truncated: expected " + std::to_string(data_bytes) + " bytes of data (" +
+                      shape() + "), more than a gzip file of " + std::to_string(file_bytes_) +
+                      " bytes can hold");
+    }
   }
 
   const std::string& path() const { return path_; }
@@ -254,7 +276,10 @@ class IdxFile {
     return code == Z_BUF_ERROR ? " (the gzip stream ends early)" : "";
   }
 
+  static constexpr uint64_t kDeflateMaxRatio = 1032;
+
   std::string path_;
+  uint64_t file_bytes_ = 0;
   std::unique_ptr<std::remove_pointer_t<gzFile>, Closer> file_;
   IdxType type_ = IdxType::kUByte;
   std::vector<uint64_t> dims_;
@@ -288,6 +313,8 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
   uint64_t keep = images.samples();
   if (max_samples > 0) keep = std::min(keep, static_cast<uint64_t>(max_samples));
 
+  images.check_size(keep);
+  labels.check_size(keep);
   Matrix x;
   std::vector<double> targets;
   try {

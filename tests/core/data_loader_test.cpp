@@ -313,6 +313,28 @@ TEST(LoadIdx, TruncatedGzipStream) {
   EXPECT_THAT(message, HasSubstr("truncated: expected 10000 bytes of data"));
 }
 
+// A header that claims far more samples than the file holds is refused before memory is set
+// aside for them: 2^27 one-byte samples in a few dozen bytes took a gigabyte before.
+TEST(LoadIdx, AHeaderClaimingMoreThanTheFileCanHoldIsRefusedBeforeAllocating) {
+  TempDir dir;
+  const uint32_t claimed = uint32_t{1} << 30;
+  const std::string images = idx_header(0x08, {claimed, 784}) + std::string(100, '\x01');
+  const std::string labels = idx_header(0x08, {claimed}) + std::string(100, '\x01');
+  write_gz(dir.file("images.gz"), images);
+  write_gz(dir.file("labels.gz"), labels);
+  write_bytes(dir.file("images.idx"), images);
+  write_bytes(dir.file("labels.idx"), labels);
+  const std::string gz = data_error(
+      [&] { load_idx(dir.file("images.gz"), dir.file("labels.gz"), Task::kClassification, 0); });
+  EXPECT_THAT(gz, AllOf(HasSubstr("images.gz: truncated: expected 841813590016 bytes of data "
+                                  "(1073741824 x 784), more than a gzip file of "),
+                        HasSubstr(" bytes can hold")));
+  const std::string plain = data_error(
+      [&] { load_idx(dir.file("images.idx"), dir.file("labels.idx"), Task::kClassification, 0); });
+  EXPECT_THAT(plain, HasSubstr("images.idx: truncated: expected 841813590016 bytes of data, "
+                               "found 100"));
+}
+
 TEST(LoadIdx, DataAfterTheDeclaredSamples) {
   TempDir dir;
   SmallIdx idx;

@@ -93,6 +93,61 @@ TEST(Hdf5Reader, ConvertsAnyNumericTypeAndNestedNames) {
   EXPECT_EQ(d.num_classes, 4);
 }
 
+// A compressed dataset whose chunks were never written claims what it likes in a file of a
+// few kilobytes: 50,000 x 50,000 floats had the reader allocate 10 GB, then fail with
+// std::bad_alloc naming no file.
+TEST(Hdf5Reader, ACompressedDatasetWithUnwrittenChunksIsRefusedBeforeAllocating) {
+  testing::TempDir dir;
+  const std::string path = dir.file("unwritten.h5");
+  {
+    h5::File file = h5::File::create(path);
+    const std::vector<hsize_t> dims = {50000, 50000}, chunk = {1000, 1000};
+    const hid_t space = H5Screate_simple(2, dims.data(), nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    ASSERT_GE(H5Pset_chunk(dcpl, 2, chunk.data()), 0);
+    ASSERT_GE(H5Pset_deflate(dcpl, 4), 0);
+    const hid_t dataset = H5Dcreate2(file.root().id(), "features", H5T_NATIVE_FLOAT, space,
+                                     H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ASSERT_GE(dataset, 0);
+    H5Dclose(dataset);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    write_raw(file.root(), "labels", H5T_NATIVE_INT32, {50000}, std::vector<int32_t>(50000, 1));
+  }
+  EXPECT_EQ(load_error(path), path +
+                                  ":/features: shape [50000, 50000] in 2500 compressed chunks, of "
+                                  "which 0 are written (the rest would read as fill values): an "
+                                  "unfinished or damaged file");
+}
+
+// A virtual dataset keeps its values in other files, so the size of its own file says nothing
+// of them: one assembled from two shards used to be refused as "damaged".
+TEST(Hdf5Reader, ReadsAVirtualDatasetAssembledFromOtherFiles) {
+  if (std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
+  }
+  testing::TempDir dir;
+  const std::string path = dir.file("virtual.h5");
+  const std::string script = dir.file("write.py");
+  testing::write_text(script,
+                      "import os, sys, h5py, numpy as np\n"
+                      "os.chdir(os.path.dirname(sys.argv[1]))\n"
+                      "layout = h5py.VirtualLayout(shape=(20000, 5), dtype='f4')\n"
+                      "for k in range(2):\n"
+                      "    with h5py.File(f'shard{k}.h5', 'w') as f:\n"
+                      "        f['x'] = np.full((10000, 5), k, dtype='f4')\n"
+                      "    layout[k * 10000:(k + 1) * 10000] = h5py.VirtualSource(f'shard{k}.h5', "
+                      "'x', shape=(10000, 5))\n"
+                      "with h5py.File(sys.argv[1], 'w') as f:\n"
+                      "    f.create_virtual_dataset('features', layout)\n"
+                      "    f['labels'] = np.arange(20000) % 2\n");
+  ASSERT_EQ(std::system(("/usr/bin/python3 '" + script + "' '" + path + "'").c_str()), 0);
+  const Dataset d = load_hdf5(path, "features", "labels", Task::kClassification, 0);
+  ASSERT_EQ(d.size(), 20000);
+  EXPECT_EQ(d.x(0, 9999), 0.0f);
+  EXPECT_EQ(d.x(4, 10000), 1.0f);
+}
+
 TEST(Hdf5Reader, ReadsAFileWrittenByH5py) {
   if (std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
