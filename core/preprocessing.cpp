@@ -126,7 +126,12 @@ void Scaler::apply(Matrix& x) const {
     throw std::invalid_argument("Scaler::apply(): scaler fitted on " +
                                 std::to_string(offset.size()) + " features, data have " +
                                 std::to_string(x.rows()));
-  x.array() = (x.array().colwise() - offset.array()).colwise() * factor.array();
+  // In double, one sample at a time: float features near the float range (3e38 against an
+  // offset of -3e38) overflowed x - offset to infinity, and the trial "diverged".
+  const Eigen::ArrayXd shift = offset.cast<double>().array();
+  const Eigen::ArrayXd scale = factor.cast<double>().array();
+  for (Index j = 0; j < x.cols(); ++j)
+    x.col(j) = ((x.col(j).cast<double>().array() - shift) * scale).cast<float>().matrix();
 }
 
 }  // namespace hps

@@ -223,6 +223,24 @@ TEST(Scaler, ConstantFeaturesGetFactorOne) {
   }
 }
 
+// Features near the float range: x - offset once overflowed to infinity in float, and the
+// trial was reported as diverged rather than trained.
+TEST(Scaler, FeaturesNearTheFloatRangeScaleToFiniteValues) {
+  Matrix x(1, 4);
+  x << -3e38f, 3e38f, 0.0f, 3e38f;
+  for (ScalingKind kind : {ScalingKind::kStandardize, ScalingKind::kMinMax}) {
+    const Scaler scaler = Scaler::fit(kind, x);
+    Matrix scaled = x;
+    scaler.apply(scaled);
+    EXPECT_TRUE(scaled.allFinite()) << scaled;
+    if (kind == ScalingKind::kMinMax) {
+      EXPECT_NEAR(scaled(0, 0), 0.0f, 1e-6f);
+      EXPECT_NEAR(scaled(0, 1), 1.0f, 1e-6f);
+      EXPECT_NEAR(scaled(0, 2), 0.5f, 1e-6f);
+    }
+  }
+}
+
 TEST(Scaler, NoneLeavesDataAlone) {
   const Matrix x = Matrix::Random(3, 4);
   const Scaler scaler = Scaler::fit(ScalingKind::kNone, x);
