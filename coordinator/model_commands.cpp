@@ -1,5 +1,6 @@
 #include "coordinator/model_commands.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -141,10 +142,19 @@ void print_evaluation(const char* name, Index samples, const Evaluation& e, Task
               e.loss, metric_name(task), e.metric);
 }
 
-std::string csv_number(double v) {
+// A class probability, to the 6 digits that tell classes apart.
+std::string probability_text(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%.6g", v);
   return text;
+}
+
+// A regression output, every digit the network's float holds: "%.6g" wrote 1234567.891 as
+// 1.23457e+06.
+std::string output_text(float v) {
+  char text[32];
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, v);
+  return ec == std::errc() ? std::string(text, end) : probability_text(v);
 }
 
 }  // namespace
@@ -218,9 +228,9 @@ int predict_result(const std::string& file, const std::string& data, const std::
       Index predicted;
       p.maxCoeff(&predicted);
       csv << "," << predicted;
-      for (Index c = 0; c < p.size(); ++c) csv << "," << csv_number(p[c] / p.sum());
+      for (Index c = 0; c < p.size(); ++c) csv << "," << probability_text(p[c] / p.sum());
     } else {
-      for (Index o = 0; o < outputs.rows(); ++o) csv << "," << csv_number(outputs(o, j));
+      for (Index o = 0; o < outputs.rows(); ++o) csv << "," << output_text(outputs(o, j));
     }
     csv << "\n";
   }

@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "core/hdf5_file.hpp"
 #include "core/output_path.hpp"
 #include "core/rng.hpp"
 #include "test_util.hpp"
@@ -79,6 +80,44 @@ TEST(HpsearchCli, TrainThatDivergesAtOnceScoresNothing) {
   EXPECT_THAT(run.output, HasSubstr("validation: not scored, no epoch ended with finite weights"));
   EXPECT_THAT(run.output, Not(HasSubstr("validation (")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("out.h5")));
+}
+
+// predict wrote regression outputs with "%.6g": 1234567.891 came out as 1.23457e+06 on every
+// row. It now writes every digit the network's float holds.
+TEST(HpsearchCli, PredictWritesRegressionOutputsWithEveryDigit) {
+  TempDir dir;
+  write_regression_csv(dir.file("data.csv"));
+  write_text(dir.file("run.yaml"),
+             std::string(kConfig) +
+                 "search:\n  strategy: random\n  trials: 1\n  space:\n    learning_rate: "
+                 "{log_uniform: [0.01, 0.02]}\n");
+  const std::string out = dir.file("r.h5");
+  const CommandResult run = hpsearch("run " + dir.file("run.yaml") + " --out " + out);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  {  // shift every prediction past a million
+    h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
+    h5::Group layer = file.root().open_group("trials/0/model/layer_1");
+    const std::vector<double> bias = layer.read_vector("bias");
+    ASSERT_EQ(bias.size(), 1u);
+    layer.delete_link("bias");
+    layer.write_vector("bias", Vector::Constant(1, static_cast<float>(bias[0] + 1234567.891)));
+  }
+  const CommandResult predict = hpsearch("predict " + out + " --data " + dir.file("data.csv") +
+                                         " --out " + dir.file("p.csv"));
+  ASSERT_EQ(predict.exit_code, 0) << predict.output;
+  std::ifstream csv(dir.file("p.csv"));
+  std::string header, line;
+  std::getline(csv, header);
+  int rows = 0, with_fraction = 0;
+  while (std::getline(csv, line)) {
+    const std::string value = line.substr(line.find(',') + 1);
+    EXPECT_EQ(value.find('e'), std::string::npos) << value;
+    EXPECT_NEAR(std::stod(value), 1234567.891, 10.0) << value;
+    ++rows;
+    if (value.find('.') != std::string::npos) ++with_fraction;
+  }
+  EXPECT_EQ(rows, 200);
+  EXPECT_GT(with_fraction, 100);  // floats there step by 0.125
 }
 
 TEST(HpsearchCli, ExistingOutputNeedsForce) {
