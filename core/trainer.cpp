@@ -138,7 +138,8 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
 
   const auto diverged = [&](const std::string& what, int epoch) {
     result.status = TrialStatus::kDiverged;
-    result.message = what + " became non-finite in epoch " + std::to_string(epoch);
+    // Numbered from 1, as train's epoch lines and the pruning messages are.
+    result.message = what + " became non-finite in epoch " + std::to_string(epoch + 1);
   };
 
   bool stop = false;
@@ -199,7 +200,9 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
 
     const double monitored =
         early_stopping.monitor == Monitor::kValLoss ? record.val_loss : record.val_metric;
-    if (stopper.update(epoch, monitored)) {
+    // A stop on the last epoch cuts nothing short: the trial ran max_epochs and is completed,
+    // as when a scheduler's stop verdict falls there.
+    if (stopper.update(epoch, monitored) && epoch + 1 < training.max_epochs) {
       result.status = TrialStatus::kEarlyStopped;
       result.message = "no improvement of more than " + std::to_string(early_stopping.min_delta) +
                        " in " + std::to_string(stopper.wait()) + " epochs";
@@ -218,7 +221,9 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
   }
 
   result.best_epoch = stopper.best_epoch();
-  result.best_value = stopper.best_value();
+  // With no best epoch the tracker still holds its start (+-inf), which is no trial's value.
+  result.best_value =
+      result.best_epoch >= 0 ? stopper.best_value() : std::numeric_limits<double>::quiet_NaN();
   if (early_stopping.restore_best_weights && best_params.size() == model.num_parameters())
     model.parameters() = best_params;
   return result;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 #include "core/rng.hpp"
@@ -113,6 +114,38 @@ TEST(Trainer, DivergenceIsAStatusNotAnException) {
   EXPECT_EQ(r.status, TrialStatus::kDiverged);
   EXPECT_NE(r.message.find("non-finite"), std::string::npos);
   EXPECT_LT(r.history.epochs.size(), 20u);
+}
+
+// Epochs are numbered from 1 in messages, as train prints them: the loss that went non-finite
+// after one finite epoch did so in epoch 2 (it said "epoch 1", the epoch printed as finite). With
+// no epoch better than the start there is no best value (it was the tracker's +-inf).
+TEST(Trainer, DivergenceNamesTheEpochAsPrintedAndHasNoBestValueWithoutABestEpoch) {
+  const Dataset train = make_regression(100, 4, 15), val = make_regression(50, 4, 16);
+  Options s = small_setup();
+  s.training.optimizer.kind = OptimizerKind::kSgd;
+  s.training.optimizer.learning_rate = 1e30;
+  const TrainResult at_once = train_mlp(s.model, s.training, s.early, train, val, 17);
+  ASSERT_EQ(at_once.status, TrialStatus::kDiverged);
+  ASSERT_TRUE(at_once.history.epochs.empty());
+  EXPECT_EQ(at_once.message, "the training loss became non-finite in epoch 1");
+  EXPECT_EQ(at_once.best_epoch, -1);
+  EXPECT_TRUE(std::isnan(at_once.best_value));
+}
+
+// A stop verdict on the last epoch cuts nothing short: the run is completed, as with a
+// scheduler's verdict there, and as the README defines completed (ran max_epochs).
+TEST(Trainer, EarlyStoppingOnTheLastEpochLeavesTheRunCompleted) {
+  const Dataset train = make_blobs(200, 10, 3, 12), val = make_blobs(100, 10, 3, 13);
+  Options s = small_setup();
+  s.training.max_epochs = 3;
+  s.early.patience = 2;
+  s.early.min_delta = 1.0;  // as above: the stop verdict comes after epoch 3, the last
+  const TrainResult r = train_mlp(s.model, s.training, s.early, train, val, 14);
+  EXPECT_EQ(r.status, TrialStatus::kCompleted);
+  EXPECT_EQ(r.history.epochs.size(), 3u);
+  s.training.max_epochs = 4;
+  EXPECT_EQ(train_mlp(s.model, s.training, s.early, train, val, 14).status,
+            TrialStatus::kEarlyStopped);
 }
 
 TEST(Trainer, CallbackCanStopTraining) {
