@@ -167,6 +167,19 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
   PreparedData prepared =
       prepare_data(t.config.base.data, derive_seed(t.config.search.seed, SeedStream::kSplit));
   const bool same_data = check_fingerprint(file, t.data_fingerprint, prepared);
+  // The fingerprint covers the values, read by position; fit_dataset below matches columns by
+  // name, so a renamed header would score the weights on swapped columns.
+  const std::vector<std::string>& names = prepared.train.feature_names;
+  if (!names.empty() && !t.stored.feature_names.empty() && names != t.stored.feature_names) {
+    const auto listed = [](const std::vector<std::string>& v) {
+      std::string text;
+      for (std::size_t i = 0; i < v.size() && i < 20; ++i) text += (i ? ", '" : "'") + v[i] + "'";
+      return text + (v.size() > 20 ? ", ..." : "");
+    };
+    throw DataError("data changed since " + file + " was written: the columns of " +
+                    prepared.train.source + " are now " + listed(names) + ", the search's were " +
+                    listed(t.stored.feature_names));
+  }
   std::printf("trial %lld%s\n", static_cast<long long>(t.id), trial ? "" : " (the best)");
   Dataset& validation = prepared.validation;
   fit_dataset(validation, t);
@@ -198,12 +211,17 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
 
 int predict_result(const std::string& file, const std::string& data, const std::string& out,
                    std::optional<int64_t> trial, bool force) {
-  const std::vector<CommandInput> inputs = {{file, "the result file '" + file + "' being read"},
-                                            {data, "the --data file '" + data + "'"}};
+  std::vector<CommandInput> inputs = {{file, "the result file '" + file + "' being read"},
+                                      {data, "the --data file '" + data + "'"}};
   check_output_path(out, force, inputs);
   // The stored weights, scaler and feature names are all predict needs: the training data
   // may have moved since.
   const LoadedTrial t = load_trial(file, trial, DataFiles::kSkip);
+  // Not read here, but the search's data, which even --force must not replace with predictions.
+  for (const NamedDataFile& named : t.config.base.data_files)
+    inputs.push_back({named.path, "the search's data file '" + named.path + "' (" + named.key +
+                                      " in the config " + file + " records)"});
+  check_output_path(out, force, inputs);
   const DataSource& source = t.config.base.data.train;
   std::vector<std::string> names;
   Matrix x =

@@ -118,6 +118,42 @@ TEST(HpsearchCli, PredictWritesRegressionOutputsWithEveryDigit) {
   }
   EXPECT_EQ(rows, 200);
   EXPECT_GT(with_fraction, 100);  // floats there step by 0.125
+
+  // Even with --force, predictions never replace the search's own data, though predict does
+  // not read it.
+  std::filesystem::copy_file(dir.file("data.csv"), dir.file("copy.csv"));
+  const CommandResult over = hpsearch("predict " + out + " --data " + dir.file("copy.csv") +
+                                      " --out " + dir.file("data.csv") + " --force");
+  EXPECT_EQ(over.exit_code, 2) << over.output;
+  EXPECT_THAT(over.output, HasSubstr("is the search's data file '" + dir.file("data.csv") +
+                                     "' (data.train.path in the config " + out + " records)"));
+  EXPECT_EQ(std::filesystem::file_size(dir.file("data.csv")),
+            std::filesystem::file_size(dir.file("copy.csv")));
+}
+
+// The data fingerprint covers values read by position, and evaluate matches columns by name:
+// a training CSV whose header was renamed passed the fingerprint and was scored on swapped
+// columns ("a damaged or edited file", exit 0). It is changed data, exit 2.
+TEST(HpsearchCli, EvaluateRefusesTrainingDataWhoseColumnsWereRenamed) {
+  TempDir dir;
+  write_regression_csv(dir.file("data.csv"));
+  write_text(dir.file("run.yaml"),
+             std::string(kConfig) +
+                 "search:\n  strategy: random\n  trials: 1\n  space:\n    learning_rate: "
+                 "{log_uniform: [0.01, 0.02]}\n");
+  const std::string out = dir.file("r.h5");
+  ASSERT_EQ(hpsearch("run " + dir.file("run.yaml") + " --out " + out).exit_code, 0);
+  ASSERT_EQ(hpsearch("evaluate " + out).exit_code, 0);
+  std::ifstream in(dir.file("data.csv"));
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  ASSERT_EQ(text.rfind("x1,x2,y\n", 0), 0u);
+  text.replace(0, 5, "x2,x1");
+  write_text(dir.file("data.csv"), text);
+  const CommandResult renamed = hpsearch("evaluate " + out);
+  EXPECT_EQ(renamed.exit_code, 2) << renamed.output;
+  EXPECT_THAT(renamed.output, HasSubstr("data changed since " + out +
+                                        " was written: the columns of " + dir.file("data.csv") +
+                                        " are now 'x2', 'x1', the search's were 'x1', 'x2'"));
 }
 
 TEST(HpsearchCli, ExistingOutputNeedsForce) {
