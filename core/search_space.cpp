@@ -644,6 +644,20 @@ void check_search_takes_effect(const SearchConfig& config, const KeyLines& lines
   refuse_fixed_hidden(config.search.space, lines);
   refuse_unused_seed(config, lines);
   const SearchSettings& search = config.search;
+  // Li et al.'s R places the rungs; it does not stop a trial, which trains its max_epochs. A
+  // user of Ray Tune's max_t expects trials to stop there, so a smaller one is refused.
+  const int64_t most = most_epochs(search.space, config.base);
+  if (search.scheduler.kind == SchedulerKind::kAsha && search.scheduler.max_epochs < most)
+    lines.fail("search.asha.max_epochs",
+               "is " + std::to_string(search.scheduler.max_epochs) + ", but trials train up to " +
+                   std::to_string(most) +
+                   " epochs: ASHA places its rungs below max_epochs and stops no trial at it "
+                   "(unlike Ray Tune's max_t); to stop every trial there, set " +
+                   (most == config.base.training.max_epochs
+                        ? std::string("training.max_epochs")
+                        : std::string("the searched max_epochs values")) +
+                   " to at most " + std::to_string(search.scheduler.max_epochs) +
+                   ", and leave this out");
   if (search.strategy == SearchStrategy::kTpe && search.tpe.startup_trials >= search.trials)
     lines.fail("search.tpe.startup_trials",
                "TPE draws its first " + std::to_string(search.tpe.startup_trials) +

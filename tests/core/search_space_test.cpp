@@ -647,11 +647,23 @@ TEST_F(SearchSpace, ParsesSchedulerOptionsWithTheirDefaults) {
   EXPECT_EQ(asha.search.scheduler.max_epochs, 50) << "training.max_epochs";
   const SearchConfig set =
       load(scheduler_search("  scheduler: asha\n  asha: {reduction_factor: 4, min_epochs: 2, "
-                            "max_epochs: 40, grace: 1}\n"));
+                            "max_epochs: 50, grace: 1}\n"));
   EXPECT_EQ(set.search.scheduler.reduction_factor, 4);
   EXPECT_EQ(set.search.scheduler.min_epochs, 2);
-  EXPECT_EQ(set.search.scheduler.max_epochs, 40);
+  EXPECT_EQ(set.search.scheduler.max_epochs, 50);
   EXPECT_EQ(set.search.scheduler.grace, 1);
+  // Below the most epochs a trial trains: refused in a config about to run, as it would stop
+  // no trial (a Ray Tune user's max_t does); a stored one still loads, with its rungs.
+  const std::string below = scheduler_search("  scheduler: asha\n  asha: {max_epochs: 40}\n");
+  EXPECT_EQ(error(below),
+            at(12) +
+                "search.asha.max_epochs: is 40, but trials train up to 50 epochs: ASHA "
+                "places its rungs below max_epochs and stops no trial at it (unlike Ray "
+                "Tune's max_t); to stop every trial there, set training.max_epochs to at "
+                "most 40, and leave this out");
+  write_text(config_path(), below);
+  EXPECT_EQ(load_search_config(config_path(), UnusedSettings::kAllow).search.scheduler.max_epochs,
+            40);
   // A searched max_epochs: rungs go up to its largest value, not the base's.
   EXPECT_EQ(load(scheduler_search("  scheduler: asha\n", "    max_epochs: [20, 90]\n"))
                 .search.scheduler.max_epochs,
