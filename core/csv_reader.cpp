@@ -2,9 +2,11 @@
 // Fields may be quoted ("a,b", with "" for a literal quote) but may not span lines. Blank lines
 // are skipped wherever they are, and CRLF line ends and a UTF-8 byte-order mark are accepted.
 // Numbers are parsed with std::from_chars, so the result never depends on the locale.
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -194,6 +196,38 @@ void check_header(const std::vector<std::string>& header, const std::string& pat
   }
 }
 
+constexpr const char* kUnterminated =
+    "unterminated quoted field (a quoted field cannot span lines here)";
+
+/// Refuses what is not CSV text before its bytes reach a message as column names: a gzip or
+/// HDF5 file given as CSV, a header line with control characters (binary data), or a file
+/// whose lines end in CR alone (classic Mac), which reads as one long header line.
+void refuse_binary(const std::string& text, const std::string& path) {
+  if (text.rfind("\x1f\x8b", 0) == 0)
+    fail(path, "gzip-compressed, not CSV text: decompress it first (gunzip)");
+  if (text.rfind("\x89HDF\r\n\x1a\n", 0) == 0)
+    fail(path, "an HDF5 file, not CSV text (for HDF5 data use format: hdf5)");
+  // The header line (data lines name the line and column of a bad field themselves).
+  const std::size_t checked = std::min<std::size_t>(
+      {text.size(), text.find('\n') == std::string::npos ? text.size() : text.find('\n'),
+       std::size_t{1} << 16});
+  for (std::size_t i = 0; i < checked; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') {
+      char code[8];
+      std::snprintf(code, sizeof code, "0x%02x", byte);
+      fail(path, "not CSV text: byte " + std::to_string(i) + " is the control character " + code +
+                     " (binary data, or another format)");
+    }
+  }
+  const std::size_t cr = text.find('\r');
+  if (cr != std::string::npos && (cr + 1 == text.size() || text[cr + 1] != '\n') &&
+      text.find('\n') == std::string::npos)
+    fail(path,
+         "its lines end in CR alone (classic Mac line ends): save it with LF or CRLF "
+         "line ends");
+}
+
 }  // namespace
 
 namespace {
@@ -212,6 +246,7 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
     throw std::invalid_argument("load_csv(): max_samples must be >= 0, got " +
                                 std::to_string(max_samples));
   const std::string text = read_whole_file(path);
+  refuse_binary(text, path);
   LineReader lines(text);
   std::string_view line;
   if (!lines.next_non_blank(line)) fail(path, "empty file (expected a header row)");
@@ -219,7 +254,7 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
   std::vector<std::string_view> fields;
   std::vector<std::string> storage;
   if (!split_fields(line, fields, storage))
-    fail(path, "line " + std::to_string(lines.line_number()) + ": unterminated quoted field");
+    fail(path, "line " + std::to_string(lines.line_number()) + ": " + kUnterminated);
   const std::vector<std::string> header(fields.begin(), fields.end());
   check_header(header, path, lines.line_number());
   const size_t columns = header.size();
@@ -246,11 +281,14 @@ CsvTable read_csv_table(const std::string& path, const std::string& label_column
   Index samples = 0;
   while ((max_samples == 0 || samples < max_samples) && lines.next_non_blank(line)) {
     const std::string at = "line " + std::to_string(lines.line_number());
-    if (!split_fields(line, fields, storage)) fail(path, at + ": unterminated quoted field");
+    if (!split_fields(line, fields, storage)) fail(path, at + ": " + kUnterminated);
     if (fields.size() != columns)
       fail(path, at + " has " + std::to_string(fields.size()) + " field" +
                      (fields.size() == 1 ? "" : "s") + ", header has " + std::to_string(columns));
     for (size_t c = 0; c < columns; ++c) {
+      // Features alone are read for predict: a label column there (often blank in new data)
+      // is left as it is.
+      if (c == label_index && !label_required) continue;
       double value = 0.0;
       const Parse parsed = parse_number(fields[c], value);
       if (parsed != Parse::kOk) {

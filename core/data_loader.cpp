@@ -120,8 +120,11 @@ void require_regular_file(const std::string& path, const std::string& kind) {
 }
 
 std::string quoted_names(const std::vector<std::string>& names) {
+  constexpr std::size_t kListed = 20;  // a 200,000-column header made a 2 MB message
   std::string text;
-  for (const auto& name : names) text += (text.empty() ? "'" : ", '") + name + "'";
+  for (std::size_t i = 0; i < names.size() && i < kListed; ++i)
+    text += (text.empty() ? "'" : ", '") + names[i] + "'";
+  if (names.size() > kListed) text += ", ... (" + std::to_string(names.size()) + " in all)";
   return text;
 }
 

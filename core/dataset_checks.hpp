@@ -15,7 +15,7 @@ namespace hps {
 /// resume could not read the same data again. `kind`: "a CSV file", "an IDX file", ...
 void require_regular_file(const std::string& path, const std::string& kind);
 
-/// "'a', 'b', 'c'": column names as messages list them.
+/// "'a', 'b', 'c'": column names as messages list them; past 20, "..., (N in all)".
 std::string quoted_names(const std::vector<std::string>& names);
 
 /// Builds a Dataset from `x` (features x samples) and raw targets, `outputs` values per sample

@@ -23,6 +23,7 @@ namespace hps {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 using testing::write_bytes;
 using testing::write_text;
@@ -582,6 +583,54 @@ TEST(LoadCsv, NulByteInAFieldIsShownNotCutShort) {
   const std::string message =
       data_error([&] { load_csv(dir.file("data.csv"), "y", Task::kClassification, 0); });
   EXPECT_THAT(message, HasSubstr("line 2, column 'x2': '3\\x00x' is not a number"));
+}
+
+// What is not CSV text is named before its bytes reach a message as column names.
+TEST(LoadCsv, RefusesGzipHdf5AndClassicMacLineEndsByName) {
+  TempDir dir;
+  write_gz(dir.file("data.csv.gz"), "x1,x2,y\n1,2,0\n3,4,1\n");
+  EXPECT_EQ(
+      data_error([&] { load_csv(dir.file("data.csv.gz"), "y", Task::kClassification, 0); }),
+      dir.file("data.csv.gz") + ": gzip-compressed, not CSV text: decompress it first (gunzip)");
+  write_text(dir.file("data.h5"), std::string("\x89HDF\r\n\x1a\n", 8) + "rest");
+  EXPECT_THAT(data_error([&] { load_csv(dir.file("data.h5"), "y", Task::kClassification, 0); }),
+              HasSubstr("an HDF5 file, not CSV text (for HDF5 data use format: hdf5)"));
+  write_text(dir.file("binary.csv"), std::string("x1\x02\x03,y\n1,0\n"));
+  EXPECT_THAT(data_error([&] { load_csv(dir.file("binary.csv"), "y", Task::kClassification, 0); }),
+              HasSubstr("not CSV text: byte 2 is the control character 0x02"));
+  write_text(dir.file("mac.csv"), "x1,x2,y\r1,2,0\r3,4,1\r");
+  EXPECT_THAT(data_error([&] { load_csv(dir.file("mac.csv"), "y", Task::kClassification, 0); }),
+              HasSubstr("its lines end in CR alone (classic Mac line ends)"));
+  write_text(dir.file("spans.csv"), "x1,x2,y\n\"1\n2\",3,0\n");
+  EXPECT_THAT(data_error([&] { load_csv(dir.file("spans.csv"), "y", Task::kClassification, 0); }),
+              HasSubstr("line 2: unterminated quoted field (a quoted field cannot span lines "
+                        "here)"));
+}
+
+// A header of thousands of columns is not listed whole in a message.
+TEST(LoadCsv, AMissingLabelListsAtMostTwentyColumns) {
+  TempDir dir;
+  std::string header, row;
+  for (int c = 0; c < 30; ++c) {
+    header += (c ? ",c" : "c") + std::to_string(c);
+    row += c ? ",1" : "1";
+  }
+  write_text(dir.file("wide.csv"), header + "\n" + row + "\n");
+  const std::string message =
+      data_error([&] { load_csv(dir.file("wide.csv"), "y", Task::kClassification, 0); });
+  EXPECT_THAT(message, HasSubstr("'c18', 'c19', ... (30 in all)"));
+  EXPECT_THAT(message, Not(HasSubstr("'c20'")));
+}
+
+// predict reads features alone: the label column of new data, often blank, is left unread.
+TEST(LoadCsvFeatures, LeavesTheLabelColumnUnread) {
+  TempDir dir;
+  write_text(dir.file("new.csv"), "x1,y,x2\n1,,2\n3,?,4\n");
+  std::vector<std::string> names;
+  const Matrix x = load_csv_features(dir.file("new.csv"), "y", &names);
+  EXPECT_EQ(names, (std::vector<std::string>{"x1", "x2"}));
+  ASSERT_EQ(x.cols(), 2);
+  EXPECT_EQ(x(1, 1), 4.0f);
 }
 
 TEST(LoadCsv, EmptyField) {
