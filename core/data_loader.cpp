@@ -38,8 +38,11 @@ const char* non_finite_word(double v) { return std::isnan(v) ? "NaN" : "infinite
   for (Index s = 0; s < x.cols(); ++s)
     for (Index f = 0; f < x.rows(); ++f)
       if (!std::isfinite(x(f, s)))
+        // Features are floats: a finite double past their range (1e300 in an HDF5 or IDX
+        // file of doubles) arrives here as infinite too.
         fail(source, "feature " + std::to_string(f) + " of sample " + std::to_string(s) + " is " +
-                         non_finite_word(x(f, s)));
+                         non_finite_word(x(f, s)) +
+                         (std::isinf(x(f, s)) ? " (or past the 32-bit float range, 3.4e38)" : ""));
   throw std::logic_error("report_non_finite_feature(): no non-finite value in " + source);
 }
 

@@ -88,6 +88,9 @@ Dataset read_hdf5(const std::string& path, const std::string& features_dataset,
         " samples in '" + root.child_path(features_dataset) + "', " +
         std::to_string(labels.dims[0]) + " in '" + root.child_path(labels_dataset) + "'");
   }
+  if (labels.rank() == 2 && labels.dims[1] == 0)
+    throw DataError(path + ": dataset '" + root.child_path(labels_dataset) + "' has shape " +
+                    labels.dims_string() + ": no label or target per sample");
   hsize_t samples = features.dims[0];
   if (max_samples > 0) samples = std::min(samples, static_cast<hsize_t>(max_samples));
   const auto num_features = static_cast<Index>(features.dims[1]);

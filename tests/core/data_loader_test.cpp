@@ -867,7 +867,7 @@ TEST(MakeCheckedDataset, NonFiniteFeature) {
   x(3, 7) = 0;
   x(1, 2) = -std::numeric_limits<float>::infinity();
   EXPECT_EQ(data_error([&] { make_checked_dataset(x, labels, 1, Task::kClassification, 2, "s"); }),
-            "s: feature 1 of sample 2 is infinite");
+            "s: feature 1 of sample 2 is infinite (or past the 32-bit float range, 3.4e38)");
 }
 
 TEST(MakeCheckedDataset, NonFiniteTarget) {

@@ -148,6 +148,27 @@ TEST(Hdf5Reader, ReadsAVirtualDatasetAssembledFromOtherFiles) {
   EXPECT_EQ(d.x(4, 10000), 1.0f);
 }
 
+// Labels of shape (samples, 0) hold no target: a data error naming the dataset (it was an
+// internal error, exit 1).
+TEST(Hdf5Reader, LabelsWithNoColumnAreNamed) {
+  testing::TempDir dir;
+  const std::string path = dir.file("empty_labels.h5");
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    write_features(root, "features", Matrix::Ones(2, 4));
+    const std::vector<hsize_t> dims = {4, 0};
+    const hid_t space = H5Screate_simple(2, dims.data(), nullptr);
+    const hid_t dataset = H5Dcreate2(root.id(), "labels", H5T_NATIVE_INT32, space, H5P_DEFAULT,
+                                     H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(dataset, 0);
+    H5Dclose(dataset);
+    H5Sclose(space);
+  }
+  EXPECT_EQ(load_error(path),
+            path + ": dataset '/labels' has shape [4, 0]: no label or target per sample");
+}
+
 TEST(Hdf5Reader, ReadsAFileWrittenByH5py) {
   if (std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
