@@ -67,16 +67,17 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
     const std::string& status = t.row->status;
     const bool broken =
         status == to_string(TrialStatus::kFailed) || status == to_string(TrialStatus::kDiverged);
-    throw std::runtime_error(
-        file + ": trial " + std::to_string(t.id) + " has no stored weights (" +
-        (broken ? "it " + status + ", so it has none worth keeping"
-         : best == t.id && t.config.search.keep_weights != 0
-             ? "it leads the search (/best), yet the file holds none for it: damaged file"
-         : t.config.search.keep_weights < 0
-             ? "keep_weights is all, yet the file holds none for it: damaged file"
-             : "only the best " + std::to_string(t.config.search.keep_weights) +
-                   " trials (search.keep_weights) keep theirs; hpsearch inspect shows which") +
-        ")");
+    const std::string at = file + ": trial " + std::to_string(t.id) + " has no stored weights (";
+    // Asking for a trial whose weights were never kept is a mistake on the command line, like
+    // one the file does not hold (exit 2); a leader without them is a damaged file.
+    if (broken) throw UsageError(at + "it " + status + ", so it has none worth keeping)");
+    if (best == t.id && t.config.search.keep_weights != 0)
+      throw h5::Error(at + "it leads the search (/best), yet the file holds none for it: damaged "
+                           "file)");
+    if (t.config.search.keep_weights < 0)
+      throw h5::Error(at + "keep_weights is all, yet the file holds none for it: damaged file)");
+    throw UsageError(at + "only the best " + std::to_string(t.config.search.keep_weights) +
+                     " trials (search.keep_weights) keep theirs; hpsearch inspect shows which)");
   }
   const h5::Group model = reader.trial_group(t.id).open_group("model");
   t.stored = read_model(model);

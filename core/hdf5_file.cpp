@@ -1,5 +1,7 @@
 #include "core/hdf5_file.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -358,7 +360,28 @@ void check_dataset_fits(const Group& group, const std::string& name, hid_t datas
   auto what = [&] { return group.describe(name) + ": cannot open dataset"; };
   const Handle dcpl(check(H5Dget_create_plist(dataset), what), H5Pclose);
   const H5D_layout_t layout = H5Pget_layout(dcpl.id());
-  if (layout == H5D_VIRTUAL || check(H5Pget_external_count(dcpl.id()), what) > 0) return;
+  if (layout == H5D_VIRTUAL) return;  // its sources are read, and checked, as datasets
+  // External files: HDF5 reads zeros past the end of a short one, so each must hold its part.
+  // A relative name is looked up as HDF5 looks it up by default, from the working directory.
+  if (const int externals = check(H5Pget_external_count(dcpl.id()), what); externals > 0) {
+    for (int i = 0; i < externals; ++i) {
+      char file[4096] = {};
+      off_t offset = 0;
+      hsize_t bytes = 0;
+      check(
+          H5Pget_external(dcpl.id(), static_cast<unsigned>(i), sizeof file, file, &offset, &bytes),
+          what);
+      struct stat info {};
+      if (bytes == H5F_UNLIMITED || ::stat(file, &info) != 0) continue;  // HDF5 names a missing one
+      const auto needed = static_cast<hsize_t>(offset) + bytes;
+      if (static_cast<hsize_t>(info.st_size) < needed)
+        throw Error(group.describe(name) + ": its external file '" + file + "' holds " +
+                    std::to_string(info.st_size) + " bytes, the dataset keeps " +
+                    std::to_string(bytes) + " there from byte " + std::to_string(offset) +
+                    ": a short or damaged file");
+    }
+    return;
+  }
   // Saturating, so that a damaged shape cannot overflow the products.
   const hsize_t most = std::numeric_limits<hsize_t>::max();
   const auto times = [most](hsize_t a, hsize_t b) { return b != 0 && a > most / b ? most : a * b; };

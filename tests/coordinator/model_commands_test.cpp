@@ -158,12 +158,15 @@ search:
     return run_command(std::string(HPSEARCH_BINARY) + " evaluate " + out + " --trial " +
                        std::to_string(trial));
   };
-  EXPECT_THAT(evaluate(unkept).output,
+  // Weights never kept, as a trial the file does not hold below: exit 2.
+  const CommandResult not_kept = evaluate(unkept);
+  EXPECT_EQ(not_kept.exit_code, 2);
+  EXPECT_THAT(not_kept.output,
               HasSubstr(": trial " + std::to_string(unkept) +
                         " has no stored weights (only the best 1 trials (search.keep_weights) "
                         "keep theirs; hpsearch inspect shows which)"));
   const CommandResult diverged = evaluate(2);
-  EXPECT_NE(diverged.exit_code, 0);
+  EXPECT_EQ(diverged.exit_code, 2);
   EXPECT_THAT(diverged.output,
               HasSubstr(": trial 2 has no stored weights (it diverged, so it has none worth "
                         "keeping)"));
@@ -236,7 +239,7 @@ search:
           .exit_code,
       0);
   const CommandResult kept_none = run_command(std::string(HPSEARCH_BINARY) + " evaluate " + bare);
-  EXPECT_EQ(kept_none.exit_code, 1);
+  EXPECT_EQ(kept_none.exit_code, 2);
   EXPECT_THAT(kept_none.output, HasSubstr("has no stored weights (only the best 0 trials "
                                           "(search.keep_weights) keep theirs"));
 }

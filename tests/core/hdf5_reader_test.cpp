@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
@@ -167,6 +168,35 @@ TEST(Hdf5Reader, LabelsWithNoColumnAreNamed) {
   }
   EXPECT_EQ(load_error(path),
             path + ": dataset '/labels' has shape [4, 0]: no label or target per sample");
+}
+
+// A dataset stored in an external file is read from it; HDF5 reads zeros past the end of a
+// short one, so that is refused as damaged rather than trained on.
+TEST(Hdf5Reader, ReadsAnExternalDatasetAndRefusesAShortExternalFile) {
+  if (std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
+  }
+  testing::TempDir dir;
+  const std::string path = dir.file("external.h5");
+  const std::string script = dir.file("write.py");
+  testing::write_text(script,
+                      "import sys, h5py, numpy as np\n"
+                      "raw = sys.argv[2]\n"
+                      "np.arange(200 * 5, dtype='<f4').tofile(raw)\n"
+                      "with h5py.File(sys.argv[1], 'w') as f:\n"
+                      "    f.create_dataset('features', shape=(200, 5), dtype='<f4', "
+                      "external=[(raw, 0, 4000)])\n"
+                      "    f['labels'] = np.arange(200) % 2\n");
+  const std::string raw = dir.file("features.bin");
+  ASSERT_EQ(std::system(("/usr/bin/python3 '" + script + "' '" + path + "' '" + raw + "'").c_str()),
+            0);
+  const Dataset d = load_hdf5(path, "features", "labels", Task::kClassification, 0);
+  ASSERT_EQ(d.size(), 200);
+  EXPECT_EQ(d.x(4, 199), 999.0f);
+  std::filesystem::resize_file(raw, 100);
+  EXPECT_EQ(load_error(path), path + ":/features: its external file '" + raw +
+                                  "' holds 100 bytes, the dataset keeps 4000 there from byte 0: "
+                                  "a short or damaged file");
 }
 
 TEST(Hdf5Reader, ReadsAFileWrittenByH5py) {
