@@ -72,8 +72,9 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
     // one the file does not hold (exit 2); a leader without them is a damaged file.
     if (broken) throw UsageError(at + "it " + status + ", so it has none worth keeping)");
     if (best == t.id && t.config.search.keep_weights != 0)
-      throw h5::Error(at + "it leads the search (/best), yet the file holds none for it: damaged "
-                           "file)");
+      throw h5::Error(at +
+                      "it leads the search (/best), yet the file holds none for it: damaged "
+                      "file)");
     if (t.config.search.keep_weights < 0)
       throw h5::Error(at + "keep_weights is all, yet the file holds none for it: damaged file)");
     throw UsageError(at + "only the best " + std::to_string(t.config.search.keep_weights) +

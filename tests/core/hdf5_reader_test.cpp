@@ -33,6 +33,17 @@ void write_raw(const h5::Group& group, const std::string& name, hid_t type,
   H5Sclose(space);
 }
 
+bool have_h5py() {
+  return std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") == 0;
+}
+
+// Runs the Python `script` (h5py and numpy at hand) from a file in `dir` with the shell words
+// `args`; its exit status.
+int run_h5py(const testing::TempDir& dir, const std::string& script, const std::string& args) {
+  testing::write_text(dir.file("write.py"), script);
+  return std::system(("/usr/bin/python3 '" + dir.file("write.py") + "' " + args).c_str());
+}
+
 // Features as float32 [samples, features], the layout numpy writes.
 void write_features(h5::Group& group, const std::string& name, const Matrix& x) {
   group.write_matrix(name, RowMajorMatrix(x.transpose()));
@@ -124,25 +135,23 @@ TEST(Hdf5Reader, ACompressedDatasetWithUnwrittenChunksIsRefusedBeforeAllocating)
 // A virtual dataset keeps its values in other files, so the size of its own file says nothing
 // of them: one assembled from two shards used to be refused as "damaged".
 TEST(Hdf5Reader, ReadsAVirtualDatasetAssembledFromOtherFiles) {
-  if (std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
-  }
+  if (!have_h5py()) GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
   testing::TempDir dir;
   const std::string path = dir.file("virtual.h5");
-  const std::string script = dir.file("write.py");
-  testing::write_text(script,
-                      "import os, sys, h5py, numpy as np\n"
-                      "os.chdir(os.path.dirname(sys.argv[1]))\n"
-                      "layout = h5py.VirtualLayout(shape=(20000, 5), dtype='f4')\n"
-                      "for k in range(2):\n"
-                      "    with h5py.File(f'shard{k}.h5', 'w') as f:\n"
-                      "        f['x'] = np.full((10000, 5), k, dtype='f4')\n"
-                      "    layout[k * 10000:(k + 1) * 10000] = h5py.VirtualSource(f'shard{k}.h5', "
-                      "'x', shape=(10000, 5))\n"
-                      "with h5py.File(sys.argv[1], 'w') as f:\n"
-                      "    f.create_virtual_dataset('features', layout)\n"
-                      "    f['labels'] = np.arange(20000) % 2\n");
-  ASSERT_EQ(std::system(("/usr/bin/python3 '" + script + "' '" + path + "'").c_str()), 0);
+  ASSERT_EQ(run_h5py(dir,
+                     "import os, sys, h5py, numpy as np\n"
+                     "os.chdir(os.path.dirname(sys.argv[1]))\n"
+                     "layout = h5py.VirtualLayout(shape=(20000, 5), dtype='f4')\n"
+                     "for k in range(2):\n"
+                     "    with h5py.File(f'shard{k}.h5', 'w') as f:\n"
+                     "        f['x'] = np.full((10000, 5), k, dtype='f4')\n"
+                     "    layout[k * 10000:(k + 1) * 10000] = h5py.VirtualSource(f'shard{k}.h5', "
+                     "'x', shape=(10000, 5))\n"
+                     "with h5py.File(sys.argv[1], 'w') as f:\n"
+                     "    f.create_virtual_dataset('features', layout)\n"
+                     "    f['labels'] = np.arange(20000) % 2\n",
+                     "'" + path + "'"),
+            0);
   const Dataset d = load_hdf5(path, "features", "labels", Task::kClassification, 0);
   ASSERT_EQ(d.size(), 20000);
   EXPECT_EQ(d.x(0, 9999), 0.0f);
@@ -173,22 +182,19 @@ TEST(Hdf5Reader, LabelsWithNoColumnAreNamed) {
 // A dataset stored in an external file is read from it; HDF5 reads zeros past the end of a
 // short one, so that is refused as damaged rather than trained on.
 TEST(Hdf5Reader, ReadsAnExternalDatasetAndRefusesAShortExternalFile) {
-  if (std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
-  }
+  if (!have_h5py()) GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
   testing::TempDir dir;
   const std::string path = dir.file("external.h5");
-  const std::string script = dir.file("write.py");
-  testing::write_text(script,
-                      "import sys, h5py, numpy as np\n"
-                      "raw = sys.argv[2]\n"
-                      "np.arange(200 * 5, dtype='<f4').tofile(raw)\n"
-                      "with h5py.File(sys.argv[1], 'w') as f:\n"
-                      "    f.create_dataset('features', shape=(200, 5), dtype='<f4', "
-                      "external=[(raw, 0, 4000)])\n"
-                      "    f['labels'] = np.arange(200) % 2\n");
   const std::string raw = dir.file("features.bin");
-  ASSERT_EQ(std::system(("/usr/bin/python3 '" + script + "' '" + path + "' '" + raw + "'").c_str()),
+  ASSERT_EQ(run_h5py(dir,
+                     "import sys, h5py, numpy as np\n"
+                     "raw = sys.argv[2]\n"
+                     "np.arange(200 * 5, dtype='<f4').tofile(raw)\n"
+                     "with h5py.File(sys.argv[1], 'w') as f:\n"
+                     "    f.create_dataset('features', shape=(200, 5), dtype='<f4', "
+                     "external=[(raw, 0, 4000)])\n"
+                     "    f['labels'] = np.arange(200) % 2\n",
+                     "'" + path + "' '" + raw + "'"),
             0);
   const Dataset d = load_hdf5(path, "features", "labels", Task::kClassification, 0);
   ASSERT_EQ(d.size(), 200);
@@ -200,19 +206,17 @@ TEST(Hdf5Reader, ReadsAnExternalDatasetAndRefusesAShortExternalFile) {
 }
 
 TEST(Hdf5Reader, ReadsAFileWrittenByH5py) {
-  if (std::system("/usr/bin/python3 -c 'import h5py, numpy' >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
-  }
+  if (!have_h5py()) GTEST_SKIP() << "/usr/bin/python3 with h5py and numpy is not available";
   testing::TempDir dir;
   const std::string path = dir.file("py.h5");
-  const std::string script = dir.file("write.py");
   // numpy's defaults: float64 features, int64 labels.
-  testing::write_text(script,
-                      "import sys, h5py, numpy as np\n"
-                      "with h5py.File(sys.argv[1], 'w') as f:\n"
-                      "    f['X'] = np.arange(12, dtype=np.float64).reshape(4, 3) / 4\n"
-                      "    f['y'] = np.array([0, 2, 1, 2])\n");
-  ASSERT_EQ(std::system(("/usr/bin/python3 '" + script + "' '" + path + "'").c_str()), 0);
+  ASSERT_EQ(run_h5py(dir,
+                     "import sys, h5py, numpy as np\n"
+                     "with h5py.File(sys.argv[1], 'w') as f:\n"
+                     "    f['X'] = np.arange(12, dtype=np.float64).reshape(4, 3) / 4\n"
+                     "    f['y'] = np.array([0, 2, 1, 2])\n",
+                     "'" + path + "'"),
+            0);
 
   const Dataset d = load_hdf5(path, "X", "y", Task::kClassification, 0);
   ASSERT_EQ(d.size(), 4);
