@@ -13,6 +13,7 @@
 #include "coordinator/terminal_text.hpp"
 #include "core/data_loader.hpp"
 #include "core/data_pipeline.hpp"
+#include "core/dataset_checks.hpp"
 #include "core/model_io.hpp"
 #include "core/output_path.hpp"
 #include "core/preprocessing.hpp"
@@ -154,9 +155,8 @@ std::string probability_text(double v) {
 // A regression output, every digit the network's float holds: "%.6g" wrote 1234567.891 as
 // 1.23457e+06.
 std::string output_text(float v) {
-  char text[32];
-  const auto [end, ec] = std::to_chars(text, text + sizeof text, v);
-  return ec == std::errc() ? std::string(text, end) : probability_text(v);
+  char text[32];  // the longest float, "-1.17549435e-38", takes 15
+  return std::string(text, std::to_chars(text, text + sizeof text, v).ptr);
 }
 
 }  // namespace
@@ -172,16 +172,10 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
   // The fingerprint covers the values, read by position; fit_dataset below matches columns by
   // name, so a renamed header would score the weights on swapped columns.
   const std::vector<std::string>& names = prepared.train.feature_names;
-  if (!names.empty() && !t.stored.feature_names.empty() && names != t.stored.feature_names) {
-    const auto listed = [](const std::vector<std::string>& v) {
-      std::string text;
-      for (std::size_t i = 0; i < v.size() && i < 20; ++i) text += (i ? ", '" : "'") + v[i] + "'";
-      return text + (v.size() > 20 ? ", ..." : "");
-    };
+  if (!names.empty() && !t.stored.feature_names.empty() && names != t.stored.feature_names)
     throw DataError("data changed since " + file + " was written: the columns of " +
-                    prepared.train.source + " are now " + listed(names) + ", the search's were " +
-                    listed(t.stored.feature_names));
-  }
+                    prepared.train.source + " are now " + quoted_names(names) +
+                    ", the search's were " + quoted_names(t.stored.feature_names));
   std::printf("trial %lld%s\n", static_cast<long long>(t.id), trial ? "" : " (the best)");
   Dataset& validation = prepared.validation;
   fit_dataset(validation, t);
@@ -215,7 +209,6 @@ int predict_result(const std::string& file, const std::string& data, const std::
                    std::optional<int64_t> trial, bool force) {
   std::vector<CommandInput> inputs = {{file, "the result file '" + file + "' being read"},
                                       {data, "the --data file '" + data + "'"}};
-  check_output_path(out, force, inputs);
   // The stored weights, scaler and feature names are all predict needs: the training data
   // may have moved since.
   const LoadedTrial t = load_trial(file, trial, DataFiles::kSkip);

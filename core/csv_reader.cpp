@@ -208,9 +208,8 @@ void refuse_binary(const std::string& text, const std::string& path) {
   if (text.rfind("\x89HDF\r\n\x1a\n", 0) == 0)
     fail(path, "an HDF5 file, not CSV text (for HDF5 data use format: hdf5)");
   // The header line (data lines name the line and column of a bad field themselves).
-  const std::size_t checked = std::min<std::size_t>(
-      {text.size(), text.find('\n') == std::string::npos ? text.size() : text.find('\n'),
-       std::size_t{1} << 16});
+  const std::size_t first_newline = text.find('\n');
+  const std::size_t checked = std::min<std::size_t>({text.size(), first_newline, 1 << 16});
   for (std::size_t i = 0; i < checked; ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') {
@@ -220,9 +219,7 @@ void refuse_binary(const std::string& text, const std::string& path) {
                      " (binary data, or another format)");
     }
   }
-  const std::size_t cr = text.find('\r');
-  if (cr != std::string::npos && (cr + 1 == text.size() || text[cr + 1] != '\n') &&
-      text.find('\n') == std::string::npos)
+  if (first_newline == std::string::npos && text.find('\r') != std::string::npos)
     fail(path,
          "its lines end in CR alone (classic Mac line ends): save it with LF or CRLF "
          "line ends");

@@ -126,12 +126,19 @@ void Scaler::apply(Matrix& x) const {
     throw std::invalid_argument("Scaler::apply(): scaler fitted on " +
                                 std::to_string(offset.size()) + " features, data have " +
                                 std::to_string(x.rows()));
-  // In double, one sample at a time: float features near the float range (3e38 against an
-  // offset of -3e38) overflowed x - offset to infinity, and the trial "diverged".
+  // In float, as ever: the data fingerprint of every recorded search covers these values. A
+  // sample whose features sit near the float range (3e38 against an offset of -3e38) overflows
+  // x - offset to infinity there, and the trial "diverged"; it is scaled in double instead.
   const Eigen::ArrayXd shift = offset.cast<double>().array();
   const Eigen::ArrayXd scale = factor.cast<double>().array();
-  for (Index j = 0; j < x.cols(); ++j)
-    x.col(j) = ((x.col(j).cast<double>().array() - shift) * scale).cast<float>().matrix();
+  Vector scaled(x.rows());
+  for (Index j = 0; j < x.cols(); ++j) {
+    scaled.array() = (x.col(j).array() - offset.array()) * factor.array();
+    if (scaled.allFinite() || !x.col(j).allFinite())
+      x.col(j) = scaled;
+    else
+      x.col(j) = ((x.col(j).cast<double>().array() - shift) * scale).cast<float>().matrix();
+  }
 }
 
 }  // namespace hps

@@ -258,23 +258,28 @@ std::vector<std::string> best_epoch_problems(const h5::Group& group, const Summa
                            ", its /summary row's best_" + name + " is " +
                            number_text(values.second));
   }
-  // Every epoch went through early stopping's rule but a diverged one (its validation loss not
-  // finite), which ends the trial without being judged.
-  const double start = maximizes(watch) ? -std::numeric_limits<double>::infinity()
-                                        : std::numeric_limits<double>::infinity();
-  const double best = row.best_epoch < 0 ? start : best_value;
-  for (const EpochRecord& e : history.epochs) {
-    const double value = by_loss ? e.val_loss : e.val_metric;
-    if (std::isfinite(e.val_loss) && e.epoch != row.best_epoch &&
-        improves(value, best, maximizes(watch), watch.min_delta)) {
-      problems.push_back(group.describe("history") + ": epoch " + std::to_string(e.epoch) +
-                         " has " + monitored + " " + number_text(value) +
+  // The best epoch as the trainer finds it: every epoch through early stopping's rule but a
+  // diverged one (its validation loss not finite), which ends the trial without being judged.
+  EarlyStopping tracker(watch);
+  for (const EpochRecord& e : history.epochs)
+    if (std::isfinite(e.val_loss)) tracker.update(e.epoch, by_loss ? e.val_loss : e.val_metric);
+  if (tracker.best_epoch() != row.best_epoch) {
+    const std::string at = group.describe("history") + ": ";
+    if (tracker.best_epoch() < 0)
+      problems.push_back(at + "no epoch improves on the start, yet the trial records best epoch " +
+                         std::to_string(row.best_epoch));
+    else if (row.best_epoch < 0 || improves(tracker.best_value(), best_value, maximizes(watch), 0))
+      problems.push_back(at + "epoch " + std::to_string(tracker.best_epoch()) + " has " +
+                         monitored + " " + number_text(tracker.best_value()) +
                          (row.best_epoch < 0
                               ? ", but the trial records no best epoch"
-                              : ", better than the best epoch's " + number_text(best) + " (epoch " +
-                                    std::to_string(row.best_epoch) + ")"));
-      break;
-    }
+                              : ", better than the best epoch's " + number_text(best_value) +
+                                    " (epoch " + std::to_string(row.best_epoch) + ")"));
+    else
+      problems.push_back(at + "early stopping's rule makes epoch " +
+                         std::to_string(tracker.best_epoch()) + " (" + monitored + " " +
+                         number_text(tracker.best_value()) + ") the best, not the recorded epoch " +
+                         std::to_string(row.best_epoch) + " (" + number_text(best_value) + ")");
   }
   return problems;
 }

@@ -218,9 +218,11 @@ class ResultsReader {
   /// `config`'s, root attributes it contradicts (contradicted_attributes), a /best that is not
   /// the leading trial, a row's trial group that is missing, names another trial, status or
   /// hyperparameter value, or lacks what ResultsWriter::resume reads, a history with other than
-  /// the row's epochs_run epochs, a resume count that is negative or at its limit. `rows`:
-  /// summary(), which the caller has read. One line per problem, naming the object; empty when
-  /// there is none. Trial ids outside the search or listed twice are for the caller to check first.
+  /// the row's epochs_run epochs, a best epoch or best values that the history (replayed through
+  /// early stopping's rule) or the row contradicts, a resume count that is negative or at its
+  /// limit. `rows`: summary(), which the caller has read. One line per problem, naming the object;
+  /// empty when there is none. Trial ids outside the search or listed twice are for the caller to
+  /// check first.
   std::vector<std::string> resume_problems(const SearchConfig& config,
                                            const std::vector<SummaryRow>& rows) const;
 

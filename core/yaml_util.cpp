@@ -58,11 +58,10 @@ std::string quoted(const std::string& text) {
 /// offered negative values to keys that refuse them.
 std::string out_of_range(const std::string& text, int64_t min, int64_t max) {
   constexpr int64_t kTypeLimit = std::numeric_limits<int32_t>::max();
-  const bool below = !text.empty() && text.front() == '-';
-  if (below && min < -kTypeLimit)
-    return "got " + quoted(text) + ", a number too far below zero for any setting";
   if (min < -kTypeLimit)
-    return "got " + quoted(text) + ", which is too large (at most " + std::to_string(max) + ")";
+    return "got " + quoted(text) +
+           (text.rfind('-', 0) == 0 ? ", a number too far below zero for any setting"
+                                    : ", which is too large (at most " + std::to_string(max) + ")");
   return "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got " +
          quoted(text);
 }

@@ -241,6 +241,21 @@ TEST(Scaler, FeaturesNearTheFloatRangeScaleToFiniteValues) {
   }
 }
 
+// Values that scale to finite floats are scaled in float, bit for bit as before: the data
+// fingerprint of every recorded search (resume, evaluate) covers them.
+TEST(Scaler, OrdinaryFeaturesScaleInFloatBitForBit) {
+  const Dataset d = testing::make_blobs(300, 6, 3, 21);
+  for (ScalingKind kind : {ScalingKind::kStandardize, ScalingKind::kMinMax}) {
+    const Scaler scaler = Scaler::fit(kind, d.x);
+    Matrix expected = d.x;
+    expected.array() =
+        (expected.array().colwise() - scaler.offset.array()).colwise() * scaler.factor.array();
+    Matrix scaled = d.x;
+    scaler.apply(scaled);
+    EXPECT_TRUE(scaled == expected);
+  }
+}
+
 TEST(Scaler, NoneLeavesDataAlone) {
   const Matrix x = Matrix::Random(3, 4);
   const Scaler scaler = Scaler::fit(ScalingKind::kNone, x);
