@@ -121,13 +121,44 @@ bool split_fields(std::string_view line, std::vector<std::string_view>& fields,
 
 enum class Parse { kOk, kEmpty, kNotNumber, kNotFinite, kOutOfRange };
 
+/// Whether a decimal number that from_chars found out of range is below 1 in magnitude, that
+/// is, underflows rather than overflows. `text` is one from_chars has read whole, so it is
+/// digits with at most one point and an optional exponent, after an optional sign.
+bool below_one(std::string_view text) {
+  if (!text.empty() && text[0] == '-') text.remove_prefix(1);
+  const size_t e = text.find_first_of("eE");
+  const std::string_view mantissa = text.substr(0, e);
+  long long exponent = 0;  // saturates: only its sign against the digits' position matters
+  if (e != std::string_view::npos) {
+    std::string_view digits = text.substr(e + 1);
+    const bool negative = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+    for (char c : digits) exponent = std::min(exponent * 10 + (c - '0'), 1'000'000'000'000LL);
+    if (negative) exponent = -exponent;
+  }
+  const size_t point = std::min(mantissa.find('.'), mantissa.size());
+  const size_t first = mantissa.find_first_not_of("0.");
+  if (first == std::string_view::npos) return true;  // all zeros: never out of range
+  // The first significant digit stands for 10^position.
+  const long long position = first < point ? static_cast<long long>(point - first - 1)
+                                           : -static_cast<long long>(first - point);
+  return position + exponent < 0;
+}
+
 Parse parse_number(std::string_view text, double& value) {
+  // A quoted field keeps its spaces; Python's float() and pandas read " 1.5" as 1.5 too.
+  text = trim(text);
   if (text.empty()) return Parse::kEmpty;
   // from_chars rejects a leading '+', which CSV writers sometimes emit.
   if (text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
   const char* end = text.data() + text.size();
   const auto result = std::from_chars(text.data(), end, value);
-  if (result.ec == std::errc::result_out_of_range && result.ptr == end) return Parse::kOutOfRange;
+  if (result.ec == std::errc::result_out_of_range && result.ptr == end) {
+    if (!below_one(text)) return Parse::kOutOfRange;
+    // Too small for a double (below 4.9e-324): zero, as Python, NumPy and pandas read it.
+    value = text[0] == '-' ? -0.0 : 0.0;
+    return Parse::kOk;
+  }
   if (result.ec != std::errc() || result.ptr != end) return Parse::kNotNumber;
   if (!std::isfinite(value)) return Parse::kNotFinite;
   return Parse::kOk;

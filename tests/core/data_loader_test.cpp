@@ -666,6 +666,42 @@ TEST(LoadCsv, FeatureOutsideFloatRange) {
   EXPECT_THAT(message, HasSubstr("line 2, column 'x1': '1e39' is out of the 32-bit float range"));
 }
 
+TEST(LoadCsv, NumbersTooSmallForADoubleReadAsZero) {
+  TempDir dir;
+  const std::string tiny = "0." + std::string(400, '0') + "7";
+  write_text(dir.file("data.csv"),
+             "x1,x2,x3,y\n1e-400,-2.5e-99999999999999999999," + tiny + ",0\n1e-320,3,4,1\n");
+  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 0);
+  ASSERT_EQ(d.size(), 2);
+  EXPECT_EQ(d.x(0, 0), 0.0f);
+  EXPECT_EQ(d.x(1, 0), 0.0f);
+  EXPECT_TRUE(std::signbit(d.x(1, 0)));
+  EXPECT_EQ(d.x(2, 0), 0.0f);
+  EXPECT_EQ(d.x(0, 1), 0.0f);  // a double subnormal, zero as a float
+  // Too large stays an error, however it is written.
+  for (const std::string& big : {std::string("1e400"), std::string("-1e99999999999999999999"),
+                                 "1" + std::string(400, '0'), std::string("0.00001e400")}) {
+    write_text(dir.file("data.csv"), "x1,y\n1,0\n" + big + ",1\n");
+    const std::string message =
+        data_error([&] { load_csv(dir.file("data.csv"), "y", Task::kClassification, 0); });
+    EXPECT_THAT(message, HasSubstr("line 3, column 'x1': '" + big + "' is out of range"));
+  }
+}
+
+TEST(LoadCsv, QuotedNumbersMayHaveSpaces) {
+  TempDir dir;
+  write_text(dir.file("data.csv"), "x1,x2,y\n\" 1.5\",\"-2 \",\" 1 \"\n\"  \",3,0\n");
+  const Dataset d = load_csv(dir.file("data.csv"), "y", Task::kClassification, 2, 1);
+  ASSERT_EQ(d.size(), 1);
+  EXPECT_FLOAT_EQ(d.x(0, 0), 1.5f);
+  EXPECT_FLOAT_EQ(d.x(1, 0), -2.0f);
+  EXPECT_EQ(d.labels, (std::vector<int32_t>{1}));
+  // Spaces alone are still a missing value.
+  const std::string message =
+      data_error([&] { load_csv(dir.file("data.csv"), "y", Task::kClassification, 2); });
+  EXPECT_THAT(message, HasSubstr("line 3, column 'x1': empty field"));
+}
+
 TEST(LoadCsv, LabelColumnAbsent) {
   TempDir dir;
   write_text(dir.file("data.csv"), "x1,x2,class\n1,2,0\n");
