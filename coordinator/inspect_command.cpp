@@ -10,6 +10,7 @@
 
 #include "coordinator/resume_check.hpp"
 #include "core/config.hpp"
+#include "core/search_space.hpp"
 
 namespace hps {
 namespace {
@@ -184,7 +185,8 @@ struct Leaderboard {
   int64_t trials_total = 0;
   std::optional<int64_t> best_trial;
   std::vector<SummaryRow> rows;
-  std::vector<Entry> entries;  // sorted best first, cut to `top`
+  std::vector<Entry> entries;         // sorted best first; with `top`, the best `top` ranked trials
+  std::size_t unranked_left_out = 0;  // trials without a monitored value that `top` leaves out
   std::vector<std::pair<std::string, int64_t>> counts;
 };
 
@@ -249,8 +251,17 @@ Leaderboard build(const ResultsReader& reader, int top) {
     if (ra && key(a) != key(b)) return maximize ? key(a) > key(b) : key(a) < key(b);
     return a.trial < b.trial;
   });
-  const std::size_t shown =
-      top > 0 ? std::min(order.size(), static_cast<std::size_t>(top)) : order.size();
+  // --top asks for the best trials: unranked ones (diverged or failed before a first value)
+  // are not among them, however few ranked trials there are.
+  const auto ranked_count =
+      static_cast<std::size_t>(std::count_if(board.rows.begin(), board.rows.end(), ranked));
+  std::size_t shown = order.size();
+  if (top > 0) {
+    shown = std::min(ranked_count, static_cast<std::size_t>(top));
+    // Said only where they would have filled rows the ranked trials left empty.
+    if (ranked_count < static_cast<std::size_t>(top))
+      board.unranked_left_out = order.size() - ranked_count;
+  }
   for (std::size_t i = 0; i < shown; ++i) {
     Entry entry;
     entry.row = order[i];
@@ -321,7 +332,9 @@ std::string render_json(const Leaderboard& board) {
     json.key("params").begin_object();
     for (const auto& [name, value] : row.params) {
       json.key(name);
-      if (const auto* real = std::get_if<double>(&value)) {
+      if (!takes_effect(row.params, name)) {
+        json.null();  // drawn, but this trial's optimizer has no use for it
+      } else if (const auto* real = std::get_if<double>(&value)) {
         json.number(*real);
       } else if (const auto* integer = std::get_if<int64_t>(&value)) {
         json.integer(*integer);
@@ -368,7 +381,14 @@ std::string render_text(const Leaderboard& board) {
   }
   if (!counts.empty()) out += " (" + counts + ")";
   out += "\n";
-  if (board.entries.empty()) return out + "no trial has finished yet\n";
+  const std::string left_out =
+      board.unranked_left_out == 0
+          ? ""
+          : std::to_string(board.unranked_left_out) + " trial" +
+                (board.unranked_left_out == 1 ? "" : "s") + " without a best " + board.monitor +
+                " (diverged or failed) not shown; without --top they are listed last\n";
+  if (board.entries.empty())
+    return out + (board.rows.empty() ? "no trial has finished yet\n" : left_out);
   out += "ranked by best " + board.monitor + " (" +
          (board.monitor_mode == "max" ? "higher" : "lower") + " is better)\n\n";
 
@@ -411,8 +431,11 @@ std::string render_text(const Leaderboard& board) {
     columns[trial].cells.push_back(std::to_string(row.trial));
     columns[status].cells.push_back(row.status);
     for (std::size_t i = 0; i < params.size(); ++i) {
-      columns[params[i]].cells.push_back(i < row.params.size() ? param_text(row.params[i].second)
-                                                               : "");
+      std::string cell;
+      if (i < row.params.size())
+        cell =
+            takes_effect(row.params, row.params[i].first) ? param_text(row.params[i].second) : "-";
+      columns[params[i]].cells.push_back(cell);
     }
     columns[metric].cells.push_back(format("%.4f", row.best_val_metric));
     columns[loss].cells.push_back(format("%.4f", row.best_val_loss));
@@ -445,7 +468,7 @@ std::string render_text(const Leaderboard& board) {
   for (std::size_t r = 0; r < board.entries.size(); ++r) {
     out += line([&](const TableColumn& column) -> const std::string& { return column.cells[r]; });
   }
-  return out;
+  return left_out.empty() ? out : out + "\n" + left_out;
 }
 
 }  // namespace

@@ -719,6 +719,16 @@ const char* to_string(TpeRanking ranking) {
   return "?";
 }
 
+bool takes_effect(const std::vector<ParamAssignment>& values, const std::string& name) {
+  if (name != "momentum") return true;
+  for (const auto& [drawn, value] : values) {
+    const auto* optimizer = std::get_if<std::string>(&value);
+    if (drawn == "optimizer" && optimizer != nullptr)
+      return lookup(optimizer_choices(), *optimizer) == OptimizerKind::kMomentum;
+  }
+  return true;  // a fixed optimizer: the config check saw to it that it is momentum
+}
+
 int64_t most_epochs(const SearchConfig& config) {
   return most_epochs(config.search.space, config.base);
 }

@@ -102,6 +102,11 @@ int64_t trial_count(const SearchSettings& search);
 /// value of a searched max_epochs.
 int64_t most_epochs(const SearchConfig& config);
 
+/// Whether the value of `name` among a trial's drawn `values` takes effect in that trial. A
+/// searched momentum drawn for a trial whose searched optimizer is not momentum does not
+/// (the config check allows it only when some searched optimizer uses it).
+bool takes_effect(const std::vector<ParamAssignment>& values, const std::string& name);
+
 /// Hyperparameter values of trial `id`. Depends only on (search seed, id): grid trials
 /// enumerate the product with the last parameter varying fastest; random trials draw from
 /// an Rng seeded by derive_seed(derive_seed(seed, kTrialSample), id). For tpe these are the

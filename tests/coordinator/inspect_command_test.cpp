@@ -136,7 +136,73 @@ TEST(InspectCommand, TopLimitsTheRows) {
   ASSERT_EQ(out.size(), 4u + 2u);
   EXPECT_THAT(out[0], HasSubstr("6/8 trials done"));  // counts still cover every trial
   EXPECT_THAT(out[4], HasSubstr("early_stopped"));
-  EXPECT_EQ(lines(render_leaderboard(reader, 100, false)).size(), 4u + 6u);
+  // The best trials are ranked ones: a --top beyond them does not fill up with the failed
+  // and diverged trials, and says they were left out.
+  const std::vector<std::string> all = lines(render_leaderboard(reader, 100, false));
+  ASSERT_EQ(all.size(), 4u + 4u + 2u);
+  for (std::size_t i = 4; i < 8; ++i) EXPECT_THAT(all[i], Not(HasSubstr("-  ")));
+  EXPECT_EQ(all[8], "");
+  EXPECT_EQ(all[9],
+            "2 trials without a best val_loss (diverged or failed) not shown; without --top they "
+            "are listed last");
+  const std::string json = render_leaderboard(reader, 100, true);
+  EXPECT_THAT(json, Not(HasSubstr("\"rank\":null")));
+  EXPECT_THAT(json, HasSubstr("\"rank\":4,"));
+}
+
+TEST(InspectCommand, TopWithNoRankedTrialSaysWhy) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  {
+    ResultsWriter writer(path, make_config(), 3, Scaler{}, kFeatures, kClasses, kClasses);
+    add_trial(writer, 2, 0.0, TrialStatus::kFailed);
+    writer.finish("interrupted", 0.01);
+  }
+  const ResultsReader reader(path);
+  EXPECT_EQ(render_leaderboard(reader, 5, false),
+            path +
+                ": grid search, interrupted, 1/8 trials done (1 failed)\n1 trial without a best "
+                "val_loss (diverged or failed) not shown; without --top they are listed last\n");
+  EXPECT_THAT(render_leaderboard(reader, 0, false), HasSubstr("failed"));
+}
+
+// A searched momentum does nothing in a trial whose searched optimizer is adam: shown as "-"
+// and null, not as a value the trial seemed to use.
+TEST(InspectCommand, MomentumOfAnAdamTrialIsNotShown) {
+  testing::TempDir dir;
+  SearchConfig config = make_config();
+  config.search.space = {
+      {"optimizer", ParamForm::kChoice, {std::string("adam"), std::string("momentum")}, 0, 0, 3},
+      {"momentum", ParamForm::kChoice, {0.5, 0.9}, 0, 0, 4},
+  };
+  config.search.trials = 4;
+  const std::string path = dir.file("search.h5");
+  {
+    ResultsWriter writer(path, config, 3, Scaler{}, kFeatures, kClasses, kClasses);
+    for (int64_t id = 0; id < 2; ++id) {
+      TrialAssignment trial;
+      trial.trial_id = id;
+      const std::vector<ParamAssignment> params = {
+          {"optimizer", std::string(id == 0 ? "adam" : "momentum")}, {"momentum", 0.5}};
+      TrialOutcome outcome;
+      outcome.trial_id = id;
+      outcome.status = TrialStatus::kCompleted;
+      outcome.history.epochs = {{0, 1.0, 1.0, 0.4, 0.3 + 0.1 * id, 0.6, 1.0}};
+      outcome.best_epoch = 0;
+      outcome.best_value = 0.3 + 0.1 * id;
+      writer.add(trial, params, outcome);
+    }
+    writer.finish("interrupted", 0.01);
+  }
+  const ResultsReader reader(path);
+  const std::vector<std::string> out = lines(render_leaderboard(reader, 0, false));
+  ASSERT_EQ(out.size(), 4u + 2u);
+  EXPECT_THAT(out[3], HasSubstr("optimizer  momentum"));
+  EXPECT_THAT(out[4], HasSubstr("adam              -"));
+  EXPECT_THAT(out[5], HasSubstr("momentum        0.5"));
+  const std::string json = render_leaderboard(reader, 0, true);
+  EXPECT_THAT(json, HasSubstr("\"params\":{\"optimizer\":\"adam\",\"momentum\":null}"));
+  EXPECT_THAT(json, HasSubstr("\"params\":{\"optimizer\":\"momentum\",\"momentum\":0.5}"));
 }
 
 // Root attributes that the file's own config contradicts, or /summary rows that no writer

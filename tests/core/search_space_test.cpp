@@ -791,6 +791,18 @@ TEST_F(SearchSpace, RejectsHiddenWithLayersOrUnits) {
               HasSubstr(at(10) + "search.space.units: cannot be combined with hidden"));
 }
 
+TEST(TakesEffect, MomentumOnlyWithTheMomentumOptimizer) {
+  const auto values = [](const char* optimizer) {
+    return std::vector<ParamAssignment>{{"optimizer", std::string(optimizer)}, {"momentum", 0.9}};
+  };
+  EXPECT_TRUE(takes_effect(values("momentum"), "momentum"));
+  EXPECT_FALSE(takes_effect(values("adam"), "momentum"));
+  EXPECT_FALSE(takes_effect(values("sgd"), "momentum"));
+  EXPECT_TRUE(takes_effect(values("adam"), "optimizer"));
+  // With the optimizer fixed, the config check has made sure it is momentum.
+  EXPECT_TRUE(takes_effect({{"momentum", 0.9}}, "momentum"));
+}
+
 TEST_F(SearchSpace, RejectsLayersAloneWithEmptyBaseHidden) {
   EXPECT_THAT(
       error(kData + "model:\n  hidden: []\n" +
