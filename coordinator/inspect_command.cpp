@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coordinator/resume_check.hpp"
+#include "coordinator/terminal_text.hpp"
 #include "core/config.hpp"
 #include "core/search_space.hpp"
 
@@ -279,6 +280,9 @@ std::string format(const char* pattern, double value) {
   return text;
 }
 
+// A loss or metric cell: "-" where there is none (NaN).
+std::string value_text(double value) { return std::isnan(value) ? "-" : decimal4(value); }
+
 std::string layers_text(const std::vector<int64_t>& widths) {
   std::string text = "[";
   for (std::size_t i = 0; i < widths.size(); ++i) {
@@ -437,12 +441,12 @@ std::string render_text(const Leaderboard& board) {
             takes_effect(row.params, row.params[i].first) ? param_text(row.params[i].second) : "-";
       columns[params[i]].cells.push_back(cell);
     }
-    columns[metric].cells.push_back(format("%.4f", row.best_val_metric));
-    columns[loss].cells.push_back(format("%.4f", row.best_val_loss));
+    columns[metric].cells.push_back(value_text(row.best_val_metric));
+    columns[loss].cells.push_back(value_text(row.best_val_loss));
     columns[best_epoch].cells.push_back(row.best_epoch >= 0 ? std::to_string(row.best_epoch) : "-");
     columns[epochs].cells.push_back(std::to_string(row.epochs_run));
     if (asha) columns[rung].cells.push_back(row.rung >= 0 ? std::to_string(row.rung) : "-");
-    if (has_test) columns[test].cells.push_back(format("%.4f", row.test_metric));
+    if (has_test) columns[test].cells.push_back(value_text(row.test_metric));
     columns[seconds].cells.push_back(format("%.1f", row.seconds));
     columns[model].cells.push_back(entry.has_model ? "yes" : "no");
   }

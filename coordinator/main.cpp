@@ -118,9 +118,10 @@ int run_train(const std::string& config_path, std::string output, bool force, bo
   const bool show_rate = config.training.reduce_lr_on_plateau.enabled;
   const auto progress = [&](const EpochRecord& e) {
     if (quiet) return true;
-    std::fprintf(stderr, "epoch %3d/%d  loss %.4f  %s %.4f  val_loss %.4f  val_%s %.4f  %.2fs",
-                 e.epoch + 1, max_epochs, e.train_loss, metric, e.train_metric, e.val_loss, metric,
-                 e.val_metric, e.seconds);
+    std::fprintf(stderr, "epoch %3d/%d  loss %s  %s %s  val_loss %s  val_%s %s  %.2fs", e.epoch + 1,
+                 max_epochs, decimal4(e.train_loss).c_str(), metric,
+                 decimal4(e.train_metric).c_str(), decimal4(e.val_loss).c_str(), metric,
+                 decimal4(e.val_metric).c_str(), e.seconds);
     if (show_rate) std::fprintf(stderr, "  lr %.3g", e.learning_rate);
     std::fputc('\n', stderr);
     return true;
@@ -137,12 +138,12 @@ int run_train(const std::string& config_path, std::string output, bool force, bo
                 r.test ? " and test" : "");
   } else {
     std::printf("epochs: %zu, best epoch: %d\n", t.history.epochs.size(), t.best_epoch + 1);
-    std::printf("validation (%lld samples): loss %.4f, %s %.4f\n",
-                static_cast<long long>(r.validation_samples), r.validation.loss, metric,
-                r.validation.metric);
+    std::printf("validation (%lld samples): loss %s, %s %s\n",
+                static_cast<long long>(r.validation_samples), decimal4(r.validation.loss).c_str(),
+                metric, decimal4(r.validation.metric).c_str());
     if (r.test)
-      std::printf("test (%lld samples): loss %.4f, %s %.4f\n",
-                  static_cast<long long>(r.test_samples), r.test->loss, metric, r.test->metric);
+      std::printf("test (%lld samples): loss %s, %s %s\n", static_cast<long long>(r.test_samples),
+                  decimal4(r.test->loss).c_str(), metric, decimal4(r.test->metric).c_str());
   }
   std::printf("wrote %s\n", output.c_str());
   return t.status == TrialStatus::kDiverged ? 3 : 0;

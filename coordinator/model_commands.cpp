@@ -141,8 +141,8 @@ bool check_fingerprint(const std::string& file, const std::string& recorded,
 }
 
 void print_evaluation(const char* name, Index samples, const Evaluation& e, Task task) {
-  std::printf("%s (%lld samples): loss %.4f, %s %.4f", name, static_cast<long long>(samples),
-              e.loss, metric_name(task), e.metric);
+  std::printf("%s (%lld samples): loss %s, %s %s", name, static_cast<long long>(samples),
+              decimal4(e.loss).c_str(), metric_name(task), decimal4(e.metric).c_str());
 }
 
 // A class probability, to the 6 digits that tell classes apart.
@@ -183,8 +183,9 @@ int evaluate_result(const std::string& file, std::optional<int64_t> trial) {
   print_evaluation("validation", validation.size(), val, task);
   // The stored weights are the best epoch's with restore_best_weights, else the last epoch's.
   const double stored_loss = t.last_epoch ? t.last_epoch->val_loss : t.row->best_val_loss;
-  std::printf(" (stored%s: loss %.4f, %s %.4f)\n", t.last_epoch ? ", last epoch" : "", stored_loss,
-              metric_name(task), t.last_epoch ? t.last_epoch->val_metric : t.row->best_val_metric);
+  const double stored_metric = t.last_epoch ? t.last_epoch->val_metric : t.row->best_val_metric;
+  std::printf(" (stored%s: loss %s, %s %s)\n", t.last_epoch ? ", last epoch" : "",
+              decimal4(stored_loss).c_str(), metric_name(task), decimal4(stored_metric).c_str());
   // On the same data the same build scores the weights exactly as training did; another CPU
   // may differ in the last digits, never by a thousandth.
   if (same_data && !(std::abs(val.loss - stored_loss) <= 1e-3 * std::abs(stored_loss)))

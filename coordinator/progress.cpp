@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "coordinator/terminal_text.hpp"
+
 namespace hps {
 
 Progress::Progress(int64_t total, std::string monitor, bool maximize, std::FILE* out, bool terminal,
@@ -33,7 +35,7 @@ std::string Progress::line(int running) const {
   char text[256];
   std::string best = "none yet";
   if (best_trial_ >= 0) {
-    std::snprintf(text, sizeof text, "%.4f (trial %lld)", best_,
+    std::snprintf(text, sizeof text, "%s (trial %lld)", decimal4(best_).c_str(),
                   static_cast<long long>(best_trial_));
     best = text;
   }
@@ -71,12 +73,12 @@ void Progress::finished(const TrialOutcome& outcome, int running) {
     std::fprintf(out_, "\r%s\033[K", line(running).c_str());
   } else {
     // A failed trial has no value to show (its best_value is a placeholder).
-    char value[32] = "-";
-    if (outcome.status != TrialStatus::kFailed)
-      std::snprintf(value, sizeof value, "%.4f", outcome.best_value);
+    const std::string value =
+        outcome.status != TrialStatus::kFailed ? decimal4(outcome.best_value) : "-";
     std::fprintf(out_, "trial %lld %s %s %s %.1fs rank %d | %s\n",
                  static_cast<long long>(outcome.trial_id), to_string(outcome.status),
-                 monitor_.c_str(), value, outcome.seconds, outcome.rank, line(running).c_str());
+                 monitor_.c_str(), value.c_str(), outcome.seconds, outcome.rank,
+                 line(running).c_str());
   }
   std::fflush(out_);
 }

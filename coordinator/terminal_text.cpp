@@ -1,5 +1,6 @@
 #include "coordinator/terminal_text.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 #include "core/config.hpp"
@@ -24,6 +25,13 @@ std::string printable(const std::string& text) {
     }
   }
   return out;
+}
+
+std::string decimal4(double value) {
+  if (std::isnan(value)) return "nan";  // not "-nan", which printf writes for some NaNs
+  char text[32];
+  std::snprintf(text, sizeof text, std::abs(value) < 1e9 ? "%.4f" : "%.4e", value);
+  return text;
 }
 
 int report_error(const std::exception& e, std::FILE* stream) {

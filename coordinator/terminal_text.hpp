@@ -11,6 +11,11 @@ namespace hps {
 /// terminal (it could clear the screen or retitle the window) when an error quotes it.
 std::string printable(const std::string& text);
 
+/// A loss or metric for people to read: four decimals ("0.3125"), in scientific notation
+/// beyond a billion ("3.4028e+38") so that a diverging loss does not print 40 digits; "nan",
+/// "inf" and "-inf".
+std::string decimal4(double value);
+
 /// A command-line value the command cannot use, found only once it looked (e.g. `--trial 99`
 /// where the file holds no trial 99): reported like CLI11's usage errors, with kExitBadInput.
 class UsageError : public std::runtime_error {

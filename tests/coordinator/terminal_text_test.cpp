@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -21,6 +22,18 @@ TEST(Printable, EscapesControlCharactersButKeepsLinesTabsAndUtf8) {
   EXPECT_EQ(printable(std::string("a\0b\x7f", 4)), "a\\x00b\\x7f");
   EXPECT_EQ(printable("two\nlines\tand caf\xc3\xa9"), "two\nlines\tand caf\xc3\xa9");
   EXPECT_EQ(printable("a\r\n"), "a\\x0d\n");
+}
+
+TEST(Decimal4, FourDecimalsAndScientificForHugeValues) {
+  EXPECT_EQ(decimal4(0.31249), "0.3125");
+  EXPECT_EQ(decimal4(-2.5), "-2.5000");
+  EXPECT_EQ(decimal4(123456789.0), "123456789.0000");
+  // A diverging loss: 3.4e38 printed with %.4f took 44 characters.
+  EXPECT_EQ(decimal4(3.4028234663852886e38), "3.4028e+38");
+  EXPECT_EQ(decimal4(-1e12), "-1.0000e+12");
+  EXPECT_EQ(decimal4(std::numeric_limits<double>::infinity()), "inf");
+  EXPECT_EQ(decimal4(-std::numeric_limits<double>::infinity()), "-inf");
+  EXPECT_EQ(decimal4(-std::numeric_limits<double>::quiet_NaN()), "nan");
 }
 
 // What report_error printed for `e`, and the exit code it gave.
