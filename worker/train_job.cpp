@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "core/hdf5_file.hpp"
 #include "core/model_io.hpp"
@@ -14,6 +15,9 @@ namespace hps {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr Evaluation kNotScored{kNaN, kNaN};
 
 std::string temporary_path_for(const std::string& path) {
   return path + ".partial-" + std::to_string(getpid());
@@ -35,9 +39,15 @@ TrainJobResult run_train_job(const TrainConfig& config, const std::string& outpu
   result.validation_samples = data.validation.size();
   result.training = train_mlp(config.model, config.training, config.early_stopping, data.train,
                               data.validation, config.seed, on_epoch);
-  result.validation = evaluate(result.training.model, data.validation);
+  // A run that diverged before any epoch ended with finite weights returns no model worth a
+  // score: scoring its starting weights would pass for a result. NaN says "not scored".
+  const bool scored = result.training.best_epoch >= 0;
+  const auto score = [&](const Dataset& d) {
+    return scored ? evaluate(result.training.model, d) : kNotScored;
+  };
+  result.validation = score(data.validation);
   if (data.test) {
-    result.test = evaluate(result.training.model, *data.test);
+    result.test = score(*data.test);
     result.test_samples = data.test->size();
   }
 

@@ -12,7 +12,8 @@ namespace hps {
 /// What `hpsearch train` produced.
 struct TrainJobResult {
   TrainResult training;
-  Evaluation validation;           ///< of the returned (best or last) model
+  /// Of the returned (best or last) model; NaN when no epoch ended with finite weights.
+  Evaluation validation;
   std::optional<Evaluation> test;  ///< when the config names a test set
   Index train_samples = 0;
   Index validation_samples = 0;

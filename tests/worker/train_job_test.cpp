@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -82,6 +83,30 @@ TEST(TrainJob, WritesModelHistoryAndMetricsThatReadBack) {
     ++files;
   }
   EXPECT_EQ(files, 5);  // train.csv, test.csv, run.yaml, out.h5, and out.h5.lock (it stays)
+}
+
+// Diverged before an epoch ended with finite weights: nothing to score. The starting weights'
+// scores were written to /metrics before, and read as the run's result.
+TEST(TrainJob, ADivergedRunWithNoFiniteEpochScoresNothing) {
+  TempDir dir;
+  make_config(dir);
+  std::string text = config_text(true);
+  text.replace(text.find("optimizer: adam, learning_rate: 0.01"),
+               std::string("optimizer: adam, learning_rate: 0.01").size(),
+               "optimizer: sgd, learning_rate: 1.0e+30");
+  write_text(dir.file("run.yaml"), text);
+  const TrainJobResult r =
+      run_train_job(load_train_config(dir.file("run.yaml")), dir.file("out.h5"), false);
+  ASSERT_EQ(r.training.status, TrialStatus::kDiverged);
+  ASSERT_EQ(r.training.best_epoch, -1);
+  EXPECT_TRUE(std::isnan(r.validation.loss));
+  ASSERT_TRUE(r.test.has_value());
+  EXPECT_TRUE(std::isnan(r.test->metric));
+  h5::File file = h5::File::open(dir.file("out.h5"));
+  const h5::Group metrics = file.root().open_group("metrics");
+  for (const char* name : {"val_loss", "val_accuracy", "test_loss", "test_accuracy"})
+    EXPECT_TRUE(std::isnan(metrics.read_attribute<double>(name))) << name;
+  EXPECT_EQ(metrics.read_attribute<int64_t>("test_samples"), 90);
 }
 
 TEST(TrainJob, StoredModelReproducesValidationScore) {
