@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -103,14 +102,9 @@ int usage_error(const CLI::App& app, const CLI::ParseError& e, int argc, char** 
   return 2;
 }
 
-std::string default_output(const std::string& config_path) {
-  std::filesystem::create_directories("results");
-  return "results/" + std::filesystem::path(config_path).stem().string() + ".train.h5";
-}
-
 int run_train(const std::string& config_path, std::string output, bool force, bool quiet) {
   const TrainConfig config = load_train_config(config_path);
-  if (output.empty()) output = default_output(config_path);
+  if (output.empty()) output = default_output_path(config_path, ".train.h5");
   const char* metric = metric_name(config.data.task);
   const int max_epochs = config.training.max_epochs;
   std::fprintf(stderr, "hpsearch train: %s (%s)\n", config_path.c_str(),

@@ -41,11 +41,6 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-std::string default_output(const std::string& config_path) {
-  std::filesystem::create_directories("results");
-  return "results/" + std::filesystem::path(config_path).stem().string() + ".h5";
-}
-
 PreparedData prepare(const SearchConfig& config) {
   return prepare_data(config.base.data, derive_seed(config.search.seed, SeedStream::kSplit));
 }
@@ -104,7 +99,7 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
   // must not strand a search an older hpsearch started.
   plan.config = load_search_config(
       options.config, options.resume ? UnusedSettings::kAllow : UnusedSettings::kRefuse);
-  if (options.output.empty()) options.output = default_output(options.config);
+  if (options.output.empty()) options.output = default_output_path(options.config, ".h5");
   if (options.resume && options.force)
     throw std::runtime_error("--resume and --force contradict each other: pick one");
   // --resume reuses the output as the recorded search, which is not among these inputs.

@@ -175,6 +175,16 @@ void close_new_file(int fd, const std::string& path, std::string failure) {
 
 }  // namespace
 
+std::string default_output_path(const std::string& config_path, const std::string& suffix) {
+  std::error_code ec;
+  const fs::file_type type = fs::status(config_path, ec).type();
+  if (type != fs::file_type::regular)
+    throw OutputError("no --out given, and the config " + config_path + " is " + kind_of(type) +
+                      ", not a file to name the output after; give --out");
+  fs::create_directories("results");
+  return "results/" + fs::path(config_path).stem().string() + suffix;
+}
+
 void write_new_file(const std::string& path, const std::string& bytes) {
   const int fd = create_new_file(path, 0666);  // 0666 before the umask, as std::ofstream does
   close_new_file(fd, path, write_all(fd, bytes.data(), bytes.size(), path));

@@ -34,6 +34,12 @@ std::vector<CommandInput> config_inputs(const std::string& config_path, const Tr
 void check_output_path(const std::string& path, bool overwrite,
                        const std::vector<CommandInput>& inputs = {});
 
+/// The output a command writes when not given one: `results/<config name><suffix>`, with
+/// `results/` created. A config read from a pipe or device (`<(...)`, /dev/stdin) names no
+/// file to follow, and its /dev/fd number would give every such run one name: that is an
+/// OutputError asking for --out.
+std::string default_output_path(const std::string& config_path, const std::string& suffix);
+
 /// Creates `path`, which must not exist, and writes `bytes` to it. The file is created with
 /// O_EXCL | O_NOFOLLOW, so whatever appears at `path` first (a link planted there, another
 /// writer's file) is never followed or truncated: that is an OutputError naming the path.

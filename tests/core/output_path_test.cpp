@@ -114,6 +114,23 @@ TEST(OutputPath, RefusesDevicesAndFifosEvenWithForce) {
   EXPECT_TRUE(fs::is_fifo(dir.file("pipe")));
 }
 
+// The default output follows the config's name; a piped config (`<(...)`, whose path is
+// /dev/fd/63 for every run) has none, and every such run would have written results/63.h5.
+TEST(DefaultOutputPath, FollowsTheConfigNameAndAsksForOutWithAPipe) {
+  testing::TempDir dir;
+  const fs::path before = fs::current_path();
+  fs::current_path(dir.path());
+  testing::write_text(dir.file("run.yaml"), "seed: 1\n");
+  EXPECT_EQ(default_output_path(dir.file("run.yaml"), ".train.h5"), "results/run.train.h5");
+  EXPECT_TRUE(fs::is_directory(dir.file("results")));
+  ASSERT_EQ(mkfifo(dir.file("pipe").c_str(), 0644), 0);
+  const std::string message = error_of([&] { default_output_path(dir.file("pipe"), ".h5"); });
+  fs::current_path(before);
+  EXPECT_EQ(message, "no --out given, and the config " + dir.file("pipe") +
+                         " is a FIFO (named pipe), not a file to name the output after; give "
+                         "--out");
+}
+
 // --force once replaced the very files a command reads: its config, its data, the result file
 // predict reads. Another spelling of the path or a hard link is the same file.
 TEST(OutputPath, RefusesAnOutputThatIsAnInputEvenWithForce) {
