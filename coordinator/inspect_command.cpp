@@ -187,7 +187,7 @@ struct Leaderboard {
   std::optional<int64_t> best_trial;
   std::vector<SummaryRow> rows;
   std::vector<Entry> entries;         // sorted best first; with `top`, the best `top` ranked trials
-  std::size_t unranked_left_out = 0;  // trials without a monitored value that `top` leaves out
+  std::size_t unranked_left_out = 0;  // diverged or failed trials that `top` leaves out
   std::vector<std::pair<std::string, int64_t>> counts;
 };
 
@@ -252,8 +252,8 @@ Leaderboard build(const ResultsReader& reader, int top) {
     if (ra && key(a) != key(b)) return maximize ? key(a) > key(b) : key(a) < key(b);
     return a.trial < b.trial;
   });
-  // --top asks for the best trials: unranked ones (diverged or failed before a first value)
-  // are not among them, however few ranked trials there are.
+  // --top asks for the best trials: unranked ones (diverged or failed, whatever their best
+  // value before that) are not among them, however few ranked trials there are.
   const auto ranked_count =
       static_cast<std::size_t>(std::count_if(board.rows.begin(), board.rows.end(), ranked));
   std::size_t shown = order.size();
@@ -388,9 +388,9 @@ std::string render_text(const Leaderboard& board) {
   const std::string left_out =
       board.unranked_left_out == 0
           ? ""
-          : std::to_string(board.unranked_left_out) + " trial" +
-                (board.unranked_left_out == 1 ? "" : "s") + " without a best " + board.monitor +
-                " (diverged or failed) not shown; without --top they are listed last\n";
+          : std::to_string(board.unranked_left_out) + " diverged or failed trial" +
+                (board.unranked_left_out == 1 ? " is" : "s are") +
+                " not ranked and not shown; without --top they are listed last\n";
   if (board.entries.empty())
     return out + (board.rows.empty() ? "no trial has finished yet\n" : left_out);
   out += "ranked by best " + board.monitor + " (" +
@@ -443,7 +443,10 @@ std::string render_text(const Leaderboard& board) {
     }
     columns[metric].cells.push_back(value_text(row.best_val_metric));
     columns[loss].cells.push_back(value_text(row.best_val_loss));
-    columns[best_epoch].cells.push_back(row.best_epoch >= 0 ? std::to_string(row.best_epoch) : "-");
+    // Counted from 1, as train's epoch lines and the messages count; the file's best_epoch
+    // (and --json's) is the 0-based index.
+    columns[best_epoch].cells.push_back(row.best_epoch >= 0 ? std::to_string(row.best_epoch + 1)
+                                                            : "-");
     columns[epochs].cells.push_back(std::to_string(row.epochs_run));
     if (asha) columns[rung].cells.push_back(row.rung >= 0 ? std::to_string(row.rung) : "-");
     if (has_test) columns[test].cells.push_back(value_text(row.test_metric));

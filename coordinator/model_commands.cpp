@@ -56,7 +56,18 @@ LoadedTrial load_trial(const std::string& file, std::optional<int64_t> trial, Da
   if (trial) {
     t.id = *trial;
   } else {
-    if (!best) throw std::runtime_error(file + ": no trial has finished well yet (no /best)");
+    if (!best) {
+      // Asking for the best of a search that has none is a request the file cannot meet, like
+      // an unknown --trial (exit 2); the file itself is fine.
+      if (rows.empty())
+        throw UsageError(file + ": no trial has finished yet, so there is no best model (/best)");
+      const std::string none = rows.size() == 1
+                                   ? "its one finished trial is not ranked (it failed or diverged)"
+                                   : "none of its " + std::to_string(rows.size()) +
+                                         " finished trials is ranked (each failed or diverged)";
+      throw UsageError(file + ": " + none +
+                       ", so there is no best model (/best); hpsearch inspect lists them");
+    }
     t.id = *best;
   }
   for (const SummaryRow& row : rows)

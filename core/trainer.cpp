@@ -215,7 +215,7 @@ TrainResult train_mlp(const ModelConfig& model_config, const TrainingConfig& tra
     // status.
     if (on_epoch && !on_epoch(record) && !stop && epoch + 1 < training.max_epochs) {
       result.status = TrialStatus::kPruned;
-      result.message = "pruned by the scheduler after epoch " + std::to_string(epoch);
+      result.message = "pruned by the scheduler after epoch " + std::to_string(epoch + 1);
       stop = true;
     }
   }

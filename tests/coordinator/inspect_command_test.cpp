@@ -123,7 +123,8 @@ TEST(InspectCommand, TextLeaderboardIsSortedBestFirst) {
   EXPECT_THAT(trials, ElementsAre("1:5", "2:1", "3:3", "4:0", "-:2", "-:4"));
   EXPECT_THAT(out[4], HasSubstr("early_stopped"));
   EXPECT_THAT(out[4], HasSubstr("0.001  sgd        [4, 2]"));
-  EXPECT_THAT(out[4], HasSubstr("0.9000    0.1000           1       2      2.5  yes"));
+  // best_epoch counted from 1, as train prints it: the file's index 1 is the second epoch.
+  EXPECT_THAT(out[4], HasSubstr("0.9000    0.1000           2       2      2.5  yes"));
   EXPECT_THAT(out[6], HasSubstr("no"));  // trial 3: its weights were not kept (keep_weights 2)
   EXPECT_THAT(out[8], HasSubstr("failed"));
   EXPECT_THAT(out[8], HasSubstr("-         -           -       0      2.5  no"));
@@ -143,8 +144,8 @@ TEST(InspectCommand, TopLimitsTheRows) {
   for (std::size_t i = 4; i < 8; ++i) EXPECT_THAT(all[i], Not(HasSubstr("-  ")));
   EXPECT_EQ(all[8], "");
   EXPECT_EQ(all[9],
-            "2 trials without a best val_loss (diverged or failed) not shown; without --top they "
-            "are listed last");
+            "2 diverged or failed trials are not ranked and not shown; without --top they are "
+            "listed last");
   const std::string json = render_leaderboard(reader, 100, true);
   EXPECT_THAT(json, Not(HasSubstr("\"rank\":null")));
   EXPECT_THAT(json, HasSubstr("\"rank\":4,"));
@@ -161,8 +162,8 @@ TEST(InspectCommand, TopWithNoRankedTrialSaysWhy) {
   const ResultsReader reader(path);
   EXPECT_EQ(render_leaderboard(reader, 5, false),
             path +
-                ": grid search, interrupted, 1/8 trials done (1 failed)\n1 trial without a best "
-                "val_loss (diverged or failed) not shown; without --top they are listed last\n");
+                ": grid search, interrupted, 1/8 trials done (1 failed)\n1 diverged or failed "
+                "trial is not ranked and not shown; without --top they are listed last\n");
   EXPECT_THAT(render_leaderboard(reader, 0, false), HasSubstr("failed"));
 }
 

@@ -242,6 +242,24 @@ search:
   EXPECT_EQ(kept_none.exit_code, 2);
   EXPECT_THAT(kept_none.output, HasSubstr("has no stored weights (only the best 0 trials "
                                           "(search.keep_weights) keep theirs"));
+
+  // A finished search whose every trial diverged has no best model to give: exit 2, and the
+  // message says why rather than "not yet".
+  std::string blown = yaml;
+  blown.replace(blown.find("[0.01, 0.02, 1.0e+30]"), 21, "[1.0e+30]");
+  write_text(dir.file("blown.yaml"), blown);
+  const std::string all_diverged = dir.file("blown.h5");
+  ASSERT_EQ(run_command(testing::mpirun_hpsearch(1) + " run " + dir.file("blown.yaml") + " --out " +
+                        all_diverged)
+                .exit_code,
+            0);
+  const CommandResult no_best =
+      run_command(std::string(HPSEARCH_BINARY) + " evaluate " + all_diverged);
+  EXPECT_EQ(no_best.exit_code, 2);
+  EXPECT_THAT(no_best.output,
+              HasSubstr(all_diverged +
+                        ": its one finished trial is not ranked (it failed or diverged), so there "
+                        "is no best model (/best); hpsearch inspect lists them"));
 }
 
 }  // namespace
