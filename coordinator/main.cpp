@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
   }
   if (*run) {
     // Only a search starts MPI; every rank returns the same exit code.
+    hps::install_stop_handlers();
     hps::MpiSession mpi(argc, argv);
     try {
       return hps::run_search(mpi, run_options);

@@ -45,40 +45,52 @@ PreparedData prepare(const SearchConfig& config) {
   return prepare_data(config.base.data, derive_seed(config.search.seed, SeedStream::kSplit));
 }
 
-// Set by SIGTERM/SIGUSR1 on every rank. Rank 0 acts on it; the others keep training while
-// rank 0 gives running trials their grace period, and die at a later signal (mpirun's SIGTERM
-// when rank 0 ends the job), so the job ends without waiting for SIGKILL. "Later" means a
-// second or more after the first: one request often arrives twice within milliseconds
-// (`timeout` signals both mpirun and its process group, and mpirun forwards its copy; Slurm
-// signals every process of a step while mpirun forwards too), and a worker that died at the
-// copy would make mpirun abort the job before rank 0 closed the result file.
+// Set by SIGTERM/SIGUSR1/SIGINT on every rank. Rank 0 acts on it; the others keep training
+// while rank 0 gives running trials their grace period. A worker dies only at the SIGTERM its
+// MPI launcher (its parent: mpirun or orted) sends when rank 0 ends the job, so the job ends
+// without waiting for SIGKILL. Any other repeat is ignored: a user's second request (another
+// `scancel --signal=USR1`, forwarded by mpirun; a second SIGTERM to the ranks) must not kill a
+// worker, or mpirun would abort the job before rank 0 closed the result file. The launcher's
+// SIGTERM counts only a second or more after the first signal: one request often arrives twice
+// within milliseconds (`timeout` signals both mpirun and its process group, and mpirun
+// forwards its copy; Slurm signals every process of a step while mpirun forwards too).
 volatile std::sig_atomic_t g_stop_signal = 0;
 volatile std::sig_atomic_t g_worker_rank = 0;
 std::atomic<int64_t> g_first_stop_ns{0};
 static_assert(std::atomic<int64_t>::is_always_lock_free, "used in a signal handler");
 constexpr int64_t kRepeatAfterNs = 1'000'000'000;
 
-extern "C" void record_stop_signal(int signal) {
+extern "C" void record_stop_signal(int signal, siginfo_t* info, void* /*context*/) {
   timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe
+  clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe, as are getppid, signal, raise
   const int64_t ns = static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
   if (g_stop_signal == 0) {
     g_first_stop_ns.store(ns);
-  } else if (g_worker_rank != 0 && ns - g_first_stop_ns.load() >= kRepeatAfterNs) {
-    std::signal(signal, SIG_DFL);  // both async-signal-safe
+  } else if (g_worker_rank != 0 && signal == SIGTERM && info != nullptr &&
+             info->si_pid == getppid() && ns - g_first_stop_ns.load() >= kRepeatAfterNs) {
+    std::signal(signal, SIG_DFL);
     std::raise(signal);
   }
   g_stop_signal = signal;
 }
 
-void install_stop_handlers(bool worker) {
-  g_worker_rank = worker ? 1 : 0;
+}  // namespace
+
+void install_stop_handlers() {
   struct sigaction action {};
-  action.sa_handler = record_stop_signal;
+  action.sa_sigaction = record_stop_signal;
+  action.sa_flags = SA_SIGINFO;
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGUSR1, &action, nullptr);
+  // A SIGINT ignored from the start (a job started with & by a script, or under nohup-like
+  // wrappers) stays ignored, as the shell meant it.
+  struct sigaction interrupt {};
+  if (sigaction(SIGINT, nullptr, &interrupt) == 0 && interrupt.sa_handler != SIG_IGN)
+    sigaction(SIGINT, &action, nullptr);
 }
+
+namespace {
 
 // What rank 0 decided before any trial runs; broadcast so every rank exits alike.
 enum class Verdict : char { kStop = 0, kGo = 1, kAlreadyFinished = 2 };
@@ -293,7 +305,8 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, Plan& plan) {
 }  // namespace
 
 int run_search(const MpiSession& mpi, RunOptions options) {
-  install_stop_handlers(mpi.rank() != 0);
+  install_stop_handlers();  // again: MPI_Init could have replaced them
+  g_worker_rank = mpi.rank() != 0 ? 1 : 0;
   // Rank 0 checks everything first and tells the others whether to go on, so a bad config
   // ends every rank with the same clear exit code and no rank waits forever.
   std::vector<char> verdict(1, static_cast<char>(Verdict::kStop));

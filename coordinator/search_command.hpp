@@ -22,12 +22,17 @@ struct RunOptions {
   double time_limit_seconds = 0.0;  ///< > 0: no trial starts after this much search time
 };
 
+/// Records SIGTERM, SIGUSR1 and SIGINT as a request to stop the search (run_search says what
+/// follows). main() calls it before MPI starts, so a signal during MPI_Init (a fraction of a
+/// second) is not the default action that kills the rank.
+void install_stop_handlers();
+
 /// `hpsearch run`, on every rank of the job. Rank 0 takes the output's lock, reads and checks
 /// the config and the data (and, with resume, the recorded search), broadcasts the prepared
 /// data, writes the result file and dispatches trials to every rank including itself; the
-/// others serve trials. On SIGTERM or SIGUSR1 rank 0 stops dispatching, gives running trials
-/// grace_seconds, closes the file as "interrupted" and ends the job with kRunInterrupted. Past
-/// time_limit_seconds no trial starts; running ones finish, the file is closed as "time_limit"
+/// others serve trials. On SIGTERM, SIGUSR1 or SIGINT rank 0 stops dispatching, gives running
+/// trials grace_seconds, closes the file as "interrupted" and ends the job with kRunInterrupted.
+/// Past time_limit_seconds no trial starts; running ones finish, the file is closed as "time_limit"
 /// (resumable) and the exit code is kRunFinished.
 int run_search(const MpiSession& mpi, RunOptions options);
 

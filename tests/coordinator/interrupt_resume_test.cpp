@@ -60,6 +60,14 @@ std::string tpe_asha_search() {
   return tpe;
 }
 
+// kSearch with trials of several seconds each, so that trials still train well after a stop
+// signal.
+std::string slow_search() {
+  std::string slow = kSearch;
+  slow.replace(slow.find("max_epochs: 15"), 14, "max_epochs: 150");
+  return slow;
+}
+
 class InterruptResume : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -103,11 +111,12 @@ class InterruptResume : public ::testing::Test {
     return m;
   }
   // Starts the search in the background; its exit code lands in <out>.rc.
-  static void start(const std::string& out, const std::string& config = "search.yaml") {
+  static void start(const std::string& out, const std::string& config = "search.yaml",
+                    const std::string& extra = "") {
     std::filesystem::remove(out + ".rc");
     const std::string command = "(" + testing::mpirun_hpsearch(2) + " run " + dir_->file(config) +
-                                " --out " + out + " > " + out + ".log 2>&1; echo $? > " + out +
-                                ".rc) &";
+                                " --out " + out + " " + extra + " > " + out +
+                                ".log 2>&1; echo $? > " + out + ".rc) &";
     ASSERT_EQ(std::system(command.c_str()), 0);
   }
   // Waits (bounded) until the published file holds at least `n` trials.
@@ -235,6 +244,54 @@ TEST_F(InterruptResume, ACopyOfTheStopSignalStillClosesTheFile) {
   const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_THAT(text, Not(HasSubstr("exited on signal"))) << text;
   EXPECT_EQ(ResultsReader(out).attribute("status"), "interrupted");
+}
+
+// A second stop request while running trials finish (another `scancel --signal=USR1`, which
+// mpirun forwards; a second SIGTERM to the ranks) killed the worker ranks, and mpirun aborted
+// the job with the file still marked running. Only the launcher's SIGTERM at the job's end
+// may end a worker early.
+TEST_F(InterruptResume, RepeatedStopRequestsDuringTheGraceStillCloseTheFile) {
+  write_text(dir_->file("slow.yaml"), slow_search());
+  const std::string out = dir_->file("again.h5");
+  start(out, "slow.yaml", "--grace 30");
+  ASSERT_GE(wait_for_rows(out, 0), 0u);
+  ASSERT_TRUE(std::filesystem::exists(out));
+  const auto signal_ranks = [&](const char* signal) {
+    run_command("ranks=$(pgrep -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + out +
+                "'); [ -n \"$ranks\" ] && kill -" + signal + " $ranks");
+  };
+  signal_ranks("USR1");
+  for (const char* again : {"USR1", "TERM"}) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    signal_ranks(again);
+  }
+  EXPECT_EQ(wait_for_exit(out), 4);
+  std::ifstream log(out + ".log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, Not(HasSubstr("exited on signal"))) << text;
+  const ResultsReader reader(out);
+  EXPECT_EQ(reader.attribute("status"), "interrupted");
+  // The running trials had the grace to finish, and did.
+  EXPECT_EQ(reader.summary().size(), 2u) << text;
+}
+
+// Ctrl-C on a one-rank search started without mpirun (where a user presses it) is a clean
+// stop too; it ended the process by default, leaving the file marked running.
+TEST_F(InterruptResume, CtrlCStopsAOneRankSearchWithoutMpirunCleanly) {
+  write_text(dir_->file("slow.yaml"), slow_search());
+  const std::string out = dir_->file("ctrl_c.h5");
+  std::filesystem::remove(out + ".rc");
+  // Job control on, as in a terminal: a background job of a script would ignore SIGINT.
+  const std::string command = "bash -c 'set -m; (" + std::string(HPSEARCH_BINARY) + " run " +
+                              dir_->file("slow.yaml") + " --out " + out + " --grace 0 > " + out +
+                              ".log 2>&1; echo $? > " + out + ".rc) &'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  ASSERT_GE(wait_for_rows(out, 0), 0u);
+  ASSERT_TRUE(std::filesystem::exists(out));
+  run_command("pkill -INT -f '^" + std::string(HPSEARCH_BINARY) + " run .*" + out + "'");
+  EXPECT_EQ(wait_for_exit(out), 4);
+  EXPECT_EQ(ResultsReader(out).attribute("status"), "interrupted");
+  EXPECT_FALSE(std::filesystem::exists(out + ".live"));
 }
 
 TEST_F(InterruptResume, KillNineLeavesAReadableFileAndResumeFinishesIt) {
