@@ -148,6 +148,11 @@ SearchConfig recorded_search_config(const ResultsReader& recorded, DataFiles fil
     config.search.tpe.ranking = recorded_tpe_ranking(
         recorded.has_attribute("tpe_ranking") ? recorded.attribute("tpe_ranking") : "",
         config.search.tpe, recorded.path());
+  // hpsearch before 0.3.0 ran a grid's whole product, momentum's values for every optimizer.
+  if (config.search.strategy == SearchStrategy::kGrid && recorded.has_attribute("trials_total") &&
+      recorded.integer_attribute("trials_total") != config.search.trials &&
+      recorded.integer_attribute("trials_total") == grid_points(config.search.space, true))
+    keep_every_grid_point(config.search);
   return config;
 }
 

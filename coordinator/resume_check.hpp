@@ -28,7 +28,9 @@ TpeRanking recorded_tpe_ranking(const std::string& attribute, const TpeSettings&
 
 /// The config a recorded search ran with: the file's config text, parsed with its data files
 /// checked or not as `files` says, and for a TPE search the ranking it ran with
-/// (recorded_tpe_ranking), whatever today's default.
+/// (recorded_tpe_ranking), whatever today's default. A grid that recorded the whole product of
+/// an optimizer and a momentum (hpsearch before 0.3.0, by its trials_total) keeps it
+/// (keep_every_grid_point).
 SearchConfig recorded_search_config(const ResultsReader& recorded,
                                     DataFiles files = DataFiles::kCheck);
 

@@ -139,6 +139,8 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
       throw std::runtime_error("cannot resume '" + options.output + "': the file is damaged:\n  " +
                                e.what() + "\n(start a new search with another --out, or --force)");
     }
+    // A grid recorded with every point of its product resumes so (recorded_search_config).
+    if (before.search.grid_every_point) keep_every_grid_point(plan.config.search);
     const auto changes =
         identity_changes(search_identity(before, recorded.attribute("data_fingerprint")),
                          search_identity(plan.config, plan.fingerprint));
@@ -356,6 +358,15 @@ int check_search(const std::string& config_path, int show_trials) {
       to_string(config.search.strategy), static_cast<long long>(total),
       static_cast<unsigned long long>(config.search.seed),
       config.search.keep_weights < 0 ? "all" : std::to_string(config.search.keep_weights).c_str());
+  if (config.search.strategy == SearchStrategy::kGrid) {
+    const std::optional<int64_t> product = grid_points(config.search.space, true);
+    if (product != total)
+      std::printf(
+          "grid: %lld of the product's %s points; momentum's values only with "
+          "optimizer momentum, which alone uses it\n",
+          static_cast<long long>(total),
+          product ? std::to_string(*product).c_str() : "more than 2^63 - 1");
+  }
   if (config.search.strategy == SearchStrategy::kTpe) {
     const TpeSettings& tpe = config.search.tpe;
     std::printf("tpe: startup_trials %lld, gamma %g, candidates %lld, ranking %s, %s\n",
@@ -390,8 +401,10 @@ int check_search(const std::string& config_path, int show_trials) {
     known = std::min(total, config.search.tpe.startup_trials);
   for (int64_t id = 0; id < std::min<int64_t>(known, show_trials); ++id) {
     std::printf("trial %lld:", static_cast<long long>(id));
-    for (const auto& [name, value] : trial_values(config.search, id))
-      std::printf(" %s=%s", name.c_str(), to_string(value).c_str());
+    const std::vector<ParamAssignment> values = trial_values(config.search, id);
+    for (const auto& [name, value] : values)  // "-" where it takes no effect, as inspect shows it
+      std::printf(" %s=%s", name.c_str(),
+                  takes_effect(values, name) ? to_string(value).c_str() : "-");
     make_trial(config, id);  // the combination must be valid too
     std::printf("\n");
   }

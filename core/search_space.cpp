@@ -366,27 +366,96 @@ int64_t value_count(const ParamSpec& spec) {
   return 0;
 }
 
-/// The grid's size, or nullopt when it does not fit in int64_t.
-std::optional<int64_t> grid_size(const std::vector<ParamSpec>& space) {
-  int64_t size = 1;
-  for (const ParamSpec& spec : space) {
-    const int64_t count = value_count(spec);
-    if (count <= 0)
-      throw std::invalid_argument("search space: parameter '" + spec.name +
+/// Whether a trial with this `optimizer` value trains with its momentum.
+bool uses_momentum(const ParamValue& optimizer) {
+  const auto* name = std::get_if<std::string>(&optimizer);
+  return name != nullptr && lookup(optimizer_choices(), *name) == OptimizerKind::kMomentum;
+}
+
+/// One axis of a grid: one parameter's values, or a searched optimizer and momentum together,
+/// whose points pair momentum's values only with the optimizers that use it (the others take
+/// its first value, which they ignore).
+struct GridAxis {
+  std::vector<std::size_t> specs;  ///< indices into the space: one, or two (the earlier first)
+  /// Two specs: each point's digits, in the order the whole product lists them.
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  int64_t size = 0;
+  int64_t without_momentum = 0;  ///< two specs: the optimizers that ignore momentum
+};
+
+/// The grid's axes in the space's order (the last varies fastest). Throws if a parameter has
+/// no finite list of values.
+std::vector<GridAxis> grid_axes(const std::vector<ParamSpec>& space, bool every_point) {
+  std::optional<std::size_t> optimizer, momentum;
+  for (std::size_t i = 0; i < space.size(); ++i) {
+    if (value_count(space[i]) <= 0)
+      throw std::invalid_argument("search space: parameter '" + space[i].name +
                                   "' has no finite list of values for a grid");
-    if (size > kInt64Max / count) return std::nullopt;
-    size *= count;
+    if (space[i].name == "optimizer") optimizer = i;
+    if (space[i].name == "momentum") momentum = i;
+  }
+  bool joint = !every_point && optimizer && momentum && value_count(space[*momentum]) > 1;
+  int64_t without_momentum = 0;
+  if (joint) {
+    const auto& choices = space[*optimizer].choices;
+    without_momentum = std::count_if(choices.begin(), choices.end(),
+                                     [](const ParamValue& v) { return !uses_momentum(v); });
+    joint = without_momentum > 0;
+  }
+  std::vector<GridAxis> axes;
+  for (std::size_t i = 0; i < space.size(); ++i) {
+    if (!joint || (i != *optimizer && i != *momentum)) {
+      axes.push_back({{i}, {}, value_count(space[i]), 0});
+      continue;
+    }
+    if (i != std::min(*optimizer, *momentum)) continue;  // the pair's axis is at the earlier one
+    GridAxis axis{{i, std::max(*optimizer, *momentum)}, {}, 0, without_momentum};
+    const bool optimizer_first = i == *optimizer;
+    for (int64_t a = 0; a < value_count(space[axis.specs[0]]); ++a)
+      for (int64_t b = 0; b < value_count(space[axis.specs[1]]); ++b) {
+        const int64_t o = optimizer_first ? a : b, m = optimizer_first ? b : a;
+        if (m == 0 || uses_momentum(space[*optimizer].choices[static_cast<std::size_t>(o)]))
+          axis.pairs.emplace_back(a, b);
+      }
+    axis.size = static_cast<int64_t>(axis.pairs.size());
+    axes.push_back(std::move(axis));
+  }
+  return axes;
+}
+
+std::optional<int64_t> grid_size(const std::vector<GridAxis>& axes) {
+  int64_t size = 1;
+  for (const GridAxis& axis : axes) {
+    if (size > kInt64Max / axis.size) return std::nullopt;
+    size *= axis.size;
   }
   return size;
 }
 
-/// "2 x 3 x 1 = 6": the grid size, spelled out for the error about `trials`.
-std::string grid_product_text(const std::vector<ParamSpec>& space,
-                              const std::optional<int64_t>& size) {
+/// "2 x (1 + 1 x 3) x 4 = 32": the grid size, spelled out for the errors about it (a searched
+/// optimizer and momentum in parentheses: the optimizers without momentum, plus those with it
+/// times momentum's values).
+std::string grid_product_text(const std::vector<ParamSpec>& space, bool every_point) {
+  const std::vector<GridAxis> axes = grid_axes(space, every_point);
   std::string text;
-  for (const ParamSpec& spec : space)
-    text += (text.empty() ? "" : " x ") + std::to_string(value_count(spec));
-  return text + " = " + (size ? std::to_string(*size) : "more than " + std::to_string(kInt64Max));
+  bool joint = false;
+  for (const GridAxis& axis : axes) {
+    text += text.empty() ? "" : " x ";
+    if (axis.specs.size() == 1) {
+      text += std::to_string(axis.size);
+      continue;
+    }
+    joint = true;
+    const std::size_t optimizer = space[axis.specs[0]].name == "optimizer" ? 0 : 1;
+    const int64_t optimizers = value_count(space[axis.specs[optimizer]]);
+    text += "(" + std::to_string(axis.without_momentum) + " + " +
+            std::to_string(optimizers - axis.without_momentum) + " x " +
+            std::to_string(value_count(space[axis.specs[1 - optimizer]])) + ")";
+  }
+  const std::optional<int64_t> size = grid_size(axes);
+  text += " = " + (size ? std::to_string(*size) : "more than " + std::to_string(kInt64Max));
+  if (joint) text += ", momentum's values counted only for optimizer momentum";
+  return text;
 }
 
 int64_t parse_keep_weights(const ConfigNode& node) {
@@ -515,18 +584,17 @@ SearchSettings parse_search(const ConfigNode& search, const TrainConfig& base) {
 
   const ConfigNode trials = search.child("trials");
   if (settings.strategy == SearchStrategy::kGrid) {
-    const std::optional<int64_t> size = grid_size(settings.space);
+    const std::optional<int64_t> size = grid_points(settings.space);
+    const std::string product = grid_product_text(settings.space, false);
     if (trials.present())
       trials.fail(
           "not used with strategy: grid (the grid size is the product of each parameter's "
           "number of values: " +
-          grid_product_text(settings.space, size) + ")");
-    if (!size)
-      space.fail("the grid has " + grid_product_text(settings.space, size) +
-                 " points, too many to number");
+          product + ")");
+    if (!size) space.fail("the grid has " + product + " points, too many to number");
     if (*size > kMaxTrials)
-      space.fail("the grid has " + grid_product_text(settings.space, size) +
-                 " points; one search runs at most " + std::to_string(kMaxTrials) + " trials");
+      space.fail("the grid has " + product + " points; one search runs at most " +
+                 std::to_string(kMaxTrials) + " trials");
     settings.trials = *size;
   } else {
     settings.trials = search.require("trials", " (how many trials the search runs)").as_int64();
@@ -721,11 +789,9 @@ const char* to_string(TpeRanking ranking) {
 
 bool takes_effect(const std::vector<ParamAssignment>& values, const std::string& name) {
   if (name != "momentum") return true;
-  for (const auto& [drawn, value] : values) {
-    const auto* optimizer = std::get_if<std::string>(&value);
-    if (drawn == "optimizer" && optimizer != nullptr)
-      return lookup(optimizer_choices(), *optimizer) == OptimizerKind::kMomentum;
-  }
+  for (const auto& [drawn, value] : values)
+    if (drawn == "optimizer" && std::holds_alternative<std::string>(value))
+      return uses_momentum(value);
   return true;  // a fixed optimizer: the config check saw to it that it is momentum
 }
 
@@ -733,9 +799,19 @@ int64_t most_epochs(const SearchConfig& config) {
   return most_epochs(config.search.space, config.base);
 }
 
+std::optional<int64_t> grid_points(const std::vector<ParamSpec>& space, bool every_point) {
+  return grid_size(grid_axes(space, every_point));
+}
+
+void keep_every_grid_point(SearchSettings& search) {
+  if (search.strategy != SearchStrategy::kGrid) return;
+  search.grid_every_point = true;
+  search.trials = trial_count(search);
+}
+
 int64_t trial_count(const SearchSettings& search) {
   if (search.strategy != SearchStrategy::kGrid) return search.trials;
-  const std::optional<int64_t> size = grid_size(search.space);
+  const std::optional<int64_t> size = grid_points(search.space, search.grid_every_point);
   if (!size) throw std::overflow_error("trial_count(): the grid has more than 2^63 - 1 points");
   return *size;
 }
@@ -745,22 +821,27 @@ std::vector<ParamAssignment> trial_values(const SearchSettings& search, int64_t 
   if (id < 0 || id >= count)
     throw std::out_of_range("trial_values(): trial id " + std::to_string(id) + " is outside [0, " +
                             std::to_string(count) + ")");
+  if (search.strategy != SearchStrategy::kGrid) return random_values(search.space, search.seed, id);
+  // Mixed radix, last axis fastest: fill from the back, then the order is the space's.
+  std::vector<int64_t> digits(search.space.size(), 0);
+  const std::vector<GridAxis> axes = grid_axes(search.space, search.grid_every_point);
+  int64_t rest = id;
+  for (std::size_t a = axes.size(); a-- > 0;) {
+    const GridAxis& axis = axes[a];
+    const int64_t digit = rest % axis.size;
+    rest /= axis.size;
+    if (axis.specs.size() == 1) {
+      digits[axis.specs[0]] = digit;
+    } else {
+      digits[axis.specs[0]] = axis.pairs[static_cast<std::size_t>(digit)].first;
+      digits[axis.specs[1]] = axis.pairs[static_cast<std::size_t>(digit)].second;
+    }
+  }
   std::vector<ParamAssignment> values;
   values.reserve(search.space.size());
-  if (search.strategy == SearchStrategy::kGrid) {
-    // Mixed radix, last parameter fastest: fill from the back, then the order is the space's.
-    int64_t rest = id;
-    std::vector<ParamValue> digits(search.space.size());
-    for (std::size_t i = search.space.size(); i-- > 0;) {
-      const int64_t radix = value_count(search.space[i]);
-      digits[i] = grid_value(search.space[i], rest % radix);
-      rest /= radix;
-    }
-    for (std::size_t i = 0; i < search.space.size(); ++i)
-      values.emplace_back(search.space[i].name, std::move(digits[i]));
-    return values;
-  }
-  return random_values(search.space, search.seed, id);
+  for (std::size_t i = 0; i < search.space.size(); ++i)
+    values.emplace_back(search.space[i].name, grid_value(search.space[i], digits[i]));
+  return values;
 }
 
 std::vector<ParamAssignment> random_values(const std::vector<ParamSpec>& space, uint64_t seed,

@@ -60,12 +60,15 @@ constexpr int64_t kMaxTrials = 10'000'000;
 /// The `search` block.
 struct SearchSettings {
   SearchStrategy strategy = SearchStrategy::kRandom;
-  int64_t trials = 0;            ///< random, tpe: how many; grid: the product's size (computed)
+  int64_t trials = 0;            ///< random, tpe: how many; grid: its number of points (computed)
   uint64_t seed = 0;             ///< default: the config's top-level seed
   int64_t keep_weights = 5;      ///< best weights kept for this many top trials; -1 = all
   std::vector<ParamSpec> space;  ///< in the order written
   TpeSettings tpe;               ///< strategy tpe
   SchedulerSettings scheduler;   ///< `scheduler:` and its `asha:` or `median:` block
+  /// strategy grid: also run the points that differ only in a momentum no optimizer of theirs
+  /// uses, as hpsearch before 0.3.0 did (its result files resume so: keep_every_grid_point).
+  bool grid_every_point = false;
 };
 
 /// A search file: a training config (the base every trial starts from) plus `search`.
@@ -95,8 +98,19 @@ const char* to_string(TpeRanking ranking);
 /// The ranking `name` spells (as configs and the result file's `tpe_ranking` write it), if any.
 std::optional<TpeRanking> tpe_ranking_named(const std::string& name);
 
-/// Number of trials the search runs (grid: product of the choice counts).
+/// Number of trials the search runs (grid: its points, grid_points).
 int64_t trial_count(const SearchSettings& search);
+
+/// The points of a grid over `space`, or nullopt when there are more than int64_t holds: the
+/// product of the parameters' value counts, except that with a searched optimizer and a
+/// searched momentum, momentum's values multiply only the optimizers that use it (optimizer
+/// [adam, momentum] x momentum [0.5, 0.9] is 3 points: adam once, momentum with each). With
+/// `every_point`, the whole product.
+std::optional<int64_t> grid_points(const std::vector<ParamSpec>& space, bool every_point = false);
+
+/// Makes a grid search run every point of the product (grid_every_point), as result files of
+/// hpsearch before 0.3.0 recorded it; `trials` follows.
+void keep_every_grid_point(SearchSettings& search);
 
 /// The most epochs a trial of the search can train: training.max_epochs, or the largest
 /// value of a searched max_epochs.
@@ -108,7 +122,9 @@ int64_t most_epochs(const SearchConfig& config);
 bool takes_effect(const std::vector<ParamAssignment>& values, const std::string& name);
 
 /// Hyperparameter values of trial `id`. Depends only on (search seed, id): grid trials
-/// enumerate the product with the last parameter varying fastest; random trials draw from
+/// enumerate the product with the last parameter varying fastest (a searched optimizer and
+/// momentum as one axis at the earlier one's place, momentum at its first value for the
+/// optimizers that ignore it); random trials draw from
 /// an Rng seeded by derive_seed(derive_seed(seed, kTrialSample), id). For tpe these are the
 /// random draws its startup trials use (its later trials come from TpeSampler).
 std::vector<ParamAssignment> trial_values(const SearchSettings& search, int64_t id);

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -484,6 +485,48 @@ TEST_F(InterruptResume, TpeSearchFromBeforeTheEqualBudgetDefaultResumesAsItRan) 
   EXPECT_EQ(reader.attribute("status"), "finished");
   EXPECT_EQ(reader.attribute("hpsearch_version"), "0.1.0");  // the file keeps what it was
   EXPECT_FALSE(reader.has_attribute("tpe_ranking"));
+}
+
+// Since hpsearch 0.3.0 a grid tries momentum's values only with optimizer: momentum. A grid
+// begun before ran the whole product, and resumes so: here a file as 0.2.3 left it, stopped
+// before its first trial was recorded (trials_total 4), runs all four points.
+TEST_F(InterruptResume, GridFromBeforeConditionalMomentumResumesItsWholeProduct) {
+  std::string grid = kSearch;
+  grid.replace(grid.find("model: {hidden: [256, 256]}"), 27, "model: {hidden: [16]}");
+  grid.replace(grid.find("optimizer: adam, "), 17, "");
+  grid.replace(grid.find("max_epochs: 15"), 14, "max_epochs: 2");
+  grid.replace(grid.find("strategy: random\n  trials: 24"), 29, "strategy: grid");
+  grid.replace(grid.find("    learning_rate:"), std::string::npos,
+               "    optimizer: [adam, momentum]\n    momentum: [0.5, 0.9]\n");
+  write_text(dir_->file("grid.yaml"), grid);
+  const std::string out = dir_->file("grid.h5");
+  const CommandResult now = run(out, "", "grid.yaml");
+  ASSERT_EQ(now.exit_code, 0) << now.output;
+  std::set<std::string> points;
+  for (const auto& [id, row] : rows(out))
+    points.insert(to_string(row.params.at(0).second) + " " + to_string(row.params.at(1).second));
+  EXPECT_EQ(points, (std::set<std::string>{"adam 0.5", "momentum 0.5", "momentum 0.9"}));
+  EXPECT_EQ(ResultsReader(out).integer_attribute("trials_total"), 3);
+
+  {  // what hpsearch 0.2.3 left after a stop before any trial was recorded
+    h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
+    file.root().write_attribute("hpsearch_version", "0.2.3");
+    file.root().write_attribute("status", "interrupted");
+    file.root().write_attribute("trials_total", int64_t{4});
+    for (const char* trial : {"trials/0", "trials/1", "trials/2"}) file.root().delete_link(trial);
+    if (file.root().has_link("best")) file.root().delete_link("best");
+  }
+  testing::rewrite_summary(out, [](h5::TableRows& rows) { rows.resize(0); });
+  const CommandResult resumed = run(out, "--resume", "grid.yaml");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  points.clear();
+  for (const auto& [id, row] : rows(out))
+    points.insert(to_string(row.params.at(0).second) + " " + to_string(row.params.at(1).second));
+  EXPECT_EQ(points,
+            (std::set<std::string>{"adam 0.5", "adam 0.9", "momentum 0.5", "momentum 0.9"}));
+  const ResultsReader reader(out);
+  EXPECT_EQ(reader.attribute("status"), "finished");
+  EXPECT_EQ(reader.integer_attribute("trials_total"), 4);
 }
 
 TEST_F(InterruptResume, SecondSearchOnABusyOutputIsRefused) {

@@ -30,6 +30,7 @@ namespace {
 using hps::testing::TempDir;
 using hps::testing::write_text;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using hps::testing::CommandResult;
 
@@ -585,6 +586,25 @@ TEST_F(MpiSearch, CheckPrintsThePlanWithoutTraining) {
   EXPECT_EQ(tpe.exit_code, 0) << tpe.output;
   EXPECT_THAT(tpe.output, HasSubstr("tpe: startup_trials 4, gamma 0.1, candidates 24, ranking "
                                     "equal_budget, univariate"));
+
+  // A grid over optimizer and momentum: momentum's values only with optimizer momentum, and
+  // "-" where a trial's optimizer ignores it.
+  std::string grid = kRandomSearch;
+  grid.replace(grid.find("optimizer: adam, "), 17, "");
+  grid.replace(grid.find("strategy: random\n  trials: 7"), 28, "strategy: grid");
+  grid.replace(grid.find("    learning_rate:"), std::string::npos,
+               "    optimizer: [sgd, adam, momentum]\n    momentum: [0.5, 0.9, 0.99]\n");
+  write_text(dir_.file("grid_momentum.yaml"), grid);
+  const CommandResult g =
+      shell(std::string(HPSEARCH_BINARY) + " check " + dir_.file("grid_momentum.yaml"));
+  EXPECT_EQ(g.exit_code, 0) << g.output;
+  EXPECT_THAT(g.output, HasSubstr("strategy: grid, 5 trials"));
+  EXPECT_THAT(g.output, HasSubstr("grid: 5 of the product's 9 points; momentum's values only "
+                                  "with optimizer momentum, which alone uses it"));
+  EXPECT_THAT(g.output, HasSubstr("trial 0: optimizer=sgd momentum=-\n"));
+  EXPECT_THAT(g.output, HasSubstr("trial 1: optimizer=adam momentum=-\n"));
+  EXPECT_THAT(g.output, HasSubstr("trial 4: optimizer=momentum momentum=0.99\n"));
+  EXPECT_THAT(r.output, Not(HasSubstr("grid:")));
 }
 
 }  // namespace

@@ -242,6 +242,96 @@ TEST_F(SearchSpace, GridEnumeratesIntegerRanges) {
   EXPECT_EQ(trial_values(c.search, 5)[0].second, ParamValue(int64_t{7}));
 }
 
+/// (optimizer, momentum if the optimizer uses it) of each of a grid's trials, in order.
+std::vector<std::string> optimizer_points(const SearchSettings& search) {
+  std::vector<std::string> points;
+  for (int64_t id = 0; id < trial_count(search); ++id) {
+    const std::vector<ParamAssignment> values = trial_values(search, id);
+    std::string point;
+    for (const auto& [name, value] : values)
+      point += (point.empty() ? "" : " ") +
+               (takes_effect(values, name) ? to_string(value) : std::string("-"));
+    points.push_back(point);
+  }
+  return points;
+}
+
+TEST_F(SearchSpace, GridTriesMomentumOnlyWithTheMomentumOptimizer) {
+  const SearchConfig c =
+      load(grid_search("    batch_size: [32, 64]\n"
+                       "    optimizer: [sgd, adam, momentum]\n"
+                       "    momentum: [0.5, 0.9, 0.99]\n"));
+  EXPECT_EQ(c.search.trials, 10);  // 2 x (2 + 1 x 3), not 2 x 3 x 3
+  EXPECT_THAT(optimizer_points(c.search),
+              ::testing::ElementsAre("32 sgd -", "32 adam -", "32 momentum 0.5", "32 momentum 0.9",
+                                     "32 momentum 0.99", "64 sgd -", "64 adam -", "64 momentum 0.5",
+                                     "64 momentum 0.9", "64 momentum 0.99"));
+  // The optimizers that ignore momentum run with its first value, which the file records.
+  EXPECT_EQ(trial_values(c.search, 1)[2], ParamAssignment("momentum", 0.5));
+  EXPECT_THROW(trial_values(c.search, 10), std::out_of_range);
+
+  // Apart, the pair is one axis at the earlier one's place (momentum's here), listing (0.5,
+  // adam), (0.5, momentum), (0.9, momentum); dropout, after it, varies faster.
+  const SearchConfig swapped =
+      load(grid_search("    momentum: [0.5, 0.9]\n"
+                       "    dropout: [0.1, 0.2]\n"
+                       "    optimizer: [adam, momentum]\n"));
+  EXPECT_EQ(swapped.search.trials, 6);
+  EXPECT_THAT(optimizer_points(swapped.search),
+              ::testing::ElementsAre("- 0.1 adam", "- 0.2 adam", "0.5 0.1 momentum",
+                                     "0.5 0.2 momentum", "0.9 0.1 momentum", "0.9 0.2 momentum"));
+}
+
+TEST_F(SearchSpace, GridOfEveryPointRunsTheWholeProduct) {
+  SearchConfig c =
+      load(grid_search("    optimizer: [adam, momentum]\n"
+                       "    momentum: [0.5, 0.9]\n"));
+  EXPECT_EQ(c.search.trials, 3);
+  EXPECT_FALSE(c.search.grid_every_point);
+  keep_every_grid_point(c.search);  // as hpsearch before 0.3.0 ran it
+  EXPECT_TRUE(c.search.grid_every_point);
+  EXPECT_EQ(c.search.trials, 4);
+  EXPECT_EQ(trial_count(c.search), 4);
+  std::vector<std::string> points;
+  for (int64_t id = 0; id < 4; ++id) {
+    const std::vector<ParamAssignment> values = trial_values(c.search, id);
+    points.push_back(to_string(values[0].second) + " " + to_string(values[1].second));
+  }
+  EXPECT_THAT(points,
+              ::testing::ElementsAre("adam 0.5", "adam 0.9", "momentum 0.5", "momentum 0.9"));
+  // Other strategies have no grid to widen.
+  SearchConfig random =
+      load(random_search("    optimizer: [adam, momentum]\n"
+                         "    momentum: [0.5, 0.9]\n"));
+  keep_every_grid_point(random.search);
+  EXPECT_EQ(random.search.trials, 4);
+  EXPECT_FALSE(random.search.grid_every_point);
+}
+
+// Every point whose settings differ in what takes effect runs once: the grid's points are the
+// whole product's, duplicates left out, for every place of the two parameters in the space.
+TEST_F(SearchSpace, GridPointsAreTheProductsDistinctTrainings) {
+  const std::vector<std::string> spaces = {
+      "    optimizer: [sgd, momentum, adam]\n    momentum: [0.5, 0.9]\n    l2: [0.0, 1.0]\n",
+      "    momentum: [0.1, 0.5, 0.9]\n    l2: [0.0, 1.0]\n    optimizer: [momentum, adam]\n",
+      "    l2: [0.0, 1.0, 2.0]\n    optimizer: [adam, sgd, momentum]\n    momentum: [0.9, 0.5]\n",
+      "    optimizer: [momentum]\n    momentum: [0.5, 0.9]\n",
+      "    optimizer: [adam, momentum]\n    momentum: 0.9\n"};
+  for (const std::string& space : spaces) {
+    SearchConfig grid = load(grid_search(space));
+    const std::vector<std::string> points = optimizer_points(grid.search);
+    SearchConfig every = grid;
+    keep_every_grid_point(every.search);
+    const std::vector<std::string> all = optimizer_points(every.search);
+    EXPECT_EQ(std::set<std::string>(points.begin(), points.end()).size(), points.size()) << space;
+    EXPECT_EQ(std::set<std::string>(points.begin(), points.end()),
+              std::set<std::string>(all.begin(), all.end()))
+        << space;
+    EXPECT_EQ(grid_points(grid.search.space), static_cast<int64_t>(points.size())) << space;
+    EXPECT_EQ(grid_points(grid.search.space, true), static_cast<int64_t>(all.size())) << space;
+  }
+}
+
 const std::string kRandomSpace =
     "    dropout: {uniform: [0.1, 0.4]}\n"
     "    learning_rate: {log_uniform: [1.0e-4, 1.0e-1]}\n"
@@ -747,6 +837,16 @@ TEST_F(SearchSpace, RejectsTrialsForGrid) {
                             "    optimizer: [sgd, momentum, adam]\n"),
               HasSubstr(at(8) + "search.trials: not used with strategy: grid (the grid size is the "
                                 "product of each parameter's number of values: 2 x 3 = 6)"));
+  EXPECT_THAT(error(kData + "search:\n"
+                            "  strategy: grid\n"
+                            "  trials: 5\n"
+                            "  space:\n"
+                            "    batch_size: [32, 64]\n"
+                            "    optimizer: [sgd, momentum, adam]\n"
+                            "    momentum: [0.5, 0.9, 0.99]\n"),
+              HasSubstr(at(8) + "search.trials: not used with strategy: grid (the grid size is the "
+                                "product of each parameter's number of values: 2 x (2 + 1 x 3) "
+                                "= 10, momentum's values counted only for optimizer momentum)"));
 }
 
 TEST_F(SearchSpace, RejectsMissingOrTooFewTrialsForRandom) {
