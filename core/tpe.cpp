@@ -162,8 +162,43 @@ std::size_t varying(const std::vector<Dim>& dims) {
   }));
 }
 
-/// Maps `params` into the internal space, checking that they belong to `space`. `where()`
-/// names the caller and the point for messages (built only when one is thrown).
+/// A parameter that takes effect only with some choices of another (takes_effect: momentum
+/// with optimizer momentum). Where it does not, a point's slot for it is NaN (inactive): that
+/// trial's kernel is the prior there, and no candidate is scored or told apart by it.
+struct Condition {
+  std::size_t param = 0, parent = 0;
+  std::vector<bool> active;  ///< per choice of the parent
+};
+
+std::vector<Condition> make_conditions(const std::vector<ParamSpec>& space) {
+  std::vector<Condition> conditions;
+  for (std::size_t parent = 0; parent < space.size(); ++parent) {
+    if (space[parent].form != ParamForm::kChoice && space[parent].form != ParamForm::kFixed)
+      continue;
+    for (std::size_t param = 0; param < space.size(); ++param) {
+      Condition c{param, parent, {}};
+      for (const ParamValue& choice : space[parent].choices)
+        c.active.push_back(param == parent ||
+                           takes_effect({{space[parent].name, choice}}, space[param].name));
+      if (std::find(c.active.begin(), c.active.end(), false) != c.active.end())
+        conditions.push_back(std::move(c));
+    }
+  }
+  return conditions;
+}
+
+/// Marks the slots of `x` whose parameter does not take effect there inactive (NaN).
+void mark_inactive(const std::vector<Condition>& conditions, Point& x) {
+  for (const Condition& c : conditions) {
+    const double parent = x[c.parent];
+    if (!std::isnan(parent) && !c.active[static_cast<std::size_t>(parent)])
+      x[c.param] = std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+/// Maps `params` into the internal space, checking that they belong to `space`, with the
+/// slots of parameters that take no effect inactive (NaN, make_conditions). `where()` names
+/// the caller and the point for messages (built only when one is thrown).
 template <typename Where>
 Point encode(const std::vector<ParamSpec>& space, const std::vector<ParamAssignment>& params,
              const Where& where) {
@@ -217,6 +252,7 @@ Point encode(const std::vector<ParamSpec>& space, const std::vector<ParamAssignm
       }
     }
   }
+  mark_inactive(make_conditions(space), point);
   return point;
 }
 
@@ -250,7 +286,10 @@ std::vector<ParamAssignment> decode(const std::vector<ParamSpec>& space, const P
 bool near_duplicate_points(const std::vector<Dim>& dims, const Point& a, const Point& b) {
   for (std::size_t i = 0; i < dims.size(); ++i) {
     const Dim& dim = dims[i];
-    if (dim.kind == Dim::Kind::kCategorical && a[i] != b[i]) return false;
+    // An inactive slot (NaN) tells no two points apart.
+    if (dim.kind == Dim::Kind::kCategorical && a[i] != b[i] && !std::isnan(a[i]) &&
+        !std::isnan(b[i]))
+      return false;
     if (dim.kind == Dim::Kind::kNumeric &&
         std::abs(a[i] - b[i]) > kDuplicateShare * (dim.hi - dim.lo))
       return false;
@@ -290,9 +329,10 @@ enum class Widths {
 /// first), the prior 1, all normalized to sum 1. Numeric kernels are truncated normals (an
 /// integer's density is the mass of its unit bin), categorical ones put 1 + eps on the point's
 /// choice and eps on every choice (eps = 1 / kernels); the prior is a wide normal on numeric
-/// dimensions and uniform on categorical ones. Dimensions other than kNumeric and kCategorical
-/// are left out, so one estimator per parameter (univariate TPE) takes `dims` with every other
-/// parameter marked kFixed.
+/// dimensions and uniform on categorical ones, and so is a point's kernel where its slot is
+/// inactive (NaN). Dimensions other than kNumeric and kCategorical are left out, so one
+/// estimator per parameter (univariate TPE) takes `dims` with every other parameter marked
+/// kFixed.
 class ParzenEstimator {
  public:
   ParzenEstimator(const std::vector<Dim>& dims, const std::vector<const Point*>& points,
@@ -320,6 +360,8 @@ class ParzenEstimator {
 
     mu_.resize(kernels_ * numeric_.size());
     sigma_.resize(kernels_ * numeric_.size());
+    numeric_norm_.resize(kernels_ * numeric_.size());
+    choice_norm_.resize(kernels_ * categorical_.size());
     std::vector<std::vector<double>> neighbour_widths;  // per numeric dimension, per point
     if (widths == Widths::kNeighbours) {
       for (const std::size_t i : numeric_) {
@@ -334,54 +376,78 @@ class ParzenEstimator {
 
     for (std::size_t k = 0; k < kernels_; ++k) {
       constant_[k] = std::log(weights[k] / total);
-      const bool prior = k == points.size();
+      // The prior kernel, or a point's where its slot is inactive.
+      const auto prior = [&](std::size_t i) {
+        return k == points.size() || std::isnan((*points[k])[i]);
+      };
       for (std::size_t m = 0; m < numeric_.size(); ++m) {
         const Dim& dim = dims[numeric_[m]];
         const double width = dim.hi - dim.lo;
-        const double mu = prior ? 0.5 * (dim.lo + dim.hi) : (*points[k])[numeric_[m]];
-        const double sigma = prior ? width
+        const bool wide = prior(numeric_[m]);
+        const double mu = wide ? 0.5 * (dim.lo + dim.hi) : (*points[k])[numeric_[m]];
+        const double sigma = wide ? width
                              : widths == Widths::kNeighbours
                                  ? neighbour_widths[m][k]
                                  : width * std::max(bandwidth, floor_share);
-        mu_[k * numeric_.size() + m] = mu;
-        sigma_[k * numeric_.size() + m] = sigma;
-        constant_[k] -= log_truncated_mass((dim.lo - mu) / sigma, (dim.hi - mu) / sigma);
-        if (!dim.integer) constant_[k] -= std::log(sigma) + kLogSqrtTwoPi;
+        const std::size_t at = k * numeric_.size() + m;
+        mu_[at] = mu;
+        sigma_[at] = sigma;
+        const double mass = log_truncated_mass((dim.lo - mu) / sigma, (dim.hi - mu) / sigma);
+        constant_[k] -= mass;
+        numeric_norm_[at] = -mass;
+        if (!dim.integer) {
+          constant_[k] -= std::log(sigma) + kLogSqrtTwoPi;
+          numeric_norm_[at] -= std::log(sigma) + kLogSqrtTwoPi;
+        }
       }
       for (std::size_t c = 0; c < categorical_.size(); ++c) {
         const auto count = static_cast<double>(dims[categorical_[c]].choices);
-        if (prior) {
-          choice_[k * categorical_.size() + c] = -1.0;
-          constant_[k] -= std::log(count);
+        const std::size_t at = k * categorical_.size() + c;
+        if (prior(categorical_[c])) {
+          choice_[at] = -1.0;
+          choice_norm_[at] = -std::log(count);
         } else {
-          choice_[k * categorical_.size() + c] = (*points[k])[categorical_[c]];
-          constant_[k] += std::log(eps / (1.0 + count * eps));
+          choice_[at] = (*points[k])[categorical_[c]];
+          choice_norm_[at] = std::log(eps / (1.0 + count * eps));
         }
+        constant_[k] += choice_norm_[at];
       }
     }
     hit_bonus_ = std::log((1.0 + eps) / eps);
     eps_ = eps;
   }
 
-  /// log of the estimator's density at `x`.
+  /// log of the estimator's density at `x`, over its active slots (an inactive one, NaN, is
+  /// integrated out).
   double log_density(const Point& x) const {
     terms_.resize(kernels_);
     double largest = -std::numeric_limits<double>::infinity();
     for (std::size_t k = 0; k < kernels_; ++k) {
       double term = constant_[k];
-      const double* mu = &mu_[k * numeric_.size()];
-      const double* sigma = &sigma_[k * numeric_.size()];
+      const std::size_t first = k * numeric_.size();
+      // constant_ holds every slot's normalizer, taken out again for an inactive slot (so a
+      // point with none is scored as before inactive slots existed, to the last bit).
       for (std::size_t m = 0; m < numeric_.size(); ++m) {
-        const double z = (x[numeric_[m]] - mu[m]) / sigma[m];
+        const double v = x[numeric_[m]];
+        if (std::isnan(v)) {
+          term -= numeric_norm_[first + m];
+          continue;
+        }
+        const double sigma = sigma_[first + m];
+        const double z = (v - mu_[first + m]) / sigma;
         // An integer (snapped, so its bin lies inside the range) by the mass of [x - 0.5,
         // x + 0.5], as Optuna scores a stepped parameter.
-        term += dims_[numeric_[m]].integer
-                    ? log_truncated_mass(z - 0.5 / sigma[m], z + 0.5 / sigma[m])
-                    : -0.5 * z * z;
+        term += dims_[numeric_[m]].integer ? log_truncated_mass(z - 0.5 / sigma, z + 0.5 / sigma)
+                                           : -0.5 * z * z;
       }
-      const double* choice = &choice_[k * categorical_.size()];
-      for (std::size_t c = 0; c < categorical_.size(); ++c)
-        if (choice[c] == x[categorical_[c]]) term += hit_bonus_;
+      const std::size_t first_choice = k * categorical_.size();
+      for (std::size_t c = 0; c < categorical_.size(); ++c) {
+        const double v = x[categorical_[c]];
+        if (std::isnan(v))
+          term -= choice_norm_[first_choice + c];
+        else if (choice_[first_choice + c] == v)
+          term += hit_bonus_;
+      }
       terms_[k] = term;
       largest = std::max(largest, term);
     }
@@ -426,11 +492,13 @@ class ParzenEstimator {
   std::size_t kernels_;
   std::vector<std::size_t> numeric_, categorical_;  ///< indices into dims_
   std::vector<double> mu_, sigma_;                  ///< kernel-major, numeric_.size() per kernel
-  std::vector<double> choice_;      ///< kernel-major; the choice index, -1 for the prior
-  std::vector<double> constant_;    ///< log weight + normalizers + categorical misses
-  std::vector<double> cumulative_;  ///< the kernels' normalized weights, summed up to each
-  double hit_bonus_ = 0.0;          ///< log of a point kernel's mass on its choice over another's
-  double eps_ = 0.0;                ///< a point kernel's mass on every choice, before normalizing
+  std::vector<double> numeric_norm_;  ///< like mu_: the log normalizer of each numeric kernel
+  std::vector<double> choice_;        ///< kernel-major; the choice index, -1 for the prior
+  std::vector<double> choice_norm_;   ///< like choice_: log mass off the choice (or uniform)
+  std::vector<double> constant_;      ///< log weight + every slot's normalizer
+  std::vector<double> cumulative_;    ///< the kernels' normalized weights, summed up to each
+  double hit_bonus_ = 0.0;            ///< log of a point kernel's mass on its choice over another's
+  double eps_ = 0.0;                  ///< a point kernel's mass on every choice, before normalizing
   mutable std::vector<double> terms_;
 };
 
@@ -518,11 +586,18 @@ Point draw_multivariate(const std::vector<ParamSpec>& space, const std::vector<D
                         Rng& rng) {
   const ParzenEstimator l(dims, below, Widths::kScott);
   const ParzenEstimator g(dims, above, Widths::kScott);
+  const std::vector<Condition> conditions = make_conditions(space);
   return best_free_candidate(
       0, {}, dims, running_points, candidates, [&](int round, double& score) {
         Point x = round < kRoundsFromBelow ? l.draw(rng) : draw_uniform(dims, rng);
         snap(space, dims, x);
-        score = l.log_density(x) - g.log_density(x);
+        if (conditions.empty()) {
+          score = l.log_density(x) - g.log_density(x);
+        } else {  // scored by the slots that take effect
+          Point active = x;
+          mark_inactive(conditions, active);
+          score = l.log_density(active) - g.log_density(active);
+        }
         return x;
       });
 }
@@ -547,12 +622,20 @@ Point draw_univariate(const std::vector<ParamSpec>& space, const std::vector<Dim
   for (std::size_t s = 0; s < searched.size(); ++s)
     for (std::size_t i = 0; i < dims.size(); ++i)
       if (i != searched[s]) alone[s][i].kind = Dim::Kind::kFixed;
+  // Each parameter's estimators learn from the trials where it took effect, as Optuna's learn
+  // from the trials that suggested it.
+  const auto active = [](const std::vector<const Point*>& points, std::size_t i) {
+    std::vector<const Point*> kept;
+    for (const Point* p : points)
+      if (!std::isnan((*p)[i])) kept.push_back(p);
+    return kept;
+  };
   std::vector<ParzenEstimator> l, g;
   l.reserve(searched.size());
   g.reserve(searched.size());
   for (std::size_t s = 0; s < searched.size(); ++s) {
-    l.emplace_back(alone[s], below, Widths::kNeighbours);
-    g.emplace_back(alone[s], above, Widths::kNeighbours);
+    l.emplace_back(alone[s], active(below, searched[s]), Widths::kNeighbours);
+    g.emplace_back(alone[s], active(above, searched[s]), Widths::kNeighbours);
   }
   Point constants(dims.size(), 0.0);
   for (std::size_t i = 0; i < dims.size(); ++i)

@@ -17,6 +17,11 @@
 // candidate that is a near duplicate of a running trial is never returned when another
 // candidate is not.
 //
+// A parameter that takes no effect in a trial (momentum under another optimizer, takes_effect)
+// tells TPE nothing: multivariate, that trial's kernel is the prior in its dimension and a
+// candidate is scored only by the parameters that take effect in it; univariate, the
+// parameter's estimators learn from the trials where it took effect alone.
+//
 // How finished trials are ranked before the split is `ranking`: Optuna's rule (trials that ran
 // to the end first) or, with a scheduler that stops trials at different epochs, every trial by
 // its value at one shared epoch budget (as BOHB, Falkner et al., ICML 2018).
@@ -105,7 +110,8 @@ class TpeSampler {
                                       const std::vector<int64_t>& running_ids = {}) const;
 
   /// Whether two points are near duplicates: every choice equal and every numeric value within
-  /// 1% of its range (in the sampler's internal space: log for log_uniform).
+  /// 1% of its range (in the sampler's internal space: log for log_uniform), a parameter that
+  /// takes no effect in either point left out.
   bool near_duplicate(const std::vector<ParamAssignment>& a,
                       const std::vector<ParamAssignment>& b) const;
 

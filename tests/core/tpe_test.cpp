@@ -745,6 +745,101 @@ TEST(TpeSampler, NearDuplicateUsesOnePercentOfTheInternalRange) {
   EXPECT_FALSE(sampler.near_duplicate(base, point(1e-3, 0.3, 100, "tanh")));
 }
 
+/// optimizer, momentum (`momentum` as given) and learning_rate: momentum takes effect only
+/// with optimizer momentum (takes_effect).
+std::vector<ParamSpec> momentum_space(ParamSpec momentum) {
+  return {choice("optimizer", {std::string("sgd"), std::string("adam"), std::string("momentum")}),
+          std::move(momentum), range("learning_rate", ParamForm::kLogUniform, 1e-4, 1e-1)};
+}
+
+Point momentum_point(const std::string& optimizer, ParamValue momentum, double lr) {
+  return {{"optimizer", optimizer}, {"momentum", std::move(momentum)}, {"learning_rate", lr}};
+}
+
+const ParamSpec kMomentumRange = range("momentum", ParamForm::kUniform, 0.0, 0.99);
+const ParamSpec kMomentumChoices = choice("momentum", {0.5, 0.9, 0.99});
+
+// A momentum drawn for a trial whose optimizer ignores it says nothing about momentum: with
+// those values changed, in finished and in running trials, every draw stays the same, in both
+// forms of TPE and for a momentum range or list.
+TEST(TpeSampler, MomentumUnderOtherOptimizersTellsTpeNothing) {
+  for (const ParamSpec& momentum : {kMomentumRange, kMomentumChoices}) {
+    for (const bool multivariate : {true, false}) {
+      const std::vector<ParamSpec> space = momentum_space(momentum);
+      TpeSettings settings;
+      settings.startup_trials = 0;
+      settings.multivariate = multivariate;
+      TpeSampler a(space, settings, 7, true), b(space, settings, 7, true);
+      std::vector<Point> running_a, running_b;
+      for (int64_t id = 0; id < 40; ++id) {
+        const Point drawn = random_values(space, 5, id);
+        const Point other = random_values(space, 6, id);  // another momentum
+        const auto& optimizer = std::get<std::string>(drawn[0].second);
+        const double lr = std::get<double>(drawn[2].second);
+        const bool uses = optimizer == "momentum";
+        const double m = std::get<double>(drawn[1].second);
+        const double value = -std::abs(std::log10(lr) + 2.5) - (uses ? std::abs(m - 0.9) : 0.3);
+        const Point as_drawn = momentum_point(optimizer, drawn[1].second, lr);
+        const Point changed =
+            momentum_point(optimizer, uses ? drawn[1].second : other[1].second, lr);
+        if (id < 36) {
+          a.observe(completed(id, as_drawn, value));
+          b.observe(completed(id, changed, value));
+        } else {
+          running_a.push_back(as_drawn);
+          running_b.push_back(changed);
+        }
+      }
+      for (int64_t id = 40; id < 60; ++id)
+        EXPECT_TRUE(a.sample(id, running_a) == b.sample(id, running_b))
+            << "trial " << id << ", momentum "
+            << (momentum.form == ParamForm::kChoice ? "list" : "range")
+            << (multivariate ? ", multivariate" : ", univariate");
+    }
+  }
+}
+
+// Where momentum does take effect, TPE still learns it: the good trials use optimizer momentum
+// near 0.9, and so do most TPE draws (a uniform draw is that near about one time in five).
+TEST(TpeSampler, LearnsMomentumFromTheTrialsThatUseIt) {
+  for (const bool multivariate : {true, false}) {
+    const std::vector<ParamSpec> space = momentum_space(kMomentumRange);
+    TpeSettings settings;
+    settings.startup_trials = 0;
+    settings.multivariate = multivariate;
+    TpeSampler sampler(space, settings, 3, true);
+    for (int64_t id = 0; id < 60; ++id) {
+      const Point p = random_values(space, 9, id);
+      const bool uses = std::get<std::string>(p[0].second) == "momentum";
+      const double m = std::get<double>(p[1].second);
+      sampler.observe(completed(id, p, uses ? -std::abs(m - 0.9) : -1.0));
+    }
+    int with_momentum = 0, near = 0;
+    for (int64_t id = 60; id < 100; ++id) {
+      const Point p = sampler.sample(id, {});
+      if (std::get<std::string>(p[0].second) != "momentum") continue;
+      ++with_momentum;
+      near += std::abs(std::get<double>(p[1].second) - 0.9) < 0.1 ? 1 : 0;
+    }
+    EXPECT_GE(with_momentum, 30) << (multivariate ? "multivariate" : "univariate");
+    EXPECT_GE(near * 2, with_momentum) << (multivariate ? "multivariate" : "univariate");
+  }
+}
+
+TEST(TpeSampler, NearDuplicatesIgnoreAMomentumThatTakesNoEffect) {
+  for (const ParamSpec& momentum : {kMomentumRange, kMomentumChoices}) {
+    const TpeSampler sampler(momentum_space(momentum), {}, 1, true);
+    EXPECT_TRUE(sampler.near_duplicate(momentum_point("adam", 0.5, 1e-3),
+                                       momentum_point("adam", 0.99, 1e-3)));
+    EXPECT_TRUE(
+        sampler.near_duplicate(momentum_point("sgd", 0.9, 1e-3), momentum_point("sgd", 0.5, 1e-3)));
+    EXPECT_FALSE(sampler.near_duplicate(momentum_point("momentum", 0.5, 1e-3),
+                                        momentum_point("momentum", 0.99, 1e-3)));
+    EXPECT_FALSE(sampler.near_duplicate(momentum_point("adam", 0.5, 1e-3),
+                                        momentum_point("momentum", 0.5, 1e-3)));
+  }
+}
+
 const std::vector<ParamSpec> kOptimizerSpace = {
     choice("optimizer", {std::string("sgd"), std::string("momentum"), std::string("adam")})};
 
