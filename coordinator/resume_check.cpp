@@ -1,6 +1,7 @@
 #include "coordinator/resume_check.hpp"
 
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "core/early_stopping.hpp"
@@ -127,6 +128,14 @@ std::map<std::string, std::string> search_identity(const SearchConfig& config,
   return id;
 }
 
+bool began_before_0_3(const std::string& version) {
+  int major = 0, minor = 0;
+  char dot = 0;
+  std::istringstream text(version);
+  if (!(text >> major >> dot >> minor) || dot != '.') return true;  // none: the oldest files
+  return major == 0 && minor < 3;
+}
+
 TpeRanking legacy_tpe_ranking(const TpeSettings& tpe) {
   return tpe.ranking_written ? tpe.ranking : TpeRanking::kFinishedFirst;
 }
@@ -149,9 +158,9 @@ SearchConfig recorded_search_config(const ResultsReader& recorded, DataFiles fil
         recorded.has_attribute("tpe_ranking") ? recorded.attribute("tpe_ranking") : "",
         config.search.tpe, recorded.path());
   // hpsearch before 0.3.0 ran a grid's whole product, momentum's values for every optimizer.
-  if (config.search.strategy == SearchStrategy::kGrid && recorded.has_attribute("trials_total") &&
-      recorded.integer_attribute("trials_total") != config.search.trials &&
-      recorded.integer_attribute("trials_total") == grid_points(config.search.space, true))
+  if (config.search.strategy == SearchStrategy::kGrid &&
+      began_before_0_3(
+          recorded.has_attribute("hpsearch_version") ? recorded.attribute("hpsearch_version") : ""))
     keep_every_grid_point(config.search);
   return config;
 }

@@ -14,6 +14,11 @@ namespace hps {
 std::map<std::string, std::string> search_identity(const SearchConfig& config,
                                                    const std::string& data_fingerprint);
 
+/// Whether a result file whose `hpsearch_version` attribute is `version` was begun before
+/// hpsearch 0.3.0 (an empty or unreadable version counts as older), when grids still ran the
+/// whole product of a searched optimizer and momentum.
+bool began_before_0_3(const std::string& version);
+
 /// The TPE ranking a search recorded by hpsearch before 0.2.0 used, from its parsed `tpe`
 /// settings: the ranking its config names, else finished_first, the default until then
 /// (equal_budget since).
@@ -28,9 +33,8 @@ TpeRanking recorded_tpe_ranking(const std::string& attribute, const TpeSettings&
 
 /// The config a recorded search ran with: the file's config text, parsed with its data files
 /// checked or not as `files` says, and for a TPE search the ranking it ran with
-/// (recorded_tpe_ranking), whatever today's default. A grid that recorded the whole product of
-/// an optimizer and a momentum (hpsearch before 0.3.0, by its trials_total) keeps it
-/// (keep_every_grid_point).
+/// (recorded_tpe_ranking), whatever today's default. A grid begun before hpsearch 0.3.0
+/// (began_before_0_3) keeps the whole product it ran (keep_every_grid_point).
 SearchConfig recorded_search_config(const ResultsReader& recorded,
                                     DataFiles files = DataFiles::kCheck);
 

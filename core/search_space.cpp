@@ -432,7 +432,12 @@ std::optional<int64_t> grid_size(const std::vector<GridAxis>& axes) {
   return size;
 }
 
-/// "2 x (1 + 1 x 3) x 4 = 32": the grid size, spelled out for the errors about it (a searched
+/// What grid_product_text appends when a searched optimizer and momentum share an axis.
+constexpr const char* kPairedPoints =
+    " points, momentum's values counted only for optimizer momentum";
+
+/// "2 x 3 x 4 = 24 points", or "2 x (1 + 1 x 3) x 4 = 32 points, momentum's values counted
+/// only for optimizer momentum": the grid size, spelled out for the errors about it (a searched
 /// optimizer and momentum in parentheses: the optimizers without momentum, plus those with it
 /// times momentum's values).
 std::string grid_product_text(const std::vector<ParamSpec>& space, bool every_point) {
@@ -453,9 +458,8 @@ std::string grid_product_text(const std::vector<ParamSpec>& space, bool every_po
             std::to_string(value_count(space[axis.specs[1 - optimizer]])) + ")";
   }
   const std::optional<int64_t> size = grid_size(axes);
-  text += " = " + (size ? std::to_string(*size) : "more than " + std::to_string(kInt64Max));
-  if (joint) text += ", momentum's values counted only for optimizer momentum";
-  return text;
+  return text + " = " + (size ? std::to_string(*size) : "more than " + std::to_string(kInt64Max)) +
+         (joint ? kPairedPoints : " points");
 }
 
 int64_t parse_keep_weights(const ConfigNode& node) {
@@ -591,9 +595,9 @@ SearchSettings parse_search(const ConfigNode& search, const TrainConfig& base) {
           "not used with strategy: grid (the grid size is the product of each parameter's "
           "number of values: " +
           product + ")");
-    if (!size) space.fail("the grid has " + product + " points, too many to number");
+    if (!size) space.fail("the grid has " + product + ": too many to number");
     if (*size > kMaxTrials)
-      space.fail("the grid has " + product + " points; one search runs at most " +
+      space.fail("the grid has " + product + "; one search runs at most " +
                  std::to_string(kMaxTrials) + " trials");
     settings.trials = *size;
   } else {

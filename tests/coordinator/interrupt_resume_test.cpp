@@ -508,6 +508,22 @@ TEST_F(InterruptResume, GridFromBeforeConditionalMomentumResumesItsWholeProduct)
   EXPECT_EQ(points, (std::set<std::string>{"adam 0.5", "momentum 0.5", "momentum 0.9"}));
   EXPECT_EQ(ResultsReader(out).integer_attribute("trials_total"), 3);
 
+  // A file begun by 0.3.0 ran the pairs; a trials_total of the whole product there is damage,
+  // refused with the file untouched.
+  const std::string edited = dir_->file("grid_edited.h5");
+  std::filesystem::copy_file(out, edited);
+  {
+    h5::File file = h5::File::open(edited, true, h5::FileLocking::kOff);
+    file.root().write_attribute("status", "interrupted");
+    file.root().write_attribute("trials_total", int64_t{4});
+  }
+  const std::string edited_bytes = file_bytes(edited);
+  const CommandResult refused = run(edited, "--resume", "grid.yaml");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_THAT(refused.output,
+              HasSubstr("attribute 'trials_total' is 4, its recorded config says 3"));
+  EXPECT_EQ(file_bytes(edited), edited_bytes);
+
   {  // what hpsearch 0.2.3 left after a stop before any trial was recorded
     h5::File file = h5::File::open(out, true, h5::FileLocking::kOff);
     file.root().write_attribute("hpsearch_version", "0.2.3");

@@ -210,6 +210,17 @@ TpeSettings tpe_settings(const testing::TempDir& dir, const std::string& tpe_blo
       .search.tpe;
 }
 
+// Grids paired a searched optimizer and momentum from hpsearch 0.3.0 on.
+TEST(ResumeCheck, FilesBegunBefore03AreKnownByTheirVersion) {
+  EXPECT_TRUE(began_before_0_3("0.2.3"));
+  EXPECT_TRUE(began_before_0_3("0.1.0"));
+  EXPECT_TRUE(began_before_0_3(""));  // no version: older still
+  EXPECT_TRUE(began_before_0_3("unknown"));
+  EXPECT_FALSE(began_before_0_3("0.3.0"));
+  EXPECT_FALSE(began_before_0_3("0.10.1"));
+  EXPECT_FALSE(began_before_0_3("1.0.0"));
+}
+
 // Before hpsearch 0.2.0 a config that named no ranking ranked finished_first.
 TEST(ResumeCheck, LegacyRankingIsTheNamedOneOrFinishedFirst) {
   testing::TempDir dir;

@@ -836,7 +836,7 @@ TEST_F(SearchSpace, RejectsTrialsForGrid) {
                             "    batch_size: [32, 64]\n"
                             "    optimizer: [sgd, momentum, adam]\n"),
               HasSubstr(at(8) + "search.trials: not used with strategy: grid (the grid size is the "
-                                "product of each parameter's number of values: 2 x 3 = 6)"));
+                                "product of each parameter's number of values: 2 x 3 = 6 points)"));
   EXPECT_THAT(error(kData + "search:\n"
                             "  strategy: grid\n"
                             "  trials: 5\n"
@@ -846,7 +846,8 @@ TEST_F(SearchSpace, RejectsTrialsForGrid) {
                             "    momentum: [0.5, 0.9, 0.99]\n"),
               HasSubstr(at(8) + "search.trials: not used with strategy: grid (the grid size is the "
                                 "product of each parameter's number of values: 2 x (2 + 1 x 3) "
-                                "= 10, momentum's values counted only for optimizer momentum)"));
+                                "= 10 points, momentum's values counted only for optimizer "
+                                "momentum)"));
 }
 
 TEST_F(SearchSpace, RejectsMissingOrTooFewTrialsForRandom) {
@@ -866,6 +867,13 @@ TEST_F(SearchSpace, RejectsMoreTrialsThanOneSearchRuns) {
                                 "    patience: {int_uniform: [1, 9000]}\n")),
               HasSubstr(at(8) + "search.space: the grid has 9000 x 9000 = 81000000 points; one "
                                 "search runs at most 10000000 trials"));
+  EXPECT_THAT(error(grid_search("    max_epochs: {int_uniform: [1, 3000]}\n"
+                                "    optimizer: [sgd, adam, momentum]\n"
+                                "    patience: {int_uniform: [1, 1000]}\n"
+                                "    momentum: [0.5, 0.9]\n")),
+              HasSubstr(at(8) + "search.space: the grid has 3000 x (2 + 1 x 2) x 1000 = "
+                                "12000000 points, momentum's values counted only for optimizer "
+                                "momentum; one search runs at most 10000000 trials"));
 }
 
 TEST_F(SearchSpace, RejectsInvalidKeepWeights) {
