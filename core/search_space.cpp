@@ -821,14 +821,16 @@ int64_t trial_count(const SearchSettings& search) {
 }
 
 std::vector<ParamAssignment> trial_values(const SearchSettings& search, int64_t id) {
-  const int64_t count = trial_count(search);
+  const bool grid = search.strategy == SearchStrategy::kGrid;
+  const std::vector<GridAxis> axes =
+      grid ? grid_axes(search.space, search.grid_every_point) : std::vector<GridAxis>{};
+  const int64_t count = grid ? grid_size(axes).value_or(kInt64Max) : search.trials;
   if (id < 0 || id >= count)
     throw std::out_of_range("trial_values(): trial id " + std::to_string(id) + " is outside [0, " +
                             std::to_string(count) + ")");
-  if (search.strategy != SearchStrategy::kGrid) return random_values(search.space, search.seed, id);
+  if (!grid) return random_values(search.space, search.seed, id);
   // Mixed radix, last axis fastest: fill from the back, then the order is the space's.
   std::vector<int64_t> digits(search.space.size(), 0);
-  const std::vector<GridAxis> axes = grid_axes(search.space, search.grid_every_point);
   int64_t rest = id;
   for (std::size_t a = axes.size(); a-- > 0;) {
     const GridAxis& axis = axes[a];

@@ -178,8 +178,7 @@ std::vector<Condition> make_conditions(const std::vector<ParamSpec>& space) {
     for (std::size_t param = 0; param < space.size(); ++param) {
       Condition c{param, parent, {}};
       for (const ParamValue& choice : space[parent].choices)
-        c.active.push_back(param == parent ||
-                           takes_effect({{space[parent].name, choice}}, space[param].name));
+        c.active.push_back(takes_effect({{space[parent].name, choice}}, space[param].name));
       if (std::find(c.active.begin(), c.active.end(), false) != c.active.end())
         conditions.push_back(std::move(c));
     }
@@ -197,11 +196,12 @@ void mark_inactive(const std::vector<Condition>& conditions, Point& x) {
 }
 
 /// Maps `params` into the internal space, checking that they belong to `space`, with the
-/// slots of parameters that take no effect inactive (NaN, make_conditions). `where()` names
-/// the caller and the point for messages (built only when one is thrown).
+/// slots that take no effect under `conditions` (make_conditions(space), built once by the
+/// caller) inactive. `where()` names the caller and the point for messages (built only when
+/// one is thrown).
 template <typename Where>
-Point encode(const std::vector<ParamSpec>& space, const std::vector<ParamAssignment>& params,
-             const Where& where) {
+Point encode(const std::vector<ParamSpec>& space, const std::vector<Condition>& conditions,
+             const std::vector<ParamAssignment>& params, const Where& where) {
   if (params.size() != space.size())
     throw std::invalid_argument(where() + " has " + std::to_string(params.size()) +
                                 " parameters, the search space " + std::to_string(space.size()));
@@ -252,7 +252,7 @@ Point encode(const std::vector<ParamSpec>& space, const std::vector<ParamAssignm
       }
     }
   }
-  mark_inactive(make_conditions(space), point);
+  mark_inactive(conditions, point);
   return point;
 }
 
@@ -504,11 +504,12 @@ class ParzenEstimator {
 
 /// The running points in the internal space.
 std::vector<Point> encode_running(const std::vector<ParamSpec>& space,
+                                  const std::vector<Condition>& conditions,
                                   const std::vector<std::vector<ParamAssignment>>& running) {
   std::vector<Point> points;
   points.reserve(running.size());
   for (std::size_t r = 0; r < running.size(); ++r)
-    points.push_back(encode(space, running[r], [r] {
+    points.push_back(encode(space, conditions, running[r], [r] {
       return "TpeSampler::sample(): running point " + std::to_string(r);
     }));
   return points;
@@ -580,13 +581,13 @@ Point best_free_candidate(int first_round, Scored seen, const std::vector<Dim>& 
 /// another round, up to kRoundsFromBelow rounds from l(x) and then kRoundsFromPrior drawn
 /// uniformly. If every round fails, the best candidate seen.
 Point draw_multivariate(const std::vector<ParamSpec>& space, const std::vector<Dim>& dims,
+                        const std::vector<Condition>& conditions,
                         const std::vector<const Point*>& below,
                         const std::vector<const Point*>& above,
                         const std::vector<Point>& running_points, std::size_t candidates,
                         Rng& rng) {
   const ParzenEstimator l(dims, below, Widths::kScott);
   const ParzenEstimator g(dims, above, Widths::kScott);
-  const std::vector<Condition> conditions = make_conditions(space);
   return best_free_candidate(
       0, {}, dims, running_points, candidates, [&](int round, double& score) {
         Point x = round < kRoundsFromBelow ? l.draw(rng) : draw_uniform(dims, rng);
@@ -690,7 +691,7 @@ TpeSampler::TpeSampler(std::vector<ParamSpec> space, TpeSettings settings, uint6
 }
 
 void TpeSampler::observe(TpeObservation observation) {
-  encode(space_, observation.params, [&observation] {
+  encode(space_, {}, observation.params, [&observation] {
     return "TpeSampler::observe(): trial " + std::to_string(observation.trial_id);
   });
   observations_.push_back(std::move(observation));
@@ -803,13 +804,14 @@ std::vector<ParamAssignment> TpeSampler::sample(
       ranked.begin(), ranked.end(), [&](const TpeObservation* o) { return is_usable(*o); }));
   below_count = std::min(below_count, usable_count);
 
+  const std::vector<Condition> conditions = make_conditions(space_);
   std::vector<Point> observed_points;
   observed_points.reserve(ranked.size());
   for (const TpeObservation* o : ranked)
-    observed_points.push_back(encode(space_, o->params, [o] {
+    observed_points.push_back(encode(space_, conditions, o->params, [o] {
       return "TpeSampler::sample(): trial " + std::to_string(o->trial_id);
     }));
-  const std::vector<Point> running_points = encode_running(space_, running);
+  const std::vector<Point> running_points = encode_running(space_, conditions, running);
 
   // Each group in trial order, oldest first, as Optuna orders them for its weights. The
   // running trials (the constant liar) join the bad group at their ids, or as the newest.
@@ -837,7 +839,8 @@ std::vector<ParamAssignment> TpeSampler::sample(
   const auto candidates = static_cast<std::size_t>(settings_.candidates);
   return decode(space_,
                 settings_.multivariate
-                    ? draw_multivariate(space_, dims, below, above, running_points, candidates, rng)
+                    ? draw_multivariate(space_, dims, conditions, below, above, running_points,
+                                        candidates, rng)
                     : draw_univariate(space_, dims, below, above, running_points, candidates, rng));
 }
 
@@ -846,9 +849,11 @@ std::vector<ParamAssignment> TpeSampler::random_start(
   std::vector<ParamAssignment> first = random_values(space_, seed_, id);
   if (running.empty()) return first;
   const std::vector<Dim> dims = make_dims(space_);
-  const std::vector<Point> running_points = encode_running(space_, running);
+  const std::vector<Condition> conditions = make_conditions(space_);
+  const std::vector<Point> running_points = encode_running(space_, conditions, running);
   const auto is_free = [&](const std::vector<ParamAssignment>& values) {
-    return !near_any(dims, encode(space_, values, [] { return std::string("random start"); }),
+    return !near_any(dims,
+                     encode(space_, conditions, values, [] { return std::string("random start"); }),
                      running_points);
   };
   if (is_free(first)) return first;
@@ -864,9 +869,11 @@ std::vector<ParamAssignment> TpeSampler::random_start(
 bool TpeSampler::near_duplicate(const std::vector<ParamAssignment>& a,
                                 const std::vector<ParamAssignment>& b) const {
   const std::vector<Dim> dims = make_dims(space_);
+  const std::vector<Condition> conditions = make_conditions(space_);
   return near_duplicate_points(
-      dims, encode(space_, a, [] { return std::string("TpeSampler::near_duplicate(): a"); }),
-      encode(space_, b, [] { return std::string("TpeSampler::near_duplicate(): b"); }));
+      dims,
+      encode(space_, conditions, a, [] { return std::string("TpeSampler::near_duplicate(): a"); }),
+      encode(space_, conditions, b, [] { return std::string("TpeSampler::near_duplicate(): b"); }));
 }
 
 }  // namespace hps
