@@ -813,22 +813,33 @@ void keep_every_grid_point(SearchSettings& search) {
   search.trials = trial_count(search);
 }
 
-int64_t trial_count(const SearchSettings& search) {
+namespace {
+
+/// The axes of a grid search; none for the other strategies.
+std::vector<GridAxis> axes_of(const SearchSettings& search) {
+  if (search.strategy != SearchStrategy::kGrid) return {};
+  return grid_axes(search.space, search.grid_every_point);
+}
+
+/// trial_count() of a search whose axes_of() are `axes`.
+int64_t trial_count(const SearchSettings& search, const std::vector<GridAxis>& axes) {
   if (search.strategy != SearchStrategy::kGrid) return search.trials;
-  const std::optional<int64_t> size = grid_points(search.space, search.grid_every_point);
+  const std::optional<int64_t> size = grid_size(axes);
   if (!size) throw std::overflow_error("trial_count(): the grid has more than 2^63 - 1 points");
   return *size;
 }
 
+}  // namespace
+
+int64_t trial_count(const SearchSettings& search) { return trial_count(search, axes_of(search)); }
+
 std::vector<ParamAssignment> trial_values(const SearchSettings& search, int64_t id) {
-  const bool grid = search.strategy == SearchStrategy::kGrid;
-  const std::vector<GridAxis> axes =
-      grid ? grid_axes(search.space, search.grid_every_point) : std::vector<GridAxis>{};
-  const int64_t count = grid ? grid_size(axes).value_or(kInt64Max) : search.trials;
+  const std::vector<GridAxis> axes = axes_of(search);
+  const int64_t count = trial_count(search, axes);
   if (id < 0 || id >= count)
     throw std::out_of_range("trial_values(): trial id " + std::to_string(id) + " is outside [0, " +
                             std::to_string(count) + ")");
-  if (!grid) return random_values(search.space, search.seed, id);
+  if (search.strategy != SearchStrategy::kGrid) return random_values(search.space, search.seed, id);
   // Mixed radix, last axis fastest: fill from the back, then the order is the space's.
   std::vector<int64_t> digits(search.space.size(), 0);
   int64_t rest = id;

@@ -58,7 +58,7 @@ export_tree "$1" "$work/old"
 export_tree "${2:-}" "$work/new"
 echo "compare_tpe_draws: building $1 and ${2:-the working tree} (a few minutes)" >&2
 draws "$work/old" "$work/old-build" >"$work/old.txt" ||
-  { echo "compare_tpe_draws: could not build or run the program against $1" >&2; exit 2; }
+  { echo "compare_tpe_draws: could not build or run the program against $1 (it builds against commits from 85bbdff on)" >&2; exit 2; }
 draws "$work/new" "$work/new-build" >"$work/new.txt" ||
   { echo "compare_tpe_draws: could not build or run the program against ${2:-the working tree}" >&2; exit 2; }
 old_name="$1"

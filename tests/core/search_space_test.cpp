@@ -242,6 +242,18 @@ TEST_F(SearchSpace, GridEnumeratesIntegerRanges) {
   EXPECT_EQ(trial_values(c.search, 5)[0].second, ParamValue(int64_t{7}));
 }
 
+TEST_F(SearchSpace, AGridOfMoreThanTwoToThe63PointsThrowsInCountAndValues) {
+  // Config checks refuse such a grid; a caller that builds SearchSettings itself gets an
+  // overflow_error from both functions, never a wrapped count.
+  SearchConfig c =
+      load(grid_search("    max_epochs: {int_uniform: [1, 2]}\n"
+                       "    batch_size: {int_uniform: [1, 2]}\n"));
+  ASSERT_EQ(trial_count(c.search), 4);
+  for (ParamSpec& spec : c.search.space) spec.high = 4.0e9;  // (4e9)^2 > 2^63
+  EXPECT_THROW(trial_count(c.search), std::overflow_error);
+  EXPECT_THROW(trial_values(c.search, 0), std::overflow_error);
+}
+
 /// (optimizer, momentum if the optimizer uses it) of each of a grid's trials, in order.
 std::vector<std::string> optimizer_points(const SearchSettings& search) {
   std::vector<std::string> points;
