@@ -111,12 +111,13 @@ class InterruptResume : public ::testing::Test {
     }
     return m;
   }
-  // Starts the search in the background; its exit code lands in <out>.rc.
+  // Starts the search in the background; its exit code lands in <out>.rc. `env`: variable
+  // assignments for mpirun's command line.
   static void start(const std::string& out, const std::string& config = "search.yaml",
-                    const std::string& extra = "") {
+                    const std::string& extra = "", const std::string& env = "") {
     std::filesystem::remove(out + ".rc");
-    const std::string command = "(" + testing::mpirun_hpsearch(2) + " run " + dir_->file(config) +
-                                " --out " + out + " " + extra + " > " + out +
+    const std::string command = "(" + env + " " + testing::mpirun_hpsearch(2) + " run " +
+                                dir_->file(config) + " --out " + out + " " + extra + " > " + out +
                                 ".log 2>&1; echo $? > " + out + ".rc) &";
     ASSERT_EQ(std::system(command.c_str()), 0);
   }
@@ -225,6 +226,27 @@ TEST_F(InterruptResume, SigtermClosesTheFileAsInterruptedAndResumeFinishesIt) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr("resuming: "));
   expect_same_as_baseline(out);
+}
+
+// SIGTERM or Ctrl-C to mpirun itself: Open MPI 4.1 sends the ranks SIGCONT, SIGTERM
+// odls_base_sigkill_timeout seconds later and SIGKILL as long again after that. By default
+// (1 s) rank 0 is killed within its --grace and the file stays marked running. With the delay
+// raised past the grace, as the README says, that SIGTERM is every rank's first stop signal
+// and rank 0 must close the file as interrupted. (With the delay at 1 s this test fails.)
+TEST_F(InterruptResume, SigtermToMpirunWithItsKillDelayRaisedClosesTheFile) {
+  write_text(dir_->file("slow.yaml"), slow_search());  // trials of about 5 s
+  const std::string out = dir_->file("mpirun_term.h5");
+  start(out, "slow.yaml", "--grace 3", "OMPI_MCA_odls_base_sigkill_timeout=6");
+  wait_for_rows(out, 0);  // returns once the search has created the file (bounded)
+  ASSERT_TRUE(std::filesystem::exists(out));
+  run_command("pkill -TERM -f '^mpirun .* --out " + out + "( |$)'");
+  EXPECT_NE(wait_for_exit(out), 0);  // mpirun's own code for a job it was told to end
+  std::ifstream log(out + ".log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("hpsearch: interrupted by signal 15")) << text;
+  const ResultsReader interrupted(out);
+  EXPECT_EQ(interrupted.attribute("status"), "interrupted") << text;
+  EXPECT_FALSE(std::filesystem::exists(out + ".live"));
 }
 
 // One stop request often arrives twice within milliseconds: `timeout` signals mpirun and its
