@@ -163,15 +163,21 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     const std::vector<SummaryRow>& summary = plan.recorded;
     std::vector<std::string> problems = summary_problems(summary, trial_count(plan.config.search));
     for (std::string& p : summary_bound_problems(summary, before)) problems.push_back(std::move(p));
-    if (problems.empty()) problems = recorded.resume_problems(plan.config, summary);
     if (problems.empty()) {
       try {
         plan.state = std::make_unique<SearchState>(plan.config);
-        plan.state->replay(recorded);
       } catch (const std::exception& e) {
         problems.push_back(e.what());
       }
     }
+    // The checks read every trial's group and history; the search state is replayed from
+    // those reads (and thrown away if they found a problem).
+    if (problems.empty())
+      problems = recorded.resume_problems(
+          plan.config, summary,
+          [&](const SummaryRow& row, const h5::Group& group, const History& history) {
+            plan.state->replay_trial(row, group.read_attribute<double>("best_value"), history);
+          });
     if (!problems.empty()) {
       std::string text = "cannot resume '" + options.output + "': the file is damaged:";
       for (const std::string& p : problems) text += "\n  " + p;

@@ -50,19 +50,25 @@ void SearchState::observe(int64_t id, const std::vector<ParamAssignment>& values
 }
 
 void SearchState::replay(const ResultsReader& recorded, int64_t before) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  if (!tpe_ && !scheduler_) return;  // grid and random search learn nothing from results
   for (const SummaryRow& row : recorded.summary()) {
     if (row.trial >= before) continue;
     const h5::Group group = recorded.trial_group(row.trial);
-    const auto best_value = group.read_attribute<double>("best_value");
     // A trial without a history (one that failed before its first epoch) has no curve.
-    const std::vector<double> curve = (tpe_ || scheduler_) && group.has_link("history")
-                                          ? monitored(read_history(group.open_group("history")))
-                                          : std::vector<double>{};
-    if (row.status != to_string(TrialStatus::kFailed))
-      observe(row.trial, row.params, row.status, best_value, curve);
-    if (scheduler_ && !curve.empty()) scheduler_->replay(row.trial, curve);
+    replay_trial(row, group.read_attribute<double>("best_value"),
+                 (tpe_ || scheduler_) && group.has_link("history")
+                     ? read_history(group.open_group("history"))
+                     : History{});
   }
+}
+
+void SearchState::replay_trial(const SummaryRow& row, double best_value, const History& history) {
+  if (!tpe_ && !scheduler_) return;  // grid and random search learn nothing from results
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::vector<double> curve = monitored(history);
+  if (row.status != to_string(TrialStatus::kFailed))
+    observe(row.trial, row.params, row.status, best_value, curve);
+  if (scheduler_ && !curve.empty()) scheduler_->replay(row.trial, curve);
 }
 
 TrialAssignment SearchState::make(int64_t id) {

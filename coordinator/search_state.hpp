@@ -27,6 +27,11 @@ class SearchState {
   /// with smaller ids (a search's first trials, for tests/benchmarks/tpe_draws.cpp).
   void replay(const ResultsReader& recorded, int64_t before = std::numeric_limits<int64_t>::max());
 
+  /// replay()'s step for one recorded trial: its /summary row, its group's best_value and its
+  /// history. Replaying a file's rows in /summary order this way is the same as replay(); a
+  /// resume does it from the reads ResultsReader::resume_problems makes.
+  void replay_trial(const SummaryRow& row, double best_value, const History& history);
+
   /// Trial `id`'s assignment: TPE's point given the trials now running, or trial_values().
   /// The trial counts as running until finished(). Throws ConfigError for an invalid
   /// combination (the trial then counts as failed: call finished() with its outcome).

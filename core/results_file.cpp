@@ -1170,7 +1170,8 @@ std::vector<std::string> ResultsReader::contradicted_attributes(const SearchConf
 }
 
 std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& config,
-                                                        const std::vector<SummaryRow>& rows) const {
+                                                        const std::vector<SummaryRow>& rows,
+                                                        const TrialVisitor& visit) const {
   std::vector<std::string> problems;
   // Each check reads on its own, so one unreadable object does not hide the others.
   const auto check = [&problems](const auto& body) {
@@ -1254,6 +1255,7 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
         for (std::string& p :
              best_epoch_problems(group, row, history, config.base.early_stopping, metric))
           problems.push_back(std::move(p));
+      if (visit) visit(row, group, history);
     });
     // A group of another trial would disagree on everything; a failed trial taught TPE
     // nothing, and one whose settings could not be made has the defaults in its group.

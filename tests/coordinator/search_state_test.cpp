@@ -210,6 +210,41 @@ TEST(SearchState, ReplayBeforeAnIdSeesOnlyTheTrialsBeforeIt) {
   EXPECT_EQ(SearchState(random).tpe(), nullptr);
 }
 
+// A resume replays the state from the reads of its checks (resume_problems' visitor), not by
+// reading every history a second time: that must learn exactly what replay() learns.
+TEST(SearchState, ReplayingFromTheResumeChecksLearnsWhatReplayLearns) {
+  TempDir dir;
+  const SearchConfig config = tpe_asha_config(/*startup=*/3);
+  const std::string path = dir.file("search.h5");
+  record_trials(config, path, 8, fake_outcome);
+  const ResultsReader recorded(path);
+  const std::vector<SummaryRow> rows = recorded.summary();
+  SearchState replayed(config);
+  replayed.replay(recorded);
+  SearchState visited(config);
+  std::vector<int64_t> order;
+  const std::vector<std::string> problems = recorded.resume_problems(
+      config, rows, [&](const SummaryRow& row, const h5::Group& group, const History& history) {
+        order.push_back(row.trial);
+        EXPECT_EQ(history.epochs.size(), static_cast<size_t>(row.epochs_run)) << row.trial;
+        visited.replay_trial(row, group.read_attribute<double>("best_value"), history);
+      });
+  EXPECT_THAT(problems, ::testing::IsEmpty());
+  std::vector<int64_t> expected;
+  for (const SummaryRow& row : rows) expected.push_back(row.trial);
+  EXPECT_EQ(order, expected);
+  ASSERT_NE(visited.tpe(), nullptr);
+  EXPECT_EQ(visited.tpe()->observed(), 8);
+  EXPECT_EQ(visited.make(8).training.optimizer.learning_rate,
+            replayed.make(8).training.optimizer.learning_rate);
+  EpochRecord r;
+  r.epoch = 1;
+  for (double value : {0.0, 0.5, 1.0}) {
+    r.val_metric = value;
+    EXPECT_EQ(visited.judge({8, r}).prune, replayed.judge({8, r}).prune) << value;
+  }
+}
+
 // Trial 0 diverges in its first epoch: its validation loss is NaN but its accuracy (0.95) is
 // finite. The live run never reported that epoch to ASHA, so a resumed one must not either.
 TrialOutcome diverged_outcome(const TrialAssignment& trial) {
