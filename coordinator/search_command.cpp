@@ -164,20 +164,22 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     std::vector<std::string> problems = summary_problems(summary, trial_count(plan.config.search));
     for (std::string& p : summary_bound_problems(summary, before)) problems.push_back(std::move(p));
     if (problems.empty()) {
+      // The checks read every trial's group and history; the search state is replayed from
+      // those reads (and thrown away if they found a problem).
+      std::string unmade;
       try {
         plan.state = std::make_unique<SearchState>(plan.config);
       } catch (const std::exception& e) {
-        problems.push_back(e.what());
+        unmade = e.what();
       }
+      ResultsReader::TrialVisitor replay;
+      if (plan.state)
+        replay = [&](const SummaryRow& row, const h5::Group& group, const History& history) {
+          plan.state->replay_trial(row, group.read_attribute<double>("best_value"), history);
+        };
+      problems = recorded.resume_problems(plan.config, summary, replay);
+      if (!unmade.empty()) problems.push_back(unmade);
     }
-    // The checks read every trial's group and history; the search state is replayed from
-    // those reads (and thrown away if they found a problem).
-    if (problems.empty())
-      problems = recorded.resume_problems(
-          plan.config, summary,
-          [&](const SummaryRow& row, const h5::Group& group, const History& history) {
-            plan.state->replay_trial(row, group.read_attribute<double>("best_value"), history);
-          });
     if (!problems.empty()) {
       std::string text = "cannot resume '" + options.output + "': the file is damaged:";
       for (const std::string& p : problems) text += "\n  " + p;

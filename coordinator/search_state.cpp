@@ -56,9 +56,7 @@ void SearchState::replay(const ResultsReader& recorded, int64_t before) {
     const h5::Group group = recorded.trial_group(row.trial);
     // A trial without a history (one that failed before its first epoch) has no curve.
     replay_trial(row, group.read_attribute<double>("best_value"),
-                 (tpe_ || scheduler_) && group.has_link("history")
-                     ? read_history(group.open_group("history"))
-                     : History{});
+                 group.has_link("history") ? read_history(group.open_group("history")) : History{});
   }
 }
 

@@ -1226,9 +1226,12 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
                          "); resuming would train them again over what they recorded");
     }
   });
+  bool visit_threw = false;
   for (const SummaryRow& row : rows) {
+    const std::size_t problems_before = problems.size();
     std::optional<h5::Group> opened;  // the hyperparameters' checks need the group, once it opens
     bool same_trial = false;
+    std::optional<History> history;  // once read; the visitor gets it
     check([&] {
       const h5::Group& group = opened.emplace(trial_group(row.trial));
       const auto id = group.read_attribute<int64_t>("trial");
@@ -1244,26 +1247,32 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
         problems.push_back(group.describe() + ": attribute 'status' is '" + status + "'" + says +
                            "'" + row.status + "'");
       // A trial that failed before its first epoch may have no history.
-      const History history =
-          group.has_link("history") ? read_history(group.open_group("history")) : History{};
-      const std::size_t epochs = history.epochs.size();
+      history = group.has_link("history") ? read_history(group.open_group("history")) : History{};
+      const std::size_t epochs = history->epochs.size();
       if (row.epochs_run < 0 || epochs != static_cast<std::size_t>(row.epochs_run))
         problems.push_back(group.describe("history") + ": has " + std::to_string(epochs) +
                            " epochs" + says + std::to_string(row.epochs_run) + " ran");
       else if (id == row.trial && status == row.status &&
                row.status != to_string(TrialStatus::kFailed))
         for (std::string& p :
-             best_epoch_problems(group, row, history, config.base.early_stopping, metric))
+             best_epoch_problems(group, row, *history, config.base.early_stopping, metric))
           problems.push_back(std::move(p));
-      if (visit) visit(row, group, history);
     });
     // A group of another trial would disagree on everything; a failed trial taught TPE
     // nothing, and one whose settings could not be made has the defaults in its group.
-    if (!opened || !same_trial || row.status == to_string(TrialStatus::kFailed)) continue;
-    for (const ParamAssignment& param : row.params)
+    if (opened && same_trial && row.status != to_string(TrialStatus::kFailed))
+      for (const ParamAssignment& param : row.params)
+        check([&] {
+          if (std::string problem = param_disagreement(*opened, param); !problem.empty())
+            problems.push_back(std::move(problem));
+        });
+    // Only rows that passed every check, and after the visitor's first error no more: one
+    // cause, one line.
+    if (visit && history && !visit_threw && problems.size() == problems_before)
       check([&] {
-        if (std::string problem = param_disagreement(*opened, param); !problem.empty())
-          problems.push_back(std::move(problem));
+        visit_threw = true;
+        visit(row, *opened, *history);
+        visit_threw = false;
       });
   }
   return problems;

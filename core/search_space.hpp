@@ -98,7 +98,8 @@ const char* to_string(TpeRanking ranking);
 /// The ranking `name` spells (as configs and the result file's `tpe_ranking` write it), if any.
 std::optional<TpeRanking> tpe_ranking_named(const std::string& name);
 
-/// Number of trials the search runs (grid: its points, grid_points).
+/// Number of trials the search runs (grid: its points, grid_points). Throws
+/// std::overflow_error for a grid of more points than int64_t holds (config checks refuse it).
 int64_t trial_count(const SearchSettings& search);
 
 /// The points of a grid over `space`, or nullopt when there are more than int64_t holds: the
@@ -126,7 +127,8 @@ bool takes_effect(const std::vector<ParamAssignment>& values, const std::string&
 /// momentum as one axis at the earlier one's place, momentum at its first value for the
 /// optimizers that ignore it); random trials draw from
 /// an Rng seeded by derive_seed(derive_seed(seed, kTrialSample), id). For tpe these are the
-/// random draws its startup trials use (its later trials come from TpeSampler).
+/// random draws its startup trials use (its later trials come from TpeSampler). Throws
+/// std::out_of_range for an id outside [0, trial_count()), and what trial_count() throws.
 std::vector<ParamAssignment> trial_values(const SearchSettings& search, int64_t id);
 
 /// Random-search draws for trial `id`: every parameter drawn independently from its form

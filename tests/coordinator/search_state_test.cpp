@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -210,41 +211,6 @@ TEST(SearchState, ReplayBeforeAnIdSeesOnlyTheTrialsBeforeIt) {
   EXPECT_EQ(SearchState(random).tpe(), nullptr);
 }
 
-// A resume replays the state from the reads of its checks (resume_problems' visitor), not by
-// reading every history a second time: that must learn exactly what replay() learns.
-TEST(SearchState, ReplayingFromTheResumeChecksLearnsWhatReplayLearns) {
-  TempDir dir;
-  const SearchConfig config = tpe_asha_config(/*startup=*/3);
-  const std::string path = dir.file("search.h5");
-  record_trials(config, path, 8, fake_outcome);
-  const ResultsReader recorded(path);
-  const std::vector<SummaryRow> rows = recorded.summary();
-  SearchState replayed(config);
-  replayed.replay(recorded);
-  SearchState visited(config);
-  std::vector<int64_t> order;
-  const std::vector<std::string> problems = recorded.resume_problems(
-      config, rows, [&](const SummaryRow& row, const h5::Group& group, const History& history) {
-        order.push_back(row.trial);
-        EXPECT_EQ(history.epochs.size(), static_cast<size_t>(row.epochs_run)) << row.trial;
-        visited.replay_trial(row, group.read_attribute<double>("best_value"), history);
-      });
-  EXPECT_THAT(problems, ::testing::IsEmpty());
-  std::vector<int64_t> expected;
-  for (const SummaryRow& row : rows) expected.push_back(row.trial);
-  EXPECT_EQ(order, expected);
-  ASSERT_NE(visited.tpe(), nullptr);
-  EXPECT_EQ(visited.tpe()->observed(), 8);
-  EXPECT_EQ(visited.make(8).training.optimizer.learning_rate,
-            replayed.make(8).training.optimizer.learning_rate);
-  EpochRecord r;
-  r.epoch = 1;
-  for (double value : {0.0, 0.5, 1.0}) {
-    r.val_metric = value;
-    EXPECT_EQ(visited.judge({8, r}).prune, replayed.judge({8, r}).prune) << value;
-  }
-}
-
 // Trial 0 diverges in its first epoch: its validation loss is NaN but its accuracy (0.95) is
 // finite. The live run never reported that epoch to ASHA, so a resumed one must not either.
 TrialOutcome diverged_outcome(const TrialAssignment& trial) {
@@ -272,6 +238,77 @@ TEST(SearchState, ResumeLeavesADivergedEpochOutOfTheRungs) {
   r.val_metric = 0.5;
   r.val_loss = 0.5;
   EXPECT_FALSE(resumed.judge({1, r}).prune) << "first at the rung, as in the live run";
+}
+
+// fake_outcome, except that trial 2 fails before its first epoch (no history) and trial 5
+// diverges in its first (diverged_outcome).
+TrialOutcome mixed_outcome(const TrialAssignment& trial) {
+  if (trial.trial_id == 5) return diverged_outcome(trial);
+  if (trial.trial_id != 2) return fake_outcome(trial);
+  TrialOutcome o;
+  o.trial_id = trial.trial_id;
+  o.status = TrialStatus::kFailed;
+  o.message = "could not build the network";
+  o.best_value = std::nan("");
+  return o;
+}
+
+// A resume replays the state from the reads of its checks (resume_problems' visitor), not by
+// reading every history a second time: that must learn exactly what replay() learns.
+TEST(SearchState, ReplayingFromTheResumeChecksLearnsWhatReplayLearns) {
+  TempDir dir;
+  const SearchConfig config = tpe_asha_config(/*startup=*/3);  // ASHA rungs at 1 and 3 epochs
+  const std::string path = dir.file("search.h5");
+  record_trials(config, path, 8, mixed_outcome);
+  const ResultsReader recorded(path);
+  const std::vector<SummaryRow> rows = recorded.summary();
+  SearchState replayed(config);
+  replayed.replay(recorded);
+  SearchState visited(config);
+  std::vector<int64_t> order;
+  const std::vector<std::string> problems = recorded.resume_problems(
+      config, rows, [&](const SummaryRow& row, const h5::Group& group, const History& history) {
+        order.push_back(row.trial);
+        EXPECT_EQ(history.epochs.size(), static_cast<size_t>(row.epochs_run)) << row.trial;
+        visited.replay_trial(row, group.read_attribute<double>("best_value"), history);
+      });
+  EXPECT_THAT(problems, ::testing::IsEmpty());
+  std::vector<int64_t> expected;
+  for (const SummaryRow& row : rows) expected.push_back(row.trial);
+  EXPECT_EQ(order, expected);
+  // TPE saw the 7 trials that did not fail (the failed one taught it nothing).
+  ASSERT_NE(visited.tpe(), nullptr);
+  EXPECT_EQ(visited.tpe()->observed(), replayed.tpe()->observed());
+  EXPECT_EQ(visited.tpe()->observed(), 7);
+  EXPECT_EQ(visited.make(8).training.optimizer.learning_rate,
+            replayed.make(8).training.optimizer.learning_rate);
+  // ASHA's first rung holds the recorded values in both: a newcomer at 0 is pruned (a fresh
+  // search would let it on, first at the rung), one at 1.0 goes on.
+  EpochRecord r;
+  r.epoch = 0;
+  r.val_metric = 0.0;
+  EXPECT_TRUE(replayed.judge({9, r}).prune);
+  EXPECT_TRUE(visited.judge({9, r}).prune);
+  r.val_metric = 1.0;
+  EXPECT_FALSE(replayed.judge({10, r}).prune);
+  EXPECT_FALSE(visited.judge({10, r}).prune);
+}
+
+// A visitor that throws makes one problem, however many rows it would have thrown for.
+TEST(SearchState, AResumeVisitorThatThrowsIsOneProblem) {
+  TempDir dir;
+  const SearchConfig config = tpe_asha_config(/*startup=*/3);
+  const std::string path = dir.file("search.h5");
+  record_trials(config, path, 4, fake_outcome);
+  const ResultsReader recorded(path);
+  int calls = 0;
+  const std::vector<std::string> problems = recorded.resume_problems(
+      config, recorded.summary(), [&](const SummaryRow&, const h5::Group&, const History&) {
+        ++calls;
+        throw std::runtime_error("cannot replay");
+      });
+  EXPECT_EQ(calls, 1);
+  EXPECT_THAT(problems, ::testing::ElementsAre("cannot replay"));
 }
 
 // Trial 0 really trains (worker/trial_runner) and reports epochs 0 to 2 to ASHA, which records
