@@ -57,10 +57,13 @@ export_tree() {
 export_tree "$1" "$work/old"
 export_tree "${2:-}" "$work/new"
 echo "compare_tpe_draws: building $1 and ${2:-the working tree} (a few minutes)" >&2
+fail() {
+  echo "compare_tpe_draws: could not build or run the program against $1" >&2
+  exit 2
+}
 draws "$work/old" "$work/old-build" >"$work/old.txt" ||
-  { echo "compare_tpe_draws: could not build or run the program against $1 (it builds against commits from 85bbdff on)" >&2; exit 2; }
-draws "$work/new" "$work/new-build" >"$work/new.txt" ||
-  { echo "compare_tpe_draws: could not build or run the program against ${2:-the working tree}" >&2; exit 2; }
+  fail "$1 (it builds against commits from 85bbdff on)"
+draws "$work/new" "$work/new-build" >"$work/new.txt" || fail "${2:-the working tree}"
 old_name="$1"
 new_name="${2:-working tree}"
 # One line per sequence (space, form, ranking): the same, or how many of its draws differ.
