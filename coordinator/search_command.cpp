@@ -174,8 +174,8 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
       }
       ResultsReader::TrialVisitor replay;
       if (plan.state)
-        replay = [&](const SummaryRow& row, const h5::Group& group, const History& history) {
-          plan.state->replay_trial(row, group.read_attribute<double>("best_value"), history);
+        replay = [&](const SummaryRow& row, double best_value, const History& history) {
+          plan.state->replay_trial(row, best_value, history);
         };
       problems = recorded.resume_problems(plan.config, summary, replay);
       if (!unmade.empty()) problems.push_back(unmade);

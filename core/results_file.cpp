@@ -1231,13 +1231,14 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
     const std::size_t problems_before = problems.size();
     std::optional<h5::Group> opened;  // the hyperparameters' checks need the group, once it opens
     bool same_trial = false;
-    std::optional<History> history;  // once read; the visitor gets it
+    std::optional<History> history;  // once read, the visitor gets it and best_value
+    double best_value = 0.0;
     check([&] {
       const h5::Group& group = opened.emplace(trial_group(row.trial));
       const auto id = group.read_attribute<int64_t>("trial");
       same_trial = id == row.trial;
       const auto status = group.read_attribute<std::string>("status");
-      group.read_attribute<double>("best_value");
+      best_value = group.read_attribute<double>("best_value");
       if (group.has_attribute("finished_at")) group.read_attribute<double>("finished_at");
       const std::string says = ", its /summary row says ";
       if (id != row.trial)
@@ -1270,9 +1271,12 @@ std::vector<std::string> ResultsReader::resume_problems(const SearchConfig& conf
     // cause, one line.
     if (visit && history && !visit_threw && problems.size() == problems_before)
       check([&] {
-        visit_threw = true;
-        visit(row, *opened, *history);
-        visit_threw = false;
+        try {
+          visit(row, best_value, *history);
+        } catch (...) {
+          visit_threw = true;
+          throw;
+        }
       });
   }
   return problems;

@@ -224,11 +224,11 @@ class ResultsReader {
   /// limit. `rows`: summary(), which the caller has read. One line per problem, naming the object;
   /// empty when there is none. Trial ids outside the search or listed twice are for the caller to
   /// check first. `visit`, if given, is called with each row that passed every check, its
-  /// trial group and the history read from it (empty for a trial without one), in `rows`'
-  /// order, so that a caller can replay the search from the same reads. What it throws
+  /// trial group's best_value and the history read from it (empty for a trial without one), in
+  /// `rows`' order, so that a caller can replay the search from the same reads. What it throws
   /// becomes a problem, and then it is called no more.
   using TrialVisitor =
-      std::function<void(const SummaryRow&, const h5::Group&, const History& history)>;
+      std::function<void(const SummaryRow&, double best_value, const History& history)>;
   std::vector<std::string> resume_problems(const SearchConfig& config,
                                            const std::vector<SummaryRow>& rows,
                                            const TrialVisitor& visit = {}) const;

@@ -14,24 +14,12 @@ case "$trials$runs" in *[!0-9]*) echo "usage: $0 [TRIALS] [RUNS] (whole numbers)
 scripts/install_deps.sh
 scripts/build.sh >/dev/null
 source scripts/env.sh
+root="$PWD"
 bin="$(realpath "${HPSEARCH_BIN:-build/hpsearch}")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-# 1,000 rows, 100 features, 3 classes that differ in the first 10 features.
-awk 'BEGIN {
-  srand(1)
-  for (j = 0; j < 100; ++j) printf "x%d,", j
-  print "label"
-  for (i = 0; i < 1000; ++i) {
-    c = i % 3
-    for (j = 0; j < 100; ++j) {
-      z = sqrt(-2 * log(1 - rand())) * cos(6.283185307 * rand())
-      printf "%.5f,", (j < 10 ? 0.3 * c : 0) + z
-    }
-    print c
-  }
-}' >data.csv
+"$root/scripts/make_blobs_csv.sh" 1000 >data.csv
 cat >search.yaml <<EOF
 seed: 3
 data:

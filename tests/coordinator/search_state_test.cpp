@@ -267,10 +267,10 @@ TEST(SearchState, ReplayingFromTheResumeChecksLearnsWhatReplayLearns) {
   SearchState visited(config);
   std::vector<int64_t> order;
   const std::vector<std::string> problems = recorded.resume_problems(
-      config, rows, [&](const SummaryRow& row, const h5::Group& group, const History& history) {
+      config, rows, [&](const SummaryRow& row, double best_value, const History& history) {
         order.push_back(row.trial);
         EXPECT_EQ(history.epochs.size(), static_cast<size_t>(row.epochs_run)) << row.trial;
-        visited.replay_trial(row, group.read_attribute<double>("best_value"), history);
+        visited.replay_trial(row, best_value, history);
       });
   EXPECT_THAT(problems, ::testing::IsEmpty());
   std::vector<int64_t> expected;
@@ -303,7 +303,7 @@ TEST(SearchState, AResumeVisitorThatThrowsIsOneProblem) {
   const ResultsReader recorded(path);
   int calls = 0;
   const std::vector<std::string> problems = recorded.resume_problems(
-      config, recorded.summary(), [&](const SummaryRow&, const h5::Group&, const History&) {
+      config, recorded.summary(), [&](const SummaryRow&, double, const History&) {
         ++calls;
         throw std::runtime_error("cannot replay");
       });
