@@ -198,7 +198,7 @@ void refuse_contradictions(const ResultsReader& reader, const std::vector<Summar
                            int64_t trials_total) {
   std::vector<std::string> problems = summary_problems(rows, trials_total);
   try {
-    const SearchConfig config = recorded_search_config(reader, DataFiles::kSkip);
+    const SearchConfig config = recorded_search_config(reader);
     for (std::string& p : summary_bound_problems(rows, config)) problems.push_back(std::move(p));
     for (std::string& p : reader.contradicted_attributes(config)) problems.push_back(std::move(p));
   } catch (const ConfigError&) {

@@ -3,6 +3,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <variant>
 
 #include "core/early_stopping.hpp"
 #include "core/preprocessing.hpp"
@@ -13,10 +14,16 @@ namespace hps {
 namespace {
 
 std::string form_text(const ParamSpec& spec) {
-  const auto values = [&spec] {
+  // Exact, as number_text is for ranges: to_string rounds a double to 6 digits, and a value
+  // changed past them would resume unseen, mixing old and new values in one search.
+  const auto value_text = [](const ParamValue& value) {
+    const double* number = std::get_if<double>(&value);
+    return number != nullptr ? number_text(*number) : to_string(value);
+  };
+  const auto values = [&spec, &value_text] {
     std::string text = "[";
     for (size_t i = 0; i < spec.choices.size(); ++i)
-      text += (i ? ", " : "") + to_string(spec.choices[i]);
+      text += (i ? ", " : "") + value_text(spec.choices[i]);
     return text + "]";
   };
   const auto range = [&spec](const char* name) {
@@ -149,10 +156,10 @@ TpeRanking recorded_tpe_ranking(const std::string& attribute, const TpeSettings&
                            "newer hpsearch)");
 }
 
-SearchConfig recorded_search_config(const ResultsReader& recorded, DataFiles files) {
+SearchConfig recorded_search_config(const ResultsReader& recorded) {
   SearchConfig config =
       parse_search_config(recorded.attribute("config"), recorded.path() + " (recorded config)",
-                          recorded.attribute("config_dir"), files);
+                          recorded.attribute("config_dir"), DataFiles::kSkip);
   if (config.search.strategy == SearchStrategy::kTpe)
     config.search.tpe.ranking = recorded_tpe_ranking(
         recorded.has_attribute("tpe_ranking") ? recorded.attribute("tpe_ranking") : "",

@@ -31,12 +31,12 @@ TpeRanking legacy_tpe_ranking(const TpeSettings& tpe);
 TpeRanking recorded_tpe_ranking(const std::string& attribute, const TpeSettings& tpe,
                                 const std::string& where);
 
-/// The config a recorded search ran with: the file's config text, parsed with its data files
-/// checked or not as `files` says, and for a TPE search the ranking it ran with
+/// The config a recorded search ran with: the file's config text, parsed without looking for
+/// its data files (they were where the search ran, and a project moved since resumes: the
+/// data is compared by its fingerprint), and for a TPE search the ranking it ran with
 /// (recorded_tpe_ranking), whatever today's default. A grid begun before hpsearch 0.3.0
 /// (began_before_0_3) keeps the whole product it ran (keep_every_grid_point).
-SearchConfig recorded_search_config(const ResultsReader& recorded,
-                                    DataFiles files = DataFiles::kCheck);
+SearchConfig recorded_search_config(const ResultsReader& recorded);
 
 /// What differs between a recorded search and the one asked to resume it, one line per key
 /// ("search.space.learning_rate: log_uniform [0.0001, 0.01] -> log_uniform [0.0001, 0.1]");

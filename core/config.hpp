@@ -79,7 +79,8 @@ struct TrainConfig {
 };
 
 /// Whether validating a config checks that its data files exist. kSkip is for configs read
-/// back from a result file to use its stored weights (predict), which need no data.
+/// back from a result file: to use its stored weights (predict), which need no data, or to
+/// compare the recorded search with the one resuming it, whose data may have moved.
 enum class DataFiles { kCheck, kSkip };
 
 /// Whether parsing a config refuses settings its runs would not use (check_settings_take_effect

@@ -3,6 +3,6 @@
 namespace hps {
 
 /// hpsearch's version, stored in every result file.
-inline constexpr const char* kVersion = "0.3.0";
+inline constexpr const char* kVersion = "0.3.1";
 
 }  // namespace hps

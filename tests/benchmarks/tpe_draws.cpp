@@ -58,7 +58,7 @@ int run(int argc, char** argv) {
     throw std::runtime_error(std::string("THRESHOLD must be a number, not '") + argv[5] + "'");
 
   const ResultsReader recorded(path);
-  SearchConfig config = recorded_search_config(recorded, DataFiles::kSkip);
+  SearchConfig config = recorded_search_config(recorded);
   if (config.search.strategy != SearchStrategy::kTpe)
     throw std::runtime_error(path + " is a " + to_string(config.search.strategy) +
                              " search, not a TPE search");

@@ -286,6 +286,28 @@ TEST_F(MpiSearch, TimeLimitStopsStartingTrialsAndResumeGoesOn) {
   EXPECT_NE(bad.exit_code, 0);
 }
 
+// A project moved elsewhere resumes: the recorded config's data paths are where the search
+// ran, and only the data's contents (its fingerprint) must match.
+TEST_F(MpiSearch, AMovedProjectResumes) {
+  std::string many = kRandomSearch;
+  many.replace(many.find("trials: 7"), 9, "trials: 5000");
+  const std::string before = dir_.file("before"), after = dir_.file("after");
+  std::filesystem::create_directory(before);
+  std::filesystem::rename(dir_.file("train.csv"), before + "/train.csv");
+  write_text(before + "/many.yaml", many);
+  const auto command = [](const std::string& project) {
+    return mpirun(1) + " run " + project + "/many.yaml --out " + project + "/r.h5";
+  };
+  const CommandResult first = shell(command(before) + " --time-limit 1");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const size_t recorded = ResultsReader(before + "/r.h5").summary().size();
+  std::filesystem::rename(before, after);
+  const CommandResult more = shell(command(after) + " --resume --time-limit 1");
+  ASSERT_EQ(more.exit_code, 0) << more.output;
+  EXPECT_THAT(more.output, HasSubstr("resuming: " + std::to_string(recorded) + " trials recorded"));
+  EXPECT_GT(ResultsReader(after + "/r.h5").summary().size(), recorded);
+}
+
 TEST_F(MpiSearch, DivergedTrialsAreRecordedAndTheSearchGoesOn) {
   write_text(dir_.file("grid.yaml"), R"(seed: 1
 data:
