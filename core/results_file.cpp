@@ -180,9 +180,12 @@ std::string short_number(double value) {
   return text;
 }
 
-// The trial id a /trials/<id> group is named after; -1 for a name that is no id.
+// The trial id a /trials/<id> group is named after; -1 for a name that is no id as hpsearch
+// writes them ("007" is not trial 7's: with both, resume would count trial 7 twice).
 int64_t trial_id_of(const std::string& name) {
-  if (name.empty() || name.size() > 18 || name.find_first_not_of("0123456789") != std::string::npos)
+  if (name.empty() || name.size() > 18 ||
+      name.find_first_not_of("0123456789") != std::string::npos ||
+      (name.size() > 1 && name[0] == '0'))
     return -1;
   return std::stoll(name);
 }
@@ -191,7 +194,7 @@ bool is_ranked(const TrialOutcome& outcome) {
   const bool finished_well = outcome.status == TrialStatus::kCompleted ||
                              outcome.status == TrialStatus::kEarlyStopped ||
                              outcome.status == TrialStatus::kPruned;
-  return finished_well && std::isfinite(outcome.best_value) && outcome.weights.size() > 0;
+  return finished_well && std::isfinite(outcome.best_value);  // as resume() and readers rank
 }
 
 // The history record of epoch `epoch`, if there is one.
@@ -551,6 +554,11 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
   auto [layout, searched] = summary_layout_for(config);
   const std::string working = path + ".live";
   copy_to_new_file(path, working);
+  // The copy has the file's mode; a file made read-only (0444) is still resumed, by rename,
+  // so its working copy must open for writing.
+  std::error_code mode_error;
+  std::filesystem::permissions(working, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add, mode_error);
   std::unique_ptr<ResultsWriter> writer(new ResultsWriter());
   try {
     writer->impl_ = std::make_unique<Impl>(h5::File::open(working, true, h5::FileLocking::kOff),
@@ -737,8 +745,16 @@ void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAss
         s.ranked.begin());
   }
 
+  // The trial leads if it ranks first; /best then points to it.
+  const bool leads = position && *position == 0;
+  const auto point_best_to = [&s](std::optional<int64_t> trial) {
+    if (s.root.has_link("best")) s.root.delete_link("best");
+    if (trial) s.root.create_soft_link("best", trial_path(*trial));
+  };
+
   // The /summary row goes last: it is what makes the trial recorded (resume() drops a trial
-  // group without one), so a write that fails on the way leaves no trial half recorded.
+  // group without one), so a write that fails on the way leaves no trial half recorded, and
+  // /best as it was.
   try {
     h5::Group group = s.root.create_group(path);
     group.write_attribute("trial", id);
@@ -757,20 +773,23 @@ void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAss
     write_hyperparameters(group, trial, params);
     h5::Group history_group = group.create_group("history");
     write_history(history_group, history, s.task);
-    if (position && s.keeps(*position)) {
+    if (position && s.keeps(*position) && model) {
       h5::Group model_group = group.create_group("model");
       write_model(model_group,
                   StoredModel{std::move(*model), s.scaler, s.task, s.num_classes, s.feature_names});
     }
+    if (leads) point_best_to(id);
     s.root.append_rows("summary", row);
   } catch (...) {
     // resume() would drop the partial group too; without it the published file is clean.
     try {
+      if (leads) point_best_to(s.best);
       if (s.root.has_link(path)) s.root.delete_link(path);
     } catch (...) {
     }
     throw;
   }
+  if (leads) s.best = id;
 
   if (position) {
     s.ranked.insert(s.ranked.begin() + static_cast<std::ptrdiff_t>(*position), entry);
@@ -781,12 +800,6 @@ void ResultsWriter::add(const TrialAssignment& trial, const std::vector<ParamAss
       // A resumed file may lack it (deleted by hand): nothing to drop then.
       if (s.root.has_link(trial_path(dropped) + "/model"))
         s.root.delete_link(trial_path(dropped) + "/model");
-    }
-    const int64_t leader = s.ranked.front().id;
-    if (s.best != leader) {
-      if (s.root.has_link("best")) s.root.delete_link("best");
-      s.root.create_soft_link("best", trial_path(leader));
-      s.best = leader;
     }
   }
   s.recorded.push_back(id);
@@ -1072,13 +1085,19 @@ std::optional<int64_t> ResultsReader::best_trial() const { return best_trial(sum
 
 std::optional<int64_t> ResultsReader::best_trial(const std::vector<SummaryRow>& rows) const {
   const h5::Group& root = impl_->root;
-  if (!root.has_link("best")) return std::nullopt;
+  if (!root.has_link("best")) {
+    const bool by_loss = attribute("monitor") == monitor_name(Monitor::kValLoss);
+    for (const SummaryRow& row : rows)
+      if (is_ranked(row, by_loss))
+        throw h5::Error(root.describe("best") + ": missing, though /summary ranks trial " +
+                        std::to_string(row.trial) + ": damaged file");
+    return std::nullopt;
+  }
   const std::optional<std::string> target = root.soft_link_target("best");
   const std::string prefix = "/trials/";
-  if (target && starts_with(*target, prefix) && target->size() > prefix.size()) {
-    const std::string digits = target->substr(prefix.size());
-    if (digits.find_first_not_of("0123456789") == std::string::npos) {
-      const int64_t id = std::stoll(digits);
+  if (target && starts_with(*target, prefix)) {
+    const int64_t id = trial_id_of(target->substr(prefix.size()));
+    if (id >= 0) {
       check_best_leads(id, rows);
       return id;
     }

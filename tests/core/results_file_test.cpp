@@ -349,6 +349,34 @@ TEST(ResultsFile, BestThatTheSummaryContradictsIsRefused) {
   EXPECT_EQ(pointing_to(3), "3");  // a tie with the leader is a leader
 }
 
+// A /best that names no trial as hpsearch names them, or none at all beside ranked trials, is
+// damage too: the message says where, not what a parser threw.
+TEST(ResultsFile, BestMissingOrNamingNoTrialIsRefused) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  write_search(path, make_config(2), {make_trial(0, 0.5), make_trial(1, 0.3)}, "finished");
+  const auto best_with = [&](const std::string& target) -> std::string {
+    {
+      h5::File file = h5::File::open(path, true, h5::FileLocking::kOff);
+      if (file.root().has_link("best")) file.root().delete_link("best");
+      if (!target.empty()) file.root().create_soft_link("best", target);
+    }
+    try {
+      const std::optional<int64_t> best = ResultsReader(path).best_trial();
+      return best ? std::to_string(*best) : "none";
+    } catch (const h5::Error& e) {
+      return e.what();
+    }
+  };
+  for (const std::string target : {"/trials/99999999999999999999", "/trials/01", "/trials/x"})
+    EXPECT_EQ(best_with(target), path +
+                                     ":/best: expected a soft link to /trials/<id>, found a "
+                                     "link to '" +
+                                     target + "'");
+  EXPECT_EQ(best_with(""), path + ":/best: missing, though /summary ranks trial 0: damaged file");
+  EXPECT_EQ(best_with("/trials/1"), "1");
+}
+
 TEST(ResultsFile, KeepWeightsAllAndNone) {
   testing::TempDir dir;
   const std::string all = dir.file("all.h5");
@@ -612,6 +640,24 @@ TEST(ResultsFile, ResumeKeepsTrialsRankingAndBest) {
   EXPECT_EQ(reader.best_trial(), 1);
   EXPECT_EQ(models(path, 4), (std::vector<int64_t>{1, 3}));
   EXPECT_EQ(reader.integer_attribute("resumes"), 1);
+}
+
+// A result file made read-only (0444) is resumed as any other: its working copy is written,
+// not the file, so that copy must be writable by its owner (root would write it anyway).
+TEST(ResultsFile, ResumeOfAReadOnlyFileHasAWritableWorkingCopy) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  const SearchConfig config = make_config(2);
+  write_search(path, config, {make_trial(0, 0.5)}, "interrupted");
+  namespace fs = std::filesystem;
+  fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  std::unique_ptr<ResultsWriter> resumed =
+      ResultsWriter::resume(path, config, 1, make_scaler(), kFeatures, kClasses, kClasses);
+  const fs::perms live = fs::status(path + ".live").permissions();
+  EXPECT_NE(live & fs::perms::owner_write, fs::perms::none);
+  EXPECT_EQ(live & fs::perms::others_write, fs::perms::none) << "only the owner's bit is added";
+  resumed->finish("finished", 0.0);
+  EXPECT_EQ(ResultsReader(path).summary().size(), 1u);
 }
 
 TEST(ResultsFile, TrialWithThousandsOfLayersIsRecorded) {
