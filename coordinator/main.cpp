@@ -220,10 +220,7 @@ int main(int argc, char** argv) {
     try {
       return hps::run_search(mpi, run_options);
     } catch (const std::exception& e) {
-      // Past the start a rank cannot tell the others; end the job rather than leave it hanging.
-      std::fprintf(stderr, "hpsearch: rank %d: error: %s\n", mpi.rank(),
-                   printable(e.what()).c_str());
-      hps::MpiSession::abort(1);
+      hps::abort_search(mpi.rank(), e);
     }
   }
   try {

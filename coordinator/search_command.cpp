@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -250,21 +251,33 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, Plan& plan) {
   const auto elapsed_seconds = [wall_start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   };
-  const DispatchReport report = dispatch_trials(
-      ids, [&state](int64_t id) { return state.make(id); }, pool,
-      [&](const TrialAssignment& trial, TrialOutcome& outcome, int running) {
-        const std::vector<ParamAssignment> values = state.finished(trial, outcome);
-        writer->add(trial, values, outcome);
-        progress.finished(outcome, running);
-      },
-      [&writer] {
-        writer->publish_if_due();
-        return g_stop_signal != 0;
-      },
-      options.grace_seconds,
-      [&] {
-        return options.time_limit_seconds > 0 && elapsed_seconds() >= options.time_limit_seconds;
-      });
+  // An error while trials run (the result file cannot be written or replaced) ends the job
+  // here: unwinding would first wait for rank 0's own trial (the pool joins its thread, and a
+  // trial cannot be cancelled), holding every rank, silent and deaf to stop signals. The
+  // writer publishes what is recorded before the job ends.
+  const auto fail = [&](const std::exception& e) {
+    abort_search(mpi.rank(), e, [&writer] { writer.reset(); });
+  };
+  DispatchReport report;
+  try {
+    report = dispatch_trials(
+        ids, [&state](int64_t id) { return state.make(id); }, pool,
+        [&](const TrialAssignment& trial, TrialOutcome& outcome, int running) {
+          const std::vector<ParamAssignment> values = state.finished(trial, outcome);
+          writer->add(trial, values, outcome);
+          progress.finished(outcome, running);
+        },
+        [&writer] {
+          writer->publish_if_due();
+          return g_stop_signal != 0;
+        },
+        options.grace_seconds,
+        [&] {
+          return options.time_limit_seconds > 0 && elapsed_seconds() >= options.time_limit_seconds;
+        });
+  } catch (const std::exception& e) {
+    fail(e);
+  }
   progress.close();
   const double wall = elapsed_seconds();
   // Under a second the thread clock's granularity dominates (shares of 140% were seen on
@@ -274,7 +287,11 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, Plan& plan) {
 
   if (report.interrupted) {
     const size_t recorded_now = writer->recorded_trials().size();
-    writer->finish("interrupted", cpu_share, report.unfinished);
+    try {
+      writer->finish("interrupted", cpu_share, report.unfinished);
+    } catch (const std::exception& e) {
+      fail(e);  // rank 0's own trial may still be running
+    }
     std::fprintf(stderr,
                  "hpsearch: interrupted by signal %d: %zu of %lld trials recorded in %s, %zu "
                  "running ones dropped; continue with: hpsearch run %s --out %s --resume\n",
@@ -313,6 +330,17 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, Plan& plan) {
 }
 
 }  // namespace
+
+void abort_search(int rank, const std::exception& error, const std::function<void()>& last) {
+  std::fprintf(stderr, "hpsearch: rank %d: error: %s\n", rank, printable(error.what()).c_str());
+  if (last) {
+    try {
+      last();
+    } catch (...) {  // the error above is the one to tell
+    }
+  }
+  MpiSession::abort(1);
+}
 
 int run_search(const MpiSession& mpi, RunOptions options) {
   install_stop_handlers();  // again: MPI_Init could have replaced them

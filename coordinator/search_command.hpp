@@ -1,4 +1,6 @@
 #pragma once
+#include <exception>
+#include <functional>
 #include <string>
 
 namespace hps {
@@ -35,6 +37,12 @@ void install_stop_handlers();
 /// Past time_limit_seconds no trial starts; running ones finish, the file is closed as "time_limit"
 /// (resumable) and the exit code is kRunFinished.
 int run_search(const MpiSession& mpi, RunOptions options);
+
+/// Ends the job after an error past the search's start, on any rank: prints "hpsearch: rank R:
+/// error: WHAT", runs `last` (saving what can be saved; its own errors are not told) and calls
+/// MPI_Abort(1), since such a rank cannot tell the others and the job must not hang.
+[[noreturn]] void abort_search(int rank, const std::exception& error,
+                               const std::function<void()>& last = {});
 
 /// `hpsearch check CONFIG`: validates the config and the data without training and prints
 /// the plan (trial count, the first trials, the data set shapes). Throws on bad input.

@@ -308,6 +308,35 @@ TEST_F(MpiSearch, AMovedProjectResumes) {
   EXPECT_GT(ResultsReader(after + "/r.h5").summary().size(), recorded);
 }
 
+// An error while trials run (here the result file cannot be replaced: a directory took its
+// place) ends the job at once with the error, the trials recorded so far kept in OUT.live, not
+// when rank 0's own trial ends: trial 0 here (three layers of 1024 on rank 0's thread) would
+// take many minutes, and `timeout` would end the job with 124.
+TEST_F(MpiSearch, AWriteErrorEndsTheJobWithoutWaitingForRankZerosTrial) {
+  write_text(dir_.file("slow.yaml"), R"(seed: 1
+data:
+  task: classification
+  train: {format: csv, path: train.csv, label_column: label}
+training: {optimizer: adam, batch_size: 8, max_epochs: 5000}
+early_stopping: {enabled: false}
+search:
+  strategy: grid
+  space:
+    learning_rate: [1.0e-3, 2.0e-3]
+    hidden: [[1024, 1024, 1024], [4]]
+)");
+  const std::string out = dir_.file("slow.h5");
+  const CommandResult r =
+      shell("timeout 120 " + mpirun(2) + " run " + dir_.file("slow.yaml") + " --out " + out +
+            " 2>&1 & job=$!; until [ -f " + out + " ]; do sleep 0.02; done; rm " + out +
+            " && mkdir " + out + "; wait $job");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("hpsearch: rank 0: error: cannot replace '" + out + "'"));
+  const ResultsReader kept(out + ".live");
+  ASSERT_EQ(kept.summary().size(), 1u) << "trial 1 (one layer of 4, on rank 1)";
+  EXPECT_EQ(kept.summary()[0].trial, 1);
+}
+
 TEST_F(MpiSearch, DivergedTrialsAreRecordedAndTheSearchGoesOn) {
   write_text(dir_.file("grid.yaml"), R"(seed: 1
 data:
