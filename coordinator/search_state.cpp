@@ -103,9 +103,11 @@ std::vector<ParamAssignment> SearchState::finished(const TrialAssignment& trial,
                                                    TrialOutcome& outcome) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = running_.find(trial.trial_id);
-  if (it == running_.end())
+  if (it == running_.end())  // make() threw before it had values: say why (the dispatcher
+                             // reports such a trial failed, with make()'s error)
     throw std::logic_error("SearchState::finished(): trial " + std::to_string(trial.trial_id) +
-                           " was not made by make()");
+                           " was not made by make()" +
+                           (outcome.message.empty() ? "" : ": " + outcome.message));
   std::vector<ParamAssignment> values = std::move(it->second);
   running_.erase(it);
   if (scheduler_) outcome.rung = scheduler_->rung_of(trial.trial_id);

@@ -98,6 +98,25 @@ TEST(SearchState, TpeSequenceIsReproducibleWithOneWorker) {
 
 // In a space of 18 points TPE's draws crowd around the best one, so 10 trials in flight
 // repeat points unless the running ones reach the sampler.
+// A trial make() could not make reaches finished() as the dispatcher reports it, failed
+// with make()'s error; the search cannot record it, and the error it ends with says why.
+TEST(SearchState, FinishingATrialNeverMadeNamesWhyItWasNot) {
+  SearchState state(tpe_asha_config());
+  TrialAssignment never;
+  never.trial_id = 5;
+  TrialOutcome failed;
+  failed.trial_id = 5;
+  failed.status = TrialStatus::kFailed;
+  failed.message = "TpeSampler::sample(): out of memory";
+  try {
+    state.finished(never, failed);
+    ADD_FAILURE() << "finished() accepted a trial make() never made";
+  } catch (const std::logic_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("trial 5 was not made by make(): "
+                                               "TpeSampler::sample(): out of memory"));
+  }
+}
+
 TEST(SearchState, NoNearDuplicatesAmongTrialsInFlight) {
   const SearchConfig config = tpe_asha_config(4, R"(    learning_rate: [1.0e-3, 1.0e-2, 1.0e-1]
     dropout: [0.0, 0.2]
