@@ -328,8 +328,8 @@ search:
   const std::string out = dir_.file("slow.h5");
   const CommandResult r =
       shell("timeout 120 " + mpirun(2) + " run " + dir_.file("slow.yaml") + " --out " + out +
-            " 2>&1 & job=$!; until [ -f " + out + " ]; do sleep 0.02; done; rm " + out +
-            " && mkdir " + out + "; wait $job");
+            " 2>&1 & job=$!; for i in $(seq 1500); do [ -f " + out +
+            " ] && break; sleep 0.02; done; rm " + out + " && mkdir " + out + "; wait $job");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("hpsearch: rank 0: error: cannot replace '" + out + "'"));
   const ResultsReader kept(out + ".live");
