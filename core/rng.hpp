@@ -2,7 +2,8 @@
 // Explicitly seeded random numbers. Everything random in hpsearch takes an Rng derived from
 // (seed, stream) so results never depend on a global generator, a thread or a rank.
 // The distributions are written here rather than taken from <random> because the standard
-// leaves their algorithms to the library; ours give the same numbers with any toolchain.
+// leaves their algorithms to the library; ours give the same numbers with any toolchain whose
+// math library rounds log, sin and cos alike (the C library does not promise the last bit).
 #include <cmath>
 #include <cstdint>
 

@@ -96,8 +96,6 @@ TEST(SearchState, TpeSequenceIsReproducibleWithOneWorker) {
   EXPECT_NE(a[10], trial_values(config.search, 10));
 }
 
-// In a space of 18 points TPE's draws crowd around the best one, so 10 trials in flight
-// repeat points unless the running ones reach the sampler.
 // A trial make() could not make reaches finished() as the dispatcher reports it, failed
 // with make()'s error; the search cannot record it, and the error it ends with says why.
 TEST(SearchState, FinishingATrialNeverMadeNamesWhyItWasNot) {
@@ -117,6 +115,8 @@ TEST(SearchState, FinishingATrialNeverMadeNamesWhyItWasNot) {
   }
 }
 
+// In a space of 18 points TPE's draws crowd around the best one, so 10 trials in flight
+// repeat points unless the running ones reach the sampler.
 TEST(SearchState, NoNearDuplicatesAmongTrialsInFlight) {
   const SearchConfig config = tpe_asha_config(4, R"(    learning_rate: [1.0e-3, 1.0e-2, 1.0e-1]
     dropout: [0.0, 0.2]
@@ -163,6 +163,23 @@ TEST(SearchState, AshaJudgesReportsAndTheOutcomeCarriesTheRung) {
   pruned.history.epochs.push_back(r);
   state.finished(b, pruned);
   EXPECT_EQ(pruned.rung, 0);
+  // Trial 0 goes on to the next rung (epoch 3), first there: the outcome says rung 1.
+  r.epoch = 2;
+  r.val_metric = 0.85;
+  EXPECT_FALSE(state.judge({0, r}).prune);
+  TrialOutcome completed;
+  completed.trial_id = 0;
+  completed.status = TrialStatus::kCompleted;
+  completed.best_value = 0.85;
+  state.finished(a, completed);
+  EXPECT_EQ(completed.rung, 1);
+  // A trial that reported no epoch reached no rung.
+  const TrialAssignment c = state.make(2);
+  TrialOutcome failed;
+  failed.trial_id = 2;
+  failed.status = TrialStatus::kFailed;
+  state.finished(c, failed);
+  EXPECT_EQ(failed.rung, -1);
 }
 
 /// Makes trials 0..count-1 with `state`, finishes each with `outcome_of(trial)` and records
@@ -205,6 +222,31 @@ TEST(SearchState, ResumeReplaysTpeObservationsAndAshaRungs) {
   r.val_metric = 0.0;
   EXPECT_TRUE(resumed.judge({3, r}).prune);
   EXPECT_FALSE(fresh.judge({3, r}).prune) << "first at the rung";
+}
+
+// The median rule is replayed too: a resumed search judges a newcomer against the recorded
+// trials' values at the same epoch.
+TEST(SearchState, ResumeReplaysTheMedianRule) {
+  TempDir dir;
+  SearchConfig config = tpe_asha_config(/*startup=*/3);
+  config.search.scheduler.kind = SchedulerKind::kMedian;
+  config.search.scheduler.warmup_epochs = 0;
+  config.search.scheduler.min_trials = 2;
+  const std::string path = dir.file("search.h5");
+  record_trials(config, path, 3, fake_outcome);
+  SearchState fresh(config);
+  SearchState resumed(config);
+  resumed.replay(ResultsReader(path));
+  fresh.make(3);
+  resumed.make(3);
+  EpochRecord r;
+  r.epoch = 1;
+  r.val_metric = 0.0;
+  const EpochVerdict verdict = resumed.judge({3, r});
+  EXPECT_TRUE(verdict.prune);
+  EXPECT_THAT(verdict.reason, ::testing::HasSubstr("median"));
+  EXPECT_THAT(verdict.reason, ::testing::HasSubstr("of 3 other trials at that epoch"));
+  EXPECT_FALSE(fresh.judge({3, r}).prune) << "no other trial has reported epoch 2";
 }
 
 // replay(before): the trials with smaller ids, as the same search stopped there recorded them.

@@ -374,10 +374,6 @@ TEST(TpeSampler, NeighbourWidthsAreOptunasUnivariateSigmas) {
   EXPECT_THROW(tpe_neighbour_widths({0.5}, 1.0, 1.0), std::invalid_argument);
 }
 
-// As in Optuna, the good group holds at most 25 trials whatever gamma says. With gamma 1 and
-// 40 trials, the 15 worst (packed around 0.9) stay in the bad group, and draws avoid them;
-// without the cap every trial would be "good", g(x) the prior alone, and the packed trials
-// would draw candidates to 0.9.
 // Ranges of zero width are no dimensions of Scott's rule (Optuna leaves single-valued
 // distributions out): adding them changes no draw of the parameters that are searched.
 TEST(TpeSampler, RangesOfZeroWidthDoNotWidenTheKernels) {
@@ -408,6 +404,10 @@ TEST(TpeSampler, RangesOfZeroWidthDoNotWidenTheKernels) {
   }
 }
 
+// As in Optuna, the good group holds at most 25 trials whatever gamma says. With gamma 1 and
+// 40 trials, the 15 worst (packed around 0.9) stay in the bad group, and draws avoid them;
+// without the cap every trial would be "good", g(x) the prior alone, and the packed trials
+// would draw candidates to 0.9.
 TEST(TpeSampler, GoodGroupHoldsAtMost25Trials) {
   const std::vector<ParamSpec> space = {range("dropout", ParamForm::kUniform, 0.0, 1.0)};
   TpeSettings settings;
