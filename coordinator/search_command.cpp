@@ -129,6 +129,20 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
   plan.fingerprint = fingerprint(plan.data);
   lock.emplace(options.output);
   check_output();  // again under the lock: the output may have changed while the data loaded
+  // Both a resume and a new search begin by discarding OUT.live; after a failed publish it
+  // holds the only copy of the newest trials.
+  if (!options.force)
+    if (const std::optional<std::size_t> kept = unpublished_trials(options.output)) {
+      const std::string& out = options.output;
+      throw std::runtime_error("'" + out + ".live' holds " + std::to_string(*kept) +
+                               " recorded trial" + (*kept == 1 ? "" : "s") +
+                               " that a search could not publish as '" + out +
+                               "' (it ended with \"cannot replace '" + out +
+                               "' ...\"), and this run would discard them: move it over '" + out +
+                               "' (mv '" + out + ".live' '" + out +
+                               "', once that can be written), or delete it, or start afresh with "
+                               "--force");
+    }
   if (options.resume) {
     const ResultsReader recorded(options.output);  // refuses foreign and corrupt files
     SearchConfig before;

@@ -733,6 +733,11 @@ bool Group::has_attribute(const std::string& name) const {
                [&] { return describe() + ": cannot check for attribute '" + name + "'"; }) > 0;
 }
 
+void Group::delete_attribute(const std::string& name) {
+  check(H5Adelete(handle_.id(), name.c_str()),
+        [&] { return describe() + ": cannot delete attribute '" + name + "'"; });
+}
+
 void Group::write_attribute(const std::string& name, double value) {
   write_attribute_raw(*this, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar_space(), &value);
 }

@@ -216,6 +216,7 @@ class Group {
   void write_attribute(const std::string& name, const std::vector<double>& values);
 
   bool has_attribute(const std::string& name) const;
+  void delete_attribute(const std::string& name);
   /// Reads attribute `name` as T: double, int64_t, std::string, std::vector<int64_t> or
   /// std::vector<double>.
   template <typename T>

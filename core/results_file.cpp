@@ -173,6 +173,10 @@ std::string utc_now() {
 
 std::string trial_path(int64_t id) { return "/trials/" + std::to_string(id); }
 
+// The root attribute of a working copy (<path>.live) whose trials could not be published as
+// <path>: its value is <path>.
+constexpr const char* kUnpublished = "unpublished";
+
 // A value for messages, in six significant digits: 3e-07, 0.93, nan.
 std::string short_number(double value) {
   char text[32];
@@ -611,6 +615,8 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
 
     const auto [resumes, problem] = resume_count(s.root);
     if (!problem.empty()) throw h5::Error(problem);
+    // A working copy copied over <path> by hand keeps the mark; this search publishes anew.
+    if (s.root.has_attribute(kUnpublished)) s.root.delete_attribute(kUnpublished);
     s.root.write_attribute("status", "running");
     s.root.write_attribute("end_time", "");
     s.root.write_attribute("ranks", int64_t{ranks});
@@ -637,8 +643,37 @@ ResultsWriter::~ResultsWriter() {
   // Ending without finish() (an error on the way): publish what there is, keep <path>.
   try {
     publish(true);
+    return;
   } catch (...) {
   }
+  // <path> could not take them: the newest trials are in <path>.live alone, which says so,
+  // so that no later run of this output takes it for a killed search's leftover and discards
+  // it (unpublished_trials).
+  try {
+    impl_->root.write_attribute(kUnpublished, impl_->published);
+  } catch (...) {
+  }
+}
+
+std::optional<std::size_t> unpublished_trials(const std::string& path) {
+  const std::string working = path + ".live";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(working, ec)) return std::nullopt;
+  std::size_t kept = 0;
+  try {
+    const ResultsReader live(working);
+    if (!live.has_attribute(kUnpublished)) return std::nullopt;  // a killed search's
+    kept = live.summary().size();
+  } catch (const std::exception&) {
+    return std::nullopt;  // unreadable: what a killed writer can leave
+  }
+  try {
+    if (std::filesystem::exists(path, ec) && ResultsReader(path).summary().size() >= kept)
+      return std::nullopt;  // copied over <path> already
+  } catch (const std::exception&) {
+    // <path> is no result file (a directory took its place): the trials are only in .live
+  }
+  return kept;
 }
 
 void ResultsWriter::publish(bool force) {

@@ -115,6 +115,12 @@ class PublishPace {
   std::size_t next_ = 0;
 };
 
+/// How many trials `path`.live holds that a search recorded but could not publish as `path`
+/// (its last publish failed: "cannot replace ..."), when `path` holds fewer or is no result
+/// file; nullopt when there is no such file, or it is what a killed search leaves (unmarked or
+/// unreadable), which a new search or a resume discards.
+std::optional<std::size_t> unpublished_trials(const std::string& path);
+
 /// Writes a search's result file. Not copyable; closes the file on destruction.
 class ResultsWriter {
  public:

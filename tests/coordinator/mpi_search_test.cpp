@@ -326,15 +326,35 @@ search:
     hidden: [[1024, 1024, 1024], [4]]
 )");
   const std::string out = dir_.file("slow.h5");
-  const CommandResult r =
-      shell("timeout 120 " + mpirun(2) + " run " + dir_.file("slow.yaml") + " --out " + out +
-            " 2>&1 & job=$!; for i in $(seq 1500); do [ -f " + out +
-            " ] && break; sleep 0.02; done; rm " + out + " && mkdir " + out + "; wait $job");
+  const CommandResult r = shell("timeout 120 " + mpirun(2) + " run " + dir_.file("slow.yaml") +
+                                " --out " + out + " 2>&1 & job=$!; for i in $(seq 1500); do [ -f " +
+                                out + " ] && break; sleep 0.02; done; mv " + out + " " + out +
+                                ".first && mkdir " + out + "; wait $job");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("hpsearch: rank 0: error: cannot replace '" + out + "'"));
-  const ResultsReader kept(out + ".live");
-  ASSERT_EQ(kept.summary().size(), 1u) << "trial 1 (one layer of 4, on rank 1)";
-  EXPECT_EQ(kept.summary()[0].trial, 1);
+  const auto kept_rows = [&] { return ResultsReader(out + ".live").summary(); };
+  ASSERT_EQ(kept_rows().size(), 1u) << "trial 1 (one layer of 4, on rank 1)";
+  EXPECT_EQ(kept_rows()[0].trial, 1);
+
+  // OUT.live now holds the only copy of trial 1: neither a new search nor a resume of the
+  // older OUT (the file as first published, with no trial) discards it.
+  std::filesystem::remove(out);
+  const std::string command = mpirun(1) + " run " + dir_.file("slow.yaml") + " --out " + out;
+  const std::string refusal = "'" + out +
+                              ".live' holds 1 recorded trial that a search could "
+                              "not publish as '" +
+                              out + "'";
+  const CommandResult fresh = shell(command);
+  EXPECT_EQ(fresh.exit_code, 2) << fresh.output;
+  EXPECT_THAT(fresh.output, HasSubstr(refusal));
+  std::filesystem::rename(out + ".first", out);
+  const CommandResult resumed = shell(command + " --resume");
+  EXPECT_EQ(resumed.exit_code, 2) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr(refusal));
+  EXPECT_EQ(kept_rows().size(), 1u);
+  // Moved over OUT, as the message says, it is the search's result file.
+  std::filesystem::rename(out + ".live", out);
+  EXPECT_EQ(ResultsReader(out).summary().size(), 1u);
 }
 
 TEST_F(MpiSearch, DivergedTrialsAreRecordedAndTheSearchGoesOn) {

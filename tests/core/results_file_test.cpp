@@ -1280,6 +1280,32 @@ TEST(ResultsFile, APublishThatCannotReplaceTheFileNamesWhereTheResultsAre) {
                                      "' once that can be written)")));
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   EXPECT_EQ(ResultsReader(path + ".live").summary().size(), 2u);
+  // The working copy says it holds trials <path> lacks, so no later run discards it.
+  EXPECT_EQ(unpublished_trials(path), 2u) << "<path> is no result file";
+  std::filesystem::remove_all(path);
+  EXPECT_EQ(unpublished_trials(path), 2u) << "no <path> at all";
+  std::filesystem::copy_file(path + ".live", path);
+  EXPECT_EQ(unpublished_trials(path), std::nullopt) << "<path> holds them now";
+  // Resumed from that copy, the search publishes anew: the mark does not carry over.
+  const SearchConfig config = make_config(2);
+  ResultsWriter::resume(path, config, 1, make_scaler(), kFeatures, kClasses, kClasses)
+      ->finish("interrupted", 0.0);
+  EXPECT_FALSE(ResultsReader(path).has_attribute("unpublished"));
+  EXPECT_EQ(ResultsReader(path).summary().size(), 2u);
+}
+
+// What a killed search leaves beside <path> (an unmarked working copy, or none that opens) is
+// discarded by the next run, as before.
+TEST(ResultsFile, AKilledSearchsWorkingCopyIsNotUnpublishedTrials) {
+  testing::TempDir dir;
+  const std::string path = dir.file("search.h5");
+  write_search(path, make_config(2), {make_trial(0, 0.5), make_trial(1, 0.4)}, "interrupted");
+  std::filesystem::copy_file(path, path + ".live");  // as a kill -9 leaves it: no mark
+  EXPECT_EQ(unpublished_trials(path), std::nullopt);
+  testing::write_text(path + ".live", "cut short");
+  EXPECT_EQ(unpublished_trials(path), std::nullopt);
+  std::filesystem::remove(path + ".live");
+  EXPECT_EQ(unpublished_trials(path), std::nullopt);
 }
 
 TEST(PublishPace, OneStalledPublishDoesNotHoldBackTheNext) {
