@@ -211,7 +211,7 @@ Verdict plan_search(RunOptions& options, std::optional<OutputLock>& lock, Plan& 
     }
     return Verdict::kGo;
   }
-  if (options.force) std::filesystem::remove(options.output);
+  // With --force the old file stays until the new search's first publish replaces it.
   return Verdict::kGo;
 }
 
@@ -227,7 +227,7 @@ int coordinate(const MpiSession& mpi, const RunOptions& options, Plan& plan) {
                      : std::make_unique<ResultsWriter>(
                            output, config, mpi.size(), data.scaler, data.train.num_features(),
                            data.train.num_outputs(), data.train.num_classes, plan.fingerprint,
-                           data.train.feature_names);
+                           data.train.feature_names, options.force);
   const int64_t total = trial_count(config.search);
   const std::vector<int64_t> recorded = writer->recorded_trials();
   if (!plan.state) plan.state = std::make_unique<SearchState>(config);  // a new search

@@ -503,13 +503,13 @@ std::pair<h5::TableLayout, std::vector<std::string>> summary_layout_for(
 ResultsWriter::ResultsWriter(const std::string& path, const SearchConfig& config, int ranks,
                              const Scaler& scaler, Index num_features, Index num_outputs,
                              int num_classes, const std::string& data_fingerprint,
-                             std::vector<std::string> feature_names) {
+                             std::vector<std::string> feature_names, bool replace) {
   check_sizes(path, scaler, num_features, num_outputs);
-  if (std::filesystem::exists(path))
+  if (!replace && std::filesystem::exists(path))
     throw h5::Error(path + ": already exists; a result file is never replaced by a new search");
   auto [layout, searched] = summary_layout_for(config);
   const std::string working = path + ".live";
-  std::filesystem::remove(working);  // left by a killed search: <path> is what counts
+  remove_leftover_working_file(working);  // left by a killed search: <path> is what counts
   impl_ = std::make_unique<Impl>(h5::File::create(working, h5::FileLocking::kOff), config, scaler,
                                  num_features, num_outputs, num_classes);
   impl_->feature_names = std::move(feature_names);

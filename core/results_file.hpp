@@ -124,16 +124,17 @@ std::optional<std::size_t> unpublished_trials(const std::string& path);
 /// Writes a search's result file. Not copyable; closes the file on destruction.
 class ResultsWriter {
  public:
-  /// Creates `path` (it must not exist: the caller handles --force) and writes the root
-  /// attributes with status "running". Stored models have `num_features` inputs and
-  /// `num_outputs` outputs (num_classes for classification) and carry `scaler`, which is empty
-  /// or has num_features entries, and `feature_names` (empty when the data has none). Throws
-  /// std::invalid_argument for sizes that do not fit and for a hyperparameter name it does not
-  /// know, h5::Error when the file cannot be created.
+  /// Creates `path` and writes the root attributes with status "running". `path` must not
+  /// exist unless `replace` (--force, which the caller has checked): then its first publish
+  /// replaces it, so that a search that fails before that leaves the old file. Stored models have
+  /// `num_features` inputs and `num_outputs` outputs (num_classes for classification) and carry
+  /// `scaler`, which is empty or has num_features entries, and `feature_names` (empty when the data
+  /// has none). Throws std::invalid_argument for sizes that do not fit and for a hyperparameter
+  /// name it does not know, h5::Error when the file cannot be created.
   ResultsWriter(const std::string& path, const SearchConfig& config, int ranks,
                 const Scaler& scaler, Index num_features, Index num_outputs, int num_classes,
                 const std::string& data_fingerprint = "",
-                std::vector<std::string> feature_names = {});
+                std::vector<std::string> feature_names = {}, bool replace = false);
   /// Continues the search recorded in `path` (which the caller has checked matches `config`
   /// and the data): its trials stay recorded, ranking and /best carry on, status is set back
   /// to running. recorded_trials() lists what need not run again: the trials with a /summary

@@ -392,6 +392,23 @@ TEST_F(MpiSearch, ExistingOutputIsKeptWithoutForce) {
   EXPECT_EQ(ResultsReader(out).summary().size(), 7u);
 }
 
+// --force replaces the old result when the new search first publishes, not before: a search
+// that fails on the way (here its working file cannot be made) leaves the old one. It used
+// to be deleted as the search was planned.
+TEST_F(MpiSearch, ForceKeepsTheOldResultUntilTheNewSearchPublishes) {
+  const std::string out = dir_.file("old.h5");
+  ASSERT_EQ(run(1, out).exit_code, 0);
+  std::filesystem::create_directories(out + ".live/in_the_way");
+  const CommandResult r = run(1, out, "--force");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("cannot remove the leftover working file '" + out + ".live'"));
+  EXPECT_EQ(ResultsReader(out).summary().size(), 7u);
+  std::filesystem::remove_all(out + ".live");
+  const CommandResult again = run(1, out, "--force");
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(ResultsReader(out).attribute("status"), "finished");
+}
+
 // --force once overwrote the search's own config and training data with HDF5, and replaced
 // FIFOs and links (or what they point to); a refused output gets no lock file either.
 TEST_F(MpiSearch, ForceNeverReplacesInputsSpecialFilesOrLinks) {
