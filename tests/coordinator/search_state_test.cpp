@@ -96,6 +96,31 @@ TEST(SearchState, TpeSequenceIsReproducibleWithOneWorker) {
   EXPECT_NE(a[10], trial_values(config.search, 10));
 }
 
+// make()'s contract when the trial's settings cannot be made (a hand-built space holding a
+// value the parser would refuse): the trial counts as running until finished() takes its
+// failed outcome, which hands back the drawn values for the record and teaches TPE nothing.
+TEST(SearchState, ATrialThatCannotBeMadeFinishesAsFailedAndTeachesNothing) {
+  SearchConfig config = tpe_asha_config();
+  for (ParamSpec& spec : config.search.space)
+    if (spec.name == "dropout") {
+      spec.form = ParamForm::kChoice;
+      spec.choices = {1.5};
+    }
+  SearchState state(config);
+  EXPECT_THROW(state.make(0), ConfigError);
+  EXPECT_EQ(state.running(), 1u);
+  TrialAssignment trial;
+  trial.trial_id = 0;
+  TrialOutcome failed;
+  failed.trial_id = 0;
+  failed.status = TrialStatus::kFailed;
+  failed.message = "search.space.dropout: trial 0: ...";
+  EXPECT_EQ(state.finished(trial, failed), trial_values(config.search, 0));
+  EXPECT_EQ(state.running(), 0u);
+  ASSERT_NE(state.tpe(), nullptr);
+  EXPECT_EQ(state.tpe()->observed(), 0);
+}
+
 // A trial make() could not make reaches finished() as the dispatcher reports it, failed
 // with make()'s error; the search cannot record it, and the error it ends with says why.
 TEST(SearchState, FinishingATrialNeverMadeNamesWhyItWasNot) {
