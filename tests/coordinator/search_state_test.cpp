@@ -69,6 +69,15 @@ TrialOutcome fake_outcome(const TrialAssignment& trial) {
   return o;
 }
 
+/// What the dispatcher reports for a trial that failed (or could not be made) with `message`.
+TrialOutcome failed_outcome(int64_t id, const std::string& message = "") {
+  TrialOutcome o;
+  o.trial_id = id;
+  o.status = TrialStatus::kFailed;
+  o.message = message;
+  return o;
+}
+
 /// Makes trials 0..n-1 with `state` one at a time, each finished with fake_outcome before the
 /// next is made; returns their points.
 std::vector<std::vector<ParamAssignment>> finish_sequentially(SearchState& state, int n) {
@@ -111,10 +120,7 @@ TEST(SearchState, ATrialThatCannotBeMadeFinishesAsFailedAndTeachesNothing) {
   EXPECT_EQ(state.running(), 1u);
   TrialAssignment trial;
   trial.trial_id = 0;
-  TrialOutcome failed;
-  failed.trial_id = 0;
-  failed.status = TrialStatus::kFailed;
-  failed.message = "search.space.dropout: trial 0: ...";
+  TrialOutcome failed = failed_outcome(0, "search.space.dropout: trial 0: ...");
   EXPECT_EQ(state.finished(trial, failed), trial_values(config.search, 0));
   EXPECT_EQ(state.running(), 0u);
   ASSERT_NE(state.tpe(), nullptr);
@@ -127,10 +133,7 @@ TEST(SearchState, FinishingATrialNeverMadeNamesWhyItWasNot) {
   SearchState state(tpe_asha_config());
   TrialAssignment never;
   never.trial_id = 5;
-  TrialOutcome failed;
-  failed.trial_id = 5;
-  failed.status = TrialStatus::kFailed;
-  failed.message = "TpeSampler::sample(): out of memory";
+  TrialOutcome failed = failed_outcome(5, "TpeSampler::sample(): out of memory");
   try {
     state.finished(never, failed);
     ADD_FAILURE() << "finished() accepted a trial make() never made";
@@ -155,9 +158,8 @@ TEST(SearchState, NoNearDuplicatesAmongTrialsInFlight) {
   EXPECT_EQ(state.running(), 10u);
   std::vector<std::vector<ParamAssignment>> points;
   for (const TrialAssignment& trial : made) {
-    TrialOutcome failed;  // to read back each trial's values; failed trials teach TPE nothing
-    failed.trial_id = trial.trial_id;
-    failed.status = TrialStatus::kFailed;
+    // To read back each trial's values; failed trials teach TPE nothing.
+    TrialOutcome failed = failed_outcome(trial.trial_id);
     points.push_back(state.finished(trial, failed));
   }
   const TpeSampler tpe(config.search.space, config.search.tpe, 0, true);
@@ -200,9 +202,7 @@ TEST(SearchState, AshaJudgesReportsAndTheOutcomeCarriesTheRung) {
   EXPECT_EQ(completed.rung, 1);
   // A trial that reported no epoch reached no rung.
   const TrialAssignment c = state.make(2);
-  TrialOutcome failed;
-  failed.trial_id = 2;
-  failed.status = TrialStatus::kFailed;
+  TrialOutcome failed = failed_outcome(2);
   state.finished(c, failed);
   EXPECT_EQ(failed.rung, -1);
 }
