@@ -194,11 +194,17 @@ int64_t trial_id_of(const std::string& name) {
   return std::stoll(name);
 }
 
+// The one ranking rule, for trials being recorded, resumed and read: a trial ranks when it
+// finished well (completed, early stopped or pruned) with a finite monitored value.
+bool ranks_well(const std::string& status, double value) {
+  return (status == to_string(TrialStatus::kCompleted) ||
+          status == to_string(TrialStatus::kEarlyStopped) ||
+          status == to_string(TrialStatus::kPruned)) &&
+         std::isfinite(value);
+}
+
 bool is_ranked(const TrialOutcome& outcome) {
-  const bool finished_well = outcome.status == TrialStatus::kCompleted ||
-                             outcome.status == TrialStatus::kEarlyStopped ||
-                             outcome.status == TrialStatus::kPruned;
-  return finished_well && std::isfinite(outcome.best_value);  // as resume() and readers rank
+  return ranks_well(to_string(outcome.status), outcome.best_value);
 }
 
 // The history record of epoch `epoch`, if there is one.
@@ -603,10 +609,7 @@ std::unique_ptr<ResultsWriter> ResultsWriter::resume(const std::string& path,
       s.recorded.push_back(id);
       if (g.has_attribute("finished_at"))
         s.elapsed_before = std::max(s.elapsed_before, g.read_attribute<double>("finished_at"));
-      const bool ranks_well = status == to_string(TrialStatus::kCompleted) ||
-                              status == to_string(TrialStatus::kEarlyStopped) ||
-                              status == to_string(TrialStatus::kPruned);
-      if (ranks_well && std::isfinite(value)) s.ranked.push_back({value, id});
+      if (ranks_well(status, value)) s.ranked.push_back({value, id});
     }
     std::sort(s.recorded.begin(), s.recorded.end());
     std::sort(s.ranked.begin(), s.ranked.end(),
@@ -1110,10 +1113,7 @@ double monitored_value(const SummaryRow& row, bool by_loss) {
 }
 
 bool is_ranked(const SummaryRow& row, bool by_loss) {
-  return (row.status == to_string(TrialStatus::kCompleted) ||
-          row.status == to_string(TrialStatus::kEarlyStopped) ||
-          row.status == to_string(TrialStatus::kPruned)) &&
-         std::isfinite(monitored_value(row, by_loss));
+  return ranks_well(row.status, monitored_value(row, by_loss));
 }
 
 std::optional<int64_t> ResultsReader::best_trial() const { return best_trial(summary()); }
